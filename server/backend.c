@@ -1,0 +1,392 @@
+/*
+ * backend.c
+ *	  The backend process: read requests from one client socket, run them,
+ *	  write the replies.
+ *
+ * NOTES
+ *	  Runs in a child forked by the postmaster, which has already assigned
+ *	  this process its slot in the process array. The child builds its own
+ *	  libevent base; it never touches the postmaster's (whose epoll instance
+ *	  it shares after fork). SIGTERM (shutdown, CLIENT KILL) is handled in
+ *	  the event loop, between commands, so a command is never cut in half.
+ *	  Replies are collected while a batch of pipelined requests is parsed and
+ *	  written once per batch; while output is pending the backend stops
+ *	  reading, so a client that does not read cannot grow our memory.
+ */
+#include "config.h"
+
+#include "server/backend.h"
+#include "server/settings.h"
+#include "server/ps_status.h"
+#include "server/server.h"
+#include "server/util.h"
+#include "storage/elog.h"
+#include "storage/lwlock.h"
+#include "storage/mem.h"
+#include "storage/proc.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <event2/event.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#define READ_CHUNK (16 * 1024)
+
+Client	   *current_client;
+static struct event_base *backend_base;
+static struct event *read_event;
+static struct event *write_event;
+
+static void backend_exit(Client *c, int status) __attribute__((noreturn));
+
+static void
+format_address(const struct sockaddr_storage *ss, bool unix_socket, const char *unix_path,
+			   char *out, size_t outlen)
+{
+	char host[INET6_ADDRSTRLEN];
+
+	if (unix_socket)
+	{
+		snprintf(out, outlen, "%.100s:0", unix_path);
+		return;
+	}
+	if (ss->ss_family == AF_INET)
+	{
+		const struct sockaddr_in *s4 = (const struct sockaddr_in *) ss;
+
+		inet_ntop(AF_INET, &s4->sin_addr, host, sizeof(host));
+		snprintf(out, outlen, "%s:%d", host, ntohs(s4->sin_port));
+	}
+	else
+	{
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *) ss;
+
+		inet_ntop(AF_INET6, &s6->sin6_addr, host, sizeof(host));
+		snprintf(out, outlen, "%s:%d", host, ntohs(s6->sin6_port));
+	}
+}
+
+/*
+ * Publish what CLIENT LIST shows and update the process title. Called when
+ * a command starts (cmdname) and when the client goes idle (NULL).
+ */
+void
+ClientPublish(Client *c, const char *cmdname)
+{
+	ProcSlot *slot = MyProc;
+
+	ProcSlotBeginWrite(slot);
+	slot->db = c->db;
+	slot->resp = c->resp;
+	slot->last_interaction_ms = c->last_interaction_ms;
+	slot->qbuf = c->qbuf_len - c->qbuf_pos;
+	slot->qbuf_free = c->qbuf_cap - c->qbuf_len;
+	slot->omem = c->reply.cap;
+	slot->in_command = cmdname != NULL;
+	if (cmdname)
+		snprintf(slot->cmd, sizeof(slot->cmd), "%s", cmdname);
+	if (c->name)
+		snprintf(slot->name, sizeof(slot->name), "%s", c->name);
+	else
+		slot->name[0] = '\0';
+	ProcSlotEndWrite(slot);
+	PsStatusSet("tusk: backend %s db%d %s", c->addr, c->db, cmdname ? cmdname : "idle");
+}
+
+static void
+backend_exit(Client *c, int status)
+{
+	LWLockReleaseAll();
+	if (c->fd >= 0)
+		close(c->fd);
+	exit(status);
+}
+
+static void
+flush_reply(Client *c)
+{
+	ReplyBuf *r = &c->reply;
+
+	while (r->sent < r->len)
+	{
+		ssize_t n = write(c->fd, r->data + r->sent, r->len - r->sent);
+
+		if (n > 0)
+		{
+			r->sent += (size_t) n;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		{
+			/* wait for the socket to drain; stop reading meanwhile */
+			event_del(read_event);
+			event_add(write_event, NULL);
+			return;
+		}
+		elog(VERBOSE, "error writing to client: %m");
+		backend_exit(c, 0);
+	}
+	ReplyReset(r);
+	/* do not hold on to a huge buffer after a huge reply */
+	if (r->cap > 1024 * 1024)
+		ReplyFree(r);
+	if (c->flags & CLIENT_CLOSE_AFTER_REPLY)
+		backend_exit(c, 0);
+	event_del(write_event);
+	event_add(read_event, NULL);
+}
+
+static void
+set_argv(Client *c)
+{
+	RespParser *p = &c->parser;
+	char *req = c->qbuf + c->qbuf_pos;
+
+	if (p->argc > c->argv_cap)
+	{
+		c->argv_cap = p->argc;
+		c->argv = MemRealloc(c->argv, sizeof(char *) * (size_t) c->argv_cap);
+		c->argv_len = MemRealloc(c->argv_len, sizeof(size_t) * (size_t) c->argv_cap);
+	}
+	c->argc = p->argc;
+	for (int i = 0; i < p->argc; i++)
+	{
+		c->argv[i] = RespArgPtr(p, req, i);
+		c->argv_len[i] = RespArgLen(p, i);
+		/* terminate in place (overwrites the '\r' after a bulk argument) */
+		if (!p->inline_argv)
+			req[p->argv[i].offset + p->argv[i].len] = '\0';
+	}
+}
+
+/* Run every complete request in the query buffer. */
+static void
+process_input(Client *c)
+{
+	while (!(c->flags & (CLIENT_CLOSE_AFTER_REPLY | CLIENT_CLOSE_NOW)))
+	{
+		RespStatus st;
+
+		c->parser.authenticated = c->authenticated || server_config->requirepass[0] == '\0';
+		c->parser.max_bulk_len = server_config->proto_max_bulk_len;
+		st = RespParse(&c->parser, c->qbuf + c->qbuf_pos, c->qbuf_len - c->qbuf_pos);
+		if (st == RESP_NEED_MORE)
+			break;
+		if (st == RESP_ERROR)
+		{
+			elog(VERBOSE, "protocol error from client %s: %s", c->addr, c->parser.error);
+			AddReplyErrorFormat(&c->reply, "ERR Protocol error: %s", c->parser.error);
+			c->flags |= CLIENT_CLOSE_AFTER_REPLY;
+			break;
+		}
+		if (st == RESP_REQUEST)
+		{
+			set_argv(c);
+			c->last_interaction_ms = NowMs();
+			current_client = c;
+			ProcessCommand(c);
+			current_client = NULL;
+			if (LWLockHeldCount() > 0)
+			{
+				elog(WARNING, "command %s left %d lightweight locks held",
+					 c->argv[0], LWLockHeldCount());
+				LWLockReleaseAll();
+			}
+		}
+		c->qbuf_pos += c->parser.consumed;
+		RespParserReset(&c->parser);
+	}
+	/* keep only the unparsed tail, at the start of the buffer */
+	if (c->qbuf_pos > 0)
+	{
+		memmove(c->qbuf, c->qbuf + c->qbuf_pos, c->qbuf_len - c->qbuf_pos);
+		c->qbuf_len -= c->qbuf_pos;
+		c->qbuf_pos = 0;
+	}
+	ClientPublish(c, NULL);
+}
+
+static void
+on_readable(evutil_socket_t fd, short what, void *arg)
+{
+	Client *c = arg;
+	size_t want = READ_CHUNK;
+	ssize_t n;
+
+	/* a pending big argument: read it in as few calls as possible */
+	if (c->parser.bulk_len >= 0)
+	{
+		size_t need = c->parser.pos + (size_t) c->parser.bulk_len + 2;
+		size_t have = c->qbuf_len - c->qbuf_pos;
+
+		if (need > have && need - have > want)
+			want = need - have;
+	}
+	if (c->qbuf_cap - c->qbuf_len < want)
+	{
+		size_t cap = c->qbuf_cap ? c->qbuf_cap : READ_CHUNK;
+
+		while (cap - c->qbuf_len < want)
+			cap *= 2;
+		c->qbuf = MemRealloc(c->qbuf, cap + 1);
+		c->qbuf_cap = cap;
+	}
+	n = read(fd, c->qbuf + c->qbuf_len, c->qbuf_cap - c->qbuf_len);
+	if (n == 0)
+		backend_exit(c, 0);
+	if (n < 0)
+	{
+		if (errno == EAGAIN || errno == EINTR)
+			return;
+		elog(VERBOSE, "error reading from client: %m");
+		backend_exit(c, 0);
+	}
+	c->qbuf_len += (size_t) n;
+	if ((long long) (c->qbuf_len - c->qbuf_pos) > server_config->client_query_buffer_limit)
+	{
+		elog(WARNING, "closing client that reached max query buffer length: addr=%s qbuf=%zu",
+			 c->addr, c->qbuf_len - c->qbuf_pos);
+		backend_exit(c, 0);
+	}
+	process_input(c);
+	if (c->flags & CLIENT_CLOSE_NOW)
+		backend_exit(c, 0);
+	if (c->reply.len > 0)
+		flush_reply(c);
+	else if (c->flags & CLIENT_CLOSE_AFTER_REPLY)
+		backend_exit(c, 0);
+}
+
+static void
+on_writable(evutil_socket_t fd, short what, void *arg)
+{
+	flush_reply(arg);
+}
+
+/*
+ * SIGTERM and SIGINT: the handler only writes to a pipe the event loop
+ * watches, so the exit happens between commands. (libevent's own signal
+ * events cannot be used here: its signal state is per process and the
+ * postmaster's base, inherited through fork, already owns it.)
+ */
+static int die_pipe[2] = {-1, -1};
+
+static void
+die_handler(int sig)
+{
+	int saved = errno;
+
+	if (write(die_pipe[1], "x", 1) < 0)
+	{
+		/* the pipe is full: an exit is already pending */
+	}
+	errno = saved;
+}
+
+static void
+on_die(evutil_socket_t fd, short what, void *arg)
+{
+	Client *c = arg;
+
+	backend_exit(c, 0);
+}
+
+/* Once a second: idle timeout. */
+static void
+on_tick(evutil_socket_t fd, short what, void *arg)
+{
+	Client *c = arg;
+	int timeout = server_config->timeout;
+
+	if (timeout > 0 && NowMs() - c->last_interaction_ms > (int64_t) timeout * 1000)
+	{
+		elog(VERBOSE, "closing idle client %s", c->addr);
+		backend_exit(c, 0);
+	}
+}
+
+void
+BackendMain(int fd, int slotno, bool unix_socket)
+{
+	Client client, *c = &client;
+	struct sockaddr_storage peer, local;
+	socklen_t len;
+	struct event *die_event, *tick_event;
+	struct sigaction sa;
+	struct timeval one_second = {1, 0};
+	char unix_path[CONFIG_PATH_LEN];
+	int one = 1;
+
+	elog_role = 'B';
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	ProcSlotAttach(slotno, PROC_KIND_BACKEND);
+	PsStatusSetShortName("tusk: backend");
+
+	memset(c, 0, sizeof(*c));
+	c->fd = fd;
+	c->resp = 2;
+	c->db = 0;
+	c->authenticated = false;
+	c->id = atomic_fetch_add(&proc_array->next_client_id, 1);
+	c->ctime_ms = c->last_interaction_ms = NowMs();
+	RespParserInit(&c->parser, server_config->proto_max_bulk_len);
+	ReplyInit(&c->reply);
+	evutil_make_socket_nonblocking(fd);
+	if (!unix_socket)
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (!unix_socket && server_config->tcp_keepalive > 0)
+		setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+
+	len = sizeof(peer);
+	memset(&peer, 0, sizeof(peer));
+	memset(&local, 0, sizeof(local));
+	getpeername(fd, (struct sockaddr *) &peer, &len);
+	len = sizeof(local);
+	getsockname(fd, (struct sockaddr *) &local, &len);
+	ConfigReadString(server_config->unixsocket, unix_path, sizeof(unix_path));
+	format_address(&peer, unix_socket, unix_path, c->addr, sizeof(c->addr));
+	format_address(&local, unix_socket, unix_path, c->laddr, sizeof(c->laddr));
+	if (unix_socket)
+		c->flags |= CLIENT_UNIX_SOCKET;
+
+	ProcSlotBeginWrite(MyProc);
+	MyProc->client_id = c->id;
+	MyProc->fd = fd;
+	MyProc->connect_time_ms = c->ctime_ms;
+	snprintf(MyProc->addr, sizeof(MyProc->addr), "%.127s", c->addr);
+	snprintf(MyProc->laddr, sizeof(MyProc->laddr), "%.127s", c->laddr);
+	ProcSlotEndWrite(MyProc);
+	atomic_fetch_add(&proc_array->total_connections, 1);
+	ClientPublish(c, NULL);
+
+	backend_base = event_base_new();
+	if (backend_base == NULL)
+		elog(FATAL, "could not create event loop");
+	read_event = event_new(backend_base, fd, EV_READ | EV_PERSIST, on_readable, c);
+	write_event = event_new(backend_base, fd, EV_WRITE | EV_PERSIST, on_writable, c);
+	if (pipe2(die_pipe, O_NONBLOCK | O_CLOEXEC) != 0)
+		elog(FATAL, "could not create pipe: %m");
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = die_handler;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	die_event = event_new(backend_base, die_pipe[0], EV_READ | EV_PERSIST, on_die, c);
+	tick_event = event_new(backend_base, -1, EV_PERSIST, on_tick, c);
+	event_add(read_event, NULL);
+	event_add(die_event, NULL);
+	event_add(tick_event, &one_second);
+	event_base_dispatch(backend_base);
+	backend_exit(c, 0);
+}

@@ -1,0 +1,364 @@
+/*
+ * cmd_client.c
+ *	  CLIENT subcommands.
+ *
+ * NOTES
+ *	  Other clients live in other processes: CLIENT LIST reads their
+ *	  process slots under each slot's change counter (storage/proc.h), and
+ *	  CLIENT KILL sends the owning backend SIGTERM, which it handles between
+ *	  commands. This client's own line is built from its private state so
+ *	  that it is exact.
+ */
+#include "config.h"
+
+#include "server/server.h"
+#include "server/util.h"
+#include "storage/mem.h"
+#include "storage/proc.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+bool		ClientSetName(Client *c, const char *name, size_t len);
+
+static const char *const client_help[] = {
+	"CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+	"GETNAME",
+	"    Return the name of the current connection.",
+	"ID",
+	"    Return the ID of the current connection.",
+	"INFO",
+	"    Return information about the current client connection.",
+	"KILL <ip:port>",
+	"    Kill connection made from <ip:port>.",
+	"KILL <option> <value> [<option> <value> [...]]",
+	"    Kill connections. Options are: ID <client-id>, TYPE normal, USER default,",
+	"    ADDR <ip:port>, LADDR <ip:port>, SKIPME (yes|no), MAXAGE <seconds>.",
+	"LIST [TYPE normal] [ID <client-id> [<client-id> ...]]",
+	"    Return information about client connections.",
+	"SETNAME <name>",
+	"    Assign the name <name> to the current connection.",
+	"HELP",
+	"    Print this help.",
+	NULL
+};
+
+void
+ClientHelpCommand(Client *c)
+{
+	int n = 0;
+
+	while (client_help[n])
+		n++;
+	AddReplyArrayLen(&c->reply, n);
+	for (int i = 0; i < n; i++)
+		AddReplyStatus(&c->reply, client_help[i]);
+}
+
+void
+ClientIdCommand(Client *c)
+{
+	AddReplyLongLong(&c->reply, (long long) c->id);
+}
+
+void
+ClientSetnameCommand(Client *c)
+{
+	if (ClientSetName(c, c->argv[2], c->argv_len[2]))
+		AddReplyOk(&c->reply);
+}
+
+void
+ClientGetnameCommand(Client *c)
+{
+	if (c->name)
+		AddReplyBulkCString(&c->reply, c->name);
+	else
+		AddReplyNull(&c->reply);
+}
+
+/* One CLIENT LIST line, in Redis 7.0's field order, plus our pid. */
+static int
+format_line(char *out, size_t outlen, const ProcSlot *s, bool self, const Client *c)
+{
+	int64_t now = NowMs();
+	const char *name = self ? (c->name ? c->name : "") : s->name;
+	const char *cmd = self ? c->cmd->name : (s->cmd[0] ? s->cmd : "NULL");
+	int64_t last = self ? c->last_interaction_ms : s->last_interaction_ms;
+	bool unix_socket = s->laddr[0] == '/';
+	uint64_t qbuf = self ? c->qbuf_len - c->qbuf_pos : s->qbuf;
+	uint64_t qbuf_free = self ? c->qbuf_cap - c->qbuf_len : s->qbuf_free;
+
+	return snprintf(out, outlen,
+					"id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s "
+					"db=%d sub=0 psub=0 ssub=0 multi=-1 qbuf=%llu qbuf-free=%llu argv-mem=0 "
+					"multi-mem=0 rbs=%llu rbp=0 obl=0 oll=0 omem=0 tot-mem=%llu events=r "
+					"cmd=%s user=default redir=-1 resp=%d pid=%d\n",
+					(unsigned long long) s->client_id, s->addr, s->laddr, s->fd, name,
+					(long long) ((now - s->connect_time_ms) / 1000),
+					(long long) ((now - last) / 1000),
+					unix_socket ? "U" : "N",
+					self ? c->db : s->db,
+					(unsigned long long) qbuf, (unsigned long long) qbuf_free,
+					(unsigned long long) (qbuf + qbuf_free),
+					(unsigned long long) (qbuf + qbuf_free + s->omem),
+					cmd, self ? c->resp : s->resp, s->pid);
+}
+
+void
+ClientFormatInfoLine(const void *slot, char *out, size_t outlen)
+{
+	format_line(out, outlen, slot, false, NULL);
+}
+
+static bool
+append_client(ReplyBuf *out, int slotno, const Client *c)
+{
+	ProcSlot copy;
+	char line[1024];
+	int n;
+	bool self;
+
+	if (!ProcSlotRead(slotno, &copy) || copy.kind != PROC_KIND_BACKEND || copy.client_id == 0)
+		return false;
+	self = &proc_array->slots[slotno] == MyProc;
+	n = format_line(line, sizeof(line), &copy, self, c);
+	if (n > (int) sizeof(line) - 1)
+		n = sizeof(line) - 1;
+	ReplyAppend(out, line, (size_t) n);
+	return true;
+}
+
+static void
+reply_text(Client *c, ReplyBuf *text)
+{
+	AddReplyVerbatim(&c->reply, text->data ? text->data : "", text->len, "txt");
+}
+
+void
+ClientInfoCommand(Client *c)
+{
+	ReplyBuf text;
+
+	ReplyInit(&text);
+	append_client(&text, (int) (MyProc - proc_array->slots), c);
+	reply_text(c, &text);
+	ReplyFree(&text);
+}
+
+void
+ClientListCommand(Client *c)
+{
+	ReplyBuf text;
+	long long *ids = NULL;
+	int nids = 0;
+	bool type_matches = true;
+
+	if (c->argc == 4 && ArgEquals(c, 2, "type"))
+	{
+		if (ArgEquals(c, 3, "normal"))
+			type_matches = true;
+		else if (ArgEquals(c, 3, "master") || ArgEquals(c, 3, "replica") ||
+				 ArgEquals(c, 3, "slave") || ArgEquals(c, 3, "pubsub"))
+			type_matches = false;	/* tusk has none of these yet */
+		else
+		{
+			AddReplyErrorFormat(&c->reply, "ERR Unknown client type '%s'", c->argv[3]);
+			return;
+		}
+	}
+	else if (c->argc > 3 && ArgEquals(c, 2, "id"))
+	{
+		ids = MemAlloc(sizeof(long long) * (size_t) (c->argc - 3));
+		for (int j = 3; j < c->argc; j++)
+		{
+			long long id;
+
+			if (!StringToLongLong(c->argv[j], c->argv_len[j], &id) || id <= 0)
+			{
+				AddReplyError(&c->reply, "ERR Invalid client ID");
+				MemFree(ids);
+				return;
+			}
+			ids[nids++] = id;
+		}
+	}
+	else if (c->argc != 2)
+	{
+		ReplySyntaxError(c);
+		return;
+	}
+
+	ReplyInit(&text);
+	if (type_matches)
+	{
+		for (int i = 0; i < proc_array->nbackend_slots; i++)
+		{
+			if (ids)
+			{
+				ProcSlot copy;
+				bool wanted = false;
+
+				if (!ProcSlotRead(i, &copy))
+					continue;
+				for (int k = 0; k < nids; k++)
+					if ((uint64_t) ids[k] == copy.client_id)
+						wanted = true;
+				if (!wanted)
+					continue;
+			}
+			append_client(&text, i, c);
+		}
+	}
+	reply_text(c, &text);
+	ReplyFree(&text);
+	MemFree(ids);
+}
+
+typedef struct KillFilter
+{
+	long long	id;				/* 0: any */
+	const char *addr;
+	const char *laddr;
+	bool		skipme;
+	long long	maxage;			/* 0: any */
+	bool		type_none;		/* TYPE other than normal: matches nobody */
+} KillFilter;
+
+static bool
+filter_matches(const KillFilter *f, const ProcSlot *s, bool self)
+{
+	if (f->type_none)
+		return false;
+	if (f->skipme && self)
+		return false;
+	if (f->id && (uint64_t) f->id != s->client_id)
+		return false;
+	if (f->addr && strcmp(f->addr, s->addr) != 0)
+		return false;
+	if (f->laddr && strcmp(f->laddr, s->laddr) != 0)
+		return false;
+	if (f->maxage && (NowMs() - s->connect_time_ms) / 1000 < f->maxage)
+		return false;
+	return true;
+}
+
+void
+ClientKillCommand(Client *c)
+{
+	KillFilter f;
+	int killed = 0;
+	bool old_style = c->argc == 3;
+
+	memset(&f, 0, sizeof(f));
+	if (old_style)
+	{
+		f.addr = c->argv[2];
+		f.skipme = false;
+	}
+	else
+	{
+		if ((c->argc - 2) % 2 != 0)
+		{
+			ReplySyntaxError(c);
+			return;
+		}
+		f.skipme = true;
+		for (int i = 2; i < c->argc; i += 2)
+		{
+			const char *val = c->argv[i + 1];
+
+			if (ArgEquals(c, i, "id"))
+			{
+				if (!StringToLongLong(val, c->argv_len[i + 1], &f.id) || f.id <= 0)
+				{
+					AddReplyError(&c->reply, "ERR client-id should be greater than 0");
+					return;
+				}
+			}
+			else if (ArgEquals(c, i, "type"))
+			{
+				if (ArgEquals(c, i + 1, "normal"))
+					;
+				else if (ArgEquals(c, i + 1, "master") || ArgEquals(c, i + 1, "replica") ||
+						 ArgEquals(c, i + 1, "slave") || ArgEquals(c, i + 1, "pubsub"))
+					f.type_none = true;
+				else
+				{
+					AddReplyErrorFormat(&c->reply, "ERR Unknown client type '%s'", val);
+					return;
+				}
+			}
+			else if (ArgEquals(c, i, "addr"))
+				f.addr = val;
+			else if (ArgEquals(c, i, "laddr"))
+				f.laddr = val;
+			else if (ArgEquals(c, i, "user"))
+			{
+				if (strcmp(val, "default") != 0)
+				{
+					AddReplyErrorFormat(&c->reply, "ERR No such user '%s'", val);
+					return;
+				}
+			}
+			else if (ArgEquals(c, i, "skipme"))
+			{
+				if (ArgEquals(c, i + 1, "yes"))
+					f.skipme = true;
+				else if (ArgEquals(c, i + 1, "no"))
+					f.skipme = false;
+				else
+				{
+					ReplySyntaxError(c);
+					return;
+				}
+			}
+			else if (ArgEquals(c, i, "maxage"))
+			{
+				if (!StringToLongLong(val, c->argv_len[i + 1], &f.maxage))
+				{
+					AddReplyError(&c->reply, err_not_integer);
+					return;
+				}
+			}
+			else
+			{
+				ReplySyntaxError(c);
+				return;
+			}
+		}
+	}
+
+	for (int i = 0; i < proc_array->nbackend_slots; i++)
+	{
+		ProcSlot copy;
+		bool self = &proc_array->slots[i] == MyProc;
+
+		if (!ProcSlotRead(i, &copy) || copy.kind != PROC_KIND_BACKEND || copy.client_id == 0)
+			continue;
+		if (!filter_matches(&f, &copy, self))
+			continue;
+		if (self)
+			c->flags |= CLIENT_CLOSE_AFTER_REPLY;
+		else
+		{
+			/* the slot may have been reused since we copied it */
+			if (proc_array->slots[i].client_id != copy.client_id)
+				continue;
+			kill(copy.pid, SIGTERM);
+		}
+		killed++;
+	}
+	if (old_style)
+	{
+		if (killed == 0)
+			AddReplyError(&c->reply, "ERR No such client");
+		else
+			AddReplyOk(&c->reply);
+	}
+	else
+		AddReplyLongLong(&c->reply, killed);
+}

@@ -1,0 +1,278 @@
+/*
+ * commands.c
+ *	  The command table and dispatch.
+ *
+ * NOTES
+ *	  One table gives name, handler, arity, flags, key positions and the
+ *	  documentation COMMAND DOCS returns; key locking (storage) and
+ *	  redis-compat/COMMANDS.md read the same table. Lookup is a small
+ *	  open-addressing hash built once in the postmaster and inherited by
+ *	  every backend through fork.
+ */
+#include "config.h"
+
+#include "server/server.h"
+#include "server/settings.h"
+#include "server/util.h"
+#include "storage/elog.h"
+#include "storage/mem.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+const char *const err_syntax = "ERR syntax error";
+const char *const err_not_integer = "ERR value is not an integer or out of range";
+
+#define SUB(parent, sub) parent "|" sub
+
+static const Command client_subcommands[] = {
+	{SUB("client", "getname"), ClientGetnameCommand, 2, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, 0, 0, 0,
+	 "@slow @connection", "connection", "2.6.9", "Returns the name of the connection.", "O(1)"},
+	{SUB("client", "help"), ClientHelpCommand, 2, CMD_LOADING | CMD_STALE, 0, 0, 0,
+	 "@slow @connection", "connection", "5.0.0", "Show helpful text about the different subcommands", "O(1)"},
+	{SUB("client", "id"), ClientIdCommand, 2, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, 0, 0, 0,
+	 "@slow @connection", "connection", "5.0.0", "Returns the client ID for the current connection", "O(1)"},
+	{SUB("client", "info"), ClientInfoCommand, 2, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, 0, 0, 0,
+	 "@slow @connection", "connection", "6.2.0", "Returns information about the current client connection.", "O(1)"},
+	{SUB("client", "kill"), ClientKillCommand, -3, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, 0, 0, 0,
+	 "@admin @slow @dangerous @connection", "connection", "2.4.0", "Kill the connection of a client", "O(N) where N is the number of client connections"},
+	{SUB("client", "list"), ClientListCommand, -2, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, 0, 0, 0,
+	 "@admin @slow @dangerous @connection", "connection", "2.4.0", "Get the list of client connections", "O(N) where N is the number of client connections"},
+	{SUB("client", "setname"), ClientSetnameCommand, 3, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, 0, 0, 0,
+	 "@slow @connection", "connection", "2.6.9", "Set the current connection name", "O(1)"},
+	{NULL}
+};
+
+static const Command config_subcommands[] = {
+	{SUB("config", "get"), ConfigGetCommand, -3, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, 0, 0, 0,
+	 "@admin @slow @dangerous", "server", "2.0.0", "Get the values of configuration parameters", "O(N) when N is the number of configuration parameters provided"},
+	{SUB("config", "help"), ConfigHelpCommand, 2, CMD_LOADING | CMD_STALE, 0, 0, 0,
+	 "@slow", "server", "5.0.0", "Show helpful text about the different subcommands", "O(1)"},
+	{SUB("config", "resetstat"), ConfigResetstatCommand, 2, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, 0, 0, 0,
+	 "@admin @slow @dangerous", "server", "2.0.0", "Reset the stats returned by INFO", "O(1)"},
+	{SUB("config", "rewrite"), ConfigRewriteCommand, 2, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, 0, 0, 0,
+	 "@admin @slow @dangerous", "server", "2.8.0", "Rewrite the configuration file with the in memory configuration", "O(1)"},
+	{SUB("config", "set"), ConfigSetCommand, -4, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, 0, 0, 0,
+	 "@admin @slow @dangerous", "server", "2.0.0", "Set configuration parameters to the given values", "O(N) when N is the number of configuration parameters provided"},
+	{NULL}
+};
+
+static const Command command_subcommands[] = {
+	{SUB("command", "count"), CommandCountCommand, 2, CMD_LOADING | CMD_STALE, 0, 0, 0,
+	 "@slow @connection", "server", "2.8.13", "Get total number of Redis commands", "O(1)"},
+	{SUB("command", "docs"), CommandDocsCommand, -2, CMD_LOADING | CMD_STALE, 0, 0, 0,
+	 "@slow @connection", "server", "7.0.0", "Get array of specific Redis command documentation", "O(N) where N is the number of commands to look up"},
+	{SUB("command", "help"), CommandHelpCommand, 2, CMD_LOADING | CMD_STALE, 0, 0, 0,
+	 "@slow @connection", "server", "5.0.0", "Show helpful text about the different subcommands", "O(1)"},
+	{SUB("command", "info"), CommandInfoCommand, -2, CMD_LOADING | CMD_STALE, 0, 0, 0,
+	 "@slow @connection", "server", "2.8.13", "Get array of specific Redis command details, or all when no argument is given.", "O(N) where N is the number of commands to look up"},
+	{SUB("command", "list"), CommandListCommand, -2, CMD_LOADING | CMD_STALE, 0, 0, 0,
+	 "@slow @connection", "server", "7.0.0", "Get an array of Redis command names", "O(N) where N is the total number of Redis commands"},
+	{NULL}
+};
+
+const Command command_table[] = {
+	{"auth", AuthCommand, -2, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_FAST | CMD_NO_AUTH | CMD_SENTINEL, 0, 0, 0,
+	 "@fast @connection", "connection", "1.0.0", "Authenticate to the server", "O(N) where N is the number of passwords defined for the user"},
+	{"client", NULL, -2, CMD_SENTINEL, 0, 0, 0,
+	 "@slow", "connection", "2.4.0", "A container for client connection commands", "Depends on subcommand.", client_subcommands},
+	{"command", CommandCommand, -1, CMD_LOADING | CMD_STALE | CMD_SENTINEL, 0, 0, 0,
+	 "@slow @connection", "server", "2.8.13", "Get array of Redis command details", "O(N) where N is the total number of Redis commands", command_subcommands},
+	{"config", NULL, -2, 0, 0, 0, 0,
+	 "@slow", "server", "2.0.0", "A container for server configuration commands", "Depends on subcommand.", config_subcommands},
+	{"dbsize", DbsizeCommand, 1, CMD_READONLY | CMD_FAST, 0, 0, 0,
+	 "@keyspace @read @fast", "server", "1.0.0", "Return the number of keys in the selected database", "O(1)"},
+	{"echo", EchoCommand, 2, CMD_FAST, 0, 0, 0,
+	 "@fast @connection", "connection", "1.0.0", "Echo the given string", "O(1)"},
+	{"hello", HelloCommand, -1, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_FAST | CMD_NO_AUTH | CMD_SENTINEL | CMD_ALLOW_BUSY, 0, 0, 0,
+	 "@fast @connection", "connection", "6.0.0", "Handshake with Redis", "O(1)"},
+	{"info", InfoCommand, -1, CMD_LOADING | CMD_STALE | CMD_SENTINEL, 0, 0, 0,
+	 "@slow @dangerous", "server", "1.0.0", "Get information and statistics about the server", "O(1)"},
+	{"ping", PingCommand, -1, CMD_FAST | CMD_SENTINEL, 0, 0, 0,
+	 "@fast @connection", "connection", "1.0.0", "Ping the server", "O(1)"},
+	{"quit", QuitCommand, -1, CMD_ALLOW_BUSY | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_FAST | CMD_NO_AUTH, 0, 0, 0,
+	 "@fast @connection", "connection", "1.0.0", "Close the connection", "O(1)"},
+	{"reset", ResetCommand, 1, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_FAST | CMD_NO_AUTH | CMD_ALLOW_BUSY, 0, 0, 0,
+	 "@fast @connection", "connection", "6.2.0", "Reset the connection", "O(1)"},
+	{"select", SelectCommand, 2, CMD_LOADING | CMD_STALE | CMD_FAST, 0, 0, 0,
+	 "@fast @connection", "connection", "1.0.0", "Change the selected database for the current connection", "O(1)"},
+	{"shutdown", ShutdownCommand, -1, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_NO_MULTI | CMD_SENTINEL | CMD_ALLOW_BUSY, 0, 0, 0,
+	 "@admin @slow @dangerous", "server", "1.0.0", "Synchronously save the dataset to disk and then shut down the server", "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)"},
+	{"time", TimeCommand, 1, CMD_LOADING | CMD_STALE | CMD_FAST, 0, 0, 0,
+	 "@fast", "server", "2.6.0", "Return the current server time", "O(1)"},
+	{NULL}
+};
+
+/* Open-addressing hash over top-level names; built before forking. */
+#define LOOKUP_SIZE 1024
+static const Command *lookup_table[LOOKUP_SIZE];
+static int num_commands;
+
+static uint32_t
+hash_name(const char *s, size_t len)
+{
+	uint32_t h = 2166136261u;
+
+	for (size_t i = 0; i < len; i++)
+	{
+		h ^= (uint8_t) tolower((unsigned char) s[i]);
+		h *= 16777619u;
+	}
+	return h;
+}
+
+void
+CommandTableInit(void)
+{
+	memset(lookup_table, 0, sizeof(lookup_table));
+	num_commands = 0;
+	for (const Command *cmd = command_table; cmd->name; cmd++)
+	{
+		uint32_t h = hash_name(cmd->name, strlen(cmd->name)) & (LOOKUP_SIZE - 1);
+
+		while (lookup_table[h])
+			h = (h + 1) & (LOOKUP_SIZE - 1);
+		lookup_table[h] = cmd;
+		num_commands++;
+	}
+}
+
+int
+CommandCount(void)
+{
+	return num_commands;
+}
+
+const Command *
+CommandLookup(const char *name, size_t len)
+{
+	uint32_t h;
+
+	if (len == 0 || len > 64)
+		return NULL;
+	h = hash_name(name, len) & (LOOKUP_SIZE - 1);
+	while (lookup_table[h])
+	{
+		const Command *cmd = lookup_table[h];
+
+		if (strlen(cmd->name) == len && strncasecmp(cmd->name, name, len) == 0)
+			return cmd;
+		h = (h + 1) & (LOOKUP_SIZE - 1);
+	}
+	return NULL;
+}
+
+const Command *
+CommandLookupSub(const Command *parent, const char *name, size_t len)
+{
+	size_t plen = strlen(parent->name) + 1;
+
+	if (parent->subcommands == NULL)
+		return NULL;
+	for (const Command *sub = parent->subcommands; sub->name; sub++)
+		if (strlen(sub->name) == plen + len && strncasecmp(sub->name + plen, name, len) == 0)
+			return sub;
+	return NULL;
+}
+
+bool
+ArgEquals(const Client *c, int argi, const char *s)
+{
+	size_t len = strlen(s);
+
+	return argi < c->argc && c->argv_len[argi] == len &&
+		strncasecmp(c->argv[argi], s, len) == 0;
+}
+
+bool
+GetLongLongOrReply(Client *c, int argi, long long *out, const char *msg)
+{
+	if (StringToLongLong(c->argv[argi], c->argv_len[argi], out))
+		return true;
+	AddReplyError(&c->reply, msg ? msg : err_not_integer);
+	return false;
+}
+
+void
+ReplyWrongArity(Client *c, const Command *cmd)
+{
+	AddReplyErrorFormat(&c->reply, "ERR wrong number of arguments for '%s' command", cmd->name);
+}
+
+void
+ReplySyntaxError(Client *c)
+{
+	AddReplyError(&c->reply, err_syntax);
+}
+
+static void
+reply_unknown_command(Client *c)
+{
+	char args[512];
+	size_t off = 0;
+
+	args[0] = '\0';
+	for (int i = 1; i < c->argc && off < 128; i++)
+	{
+		int room = 128 - (int) off;
+		int take = (int) c->argv_len[i] < room ? (int) c->argv_len[i] : room;
+
+		off += snprintf(args + off, sizeof(args) - off, "'%.*s' ", take, c->argv[i]);
+	}
+	AddReplyErrorFormat(&c->reply, "ERR unknown command '%.128s', with args beginning with: %s",
+						c->argv[0], args);
+}
+
+static bool
+auth_required(const Client *c)
+{
+	return !c->authenticated && server_config->requirepass[0] != '\0';
+}
+
+void
+ProcessCommand(Client *c)
+{
+	const Command *cmd;
+
+	ConfigRefreshLocal();
+	cmd = CommandLookup(c->argv[0], c->argv_len[0]);
+	if (cmd && cmd->subcommands && c->argc >= 2)
+	{
+		const Command *sub = CommandLookupSub(cmd, c->argv[1], c->argv_len[1]);
+
+		if (sub == NULL)
+		{
+			char upper[65];
+			size_t n = c->argv_len[0] < 64 ? c->argv_len[0] : 64;
+
+			for (size_t i = 0; i < n; i++)
+				upper[i] = (char) toupper((unsigned char) c->argv[0][i]);
+			upper[n] = '\0';
+			AddReplyErrorFormat(&c->reply, "ERR unknown subcommand '%.128s'. Try %s HELP.",
+								c->argv[1], upper);
+			return;
+		}
+		cmd = sub;
+	}
+	if (cmd == NULL)
+	{
+		reply_unknown_command(c);
+		return;
+	}
+	if ((cmd->arity > 0 && cmd->arity != c->argc) || c->argc < -cmd->arity)
+	{
+		ReplyWrongArity(c, cmd);
+		return;
+	}
+	if (auth_required(c) && !(cmd->flags & CMD_NO_AUTH))
+	{
+		AddReplyError(&c->reply, "NOAUTH Authentication required.");
+		return;
+	}
+	c->cmd = cmd;
+	ClientPublish(c, cmd->name);
+	cmd->proc(c);
+	c->cmd = NULL;
+}

@@ -1,0 +1,684 @@
+/*
+ * postmaster.c
+ *	  Listen for connections, fork one backend per connection, supervise.
+ *
+ * NOTES
+ *	  Single-threaded libevent loop. The postmaster lays out shared memory
+ *	  before the first fork and afterwards never takes a shared lock or
+ *	  reads a shared structure that a lock protects, so no child can wedge
+ *	  it; it only stores pid = 0 into the slot of a child it reaped and reads
+ *	  that dead child's lock counters (storage/proc.h).
+ *
+ *	  Signals: SIGTERM/SIGINT stop accepting, send SIGTERM to every child,
+ *	  wait for them, remove the pid file and exit 0. SIGCHLD reaps. SIGHUP
+ *	  (sent by a backend after CONFIG SET port/bind) re-opens the listening
+ *	  TCP sockets. A child that dies abnormally while it held a lightweight
+ *	  lock or was inside a critical section may have left shared memory
+ *	  inconsistent: every child is then killed and shared memory is built
+ *	  afresh (server/README.md, crash handling). A child that dies holding
+ *	  nothing is cleaned up alone and other clients never notice.
+ */
+#include "config.h"
+
+#include "server/backend.h"
+#include "server/settings.h"
+#include "server/postmaster.h"
+#include "server/ps_status.h"
+#include "server/server.h"
+#include "server/util.h"
+#include "storage/elog.h"
+#include "storage/mem.h"
+#include "storage/proc.h"
+#include "storage/shmem.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <event2/event.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_LISTEN 16
+#define PID_FILE_NAME "tusk-server.pid"
+
+typedef struct Listener
+{
+	int			fd;
+	bool		unix_socket;
+	struct event *ev;
+} Listener;
+
+static struct event_base *pm_base;
+static Listener listeners[MAX_LISTEN];
+static int num_listeners;
+static int listen_port;
+static char listen_bind[CONFIG_STRING_LEN];
+
+/* Children, indexed by slot; kept in private memory. */
+static pid_t *slot_pids;
+static int *free_slots;
+static int num_free_slots;
+static int num_backends;
+static bool shutting_down;
+static int pid_file_fd = -1;
+
+int64_t		server_start_time_ms;
+char		server_run_id[41];
+const char *server_executable;
+
+static void
+make_run_id(void)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char bytes[20];
+	int fd = open("/dev/urandom", O_RDONLY);
+
+	if (fd < 0 || read(fd, bytes, sizeof(bytes)) != (ssize_t) sizeof(bytes))
+	{
+		for (size_t i = 0; i < sizeof(bytes); i++)
+			bytes[i] = (unsigned char) (rand() ^ getpid());
+	}
+	if (fd >= 0)
+		close(fd);
+	for (int i = 0; i < 20; i++)
+	{
+		server_run_id[i * 2] = hex[bytes[i] >> 4];
+		server_run_id[i * 2 + 1] = hex[bytes[i] & 15];
+	}
+	server_run_id[40] = '\0';
+}
+
+/*
+ * The pid file doubles as the data directory lock: flock() it for the life
+ * of the server. Children inherit the descriptor, so the lock outlives a
+ * postmaster killed with -9 until its backends are gone too.
+ */
+static void
+create_pid_file(void)
+{
+	char buf[32];
+	int fd = open(PID_FILE_NAME, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	int len;
+
+	if (fd < 0)
+		elog(FATAL, "could not create pid file \"%s\": %m", PID_FILE_NAME);
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0)
+	{
+		char other[32] = "";
+		ssize_t n = read(fd, other, sizeof(other) - 1);
+
+		if (n > 0)
+			other[n] = '\0';
+		while (n > 0 && (other[n - 1] == '\n'))
+			other[--n] = '\0';
+		elog(FATAL, "another tusk-server (pid %s) is using data directory \"%s\"",
+			 other[0] ? other : "unknown", server_config->dir);
+	}
+	len = snprintf(buf, sizeof(buf), "%d\n", (int) getpid());
+	if (ftruncate(fd, 0) != 0 || pwrite(fd, buf, (size_t) len, 0) != len)
+		elog(FATAL, "could not write pid file \"%s\": %m", PID_FILE_NAME);
+	pid_file_fd = fd;
+}
+
+static void
+remove_pid_file(void)
+{
+	if (pid_file_fd >= 0)
+	{
+		unlink(PID_FILE_NAME);
+		close(pid_file_fd);
+		pid_file_fd = -1;
+	}
+}
+
+static void on_accept(evutil_socket_t fd, short what, void *arg);
+static void reset_shared_memory(void);
+
+static void
+add_listener(int fd, bool unix_socket)
+{
+	Listener *l = &listeners[num_listeners++];
+
+	l->fd = fd;
+	l->unix_socket = unix_socket;
+	l->ev = event_new(pm_base, fd, EV_READ | EV_PERSIST, on_accept, l);
+	event_add(l->ev, NULL);
+}
+
+static void
+close_tcp_listeners(void)
+{
+	int kept = 0;
+
+	for (int i = 0; i < num_listeners; i++)
+	{
+		if (listeners[i].unix_socket)
+		{
+			listeners[kept++] = listeners[i];
+			continue;
+		}
+		event_free(listeners[i].ev);
+		close(listeners[i].fd);
+	}
+	num_listeners = kept;
+}
+
+/* Open one TCP listener per bind address; false with errbuf on failure. */
+static bool
+open_tcp_listeners(int port, const char *bind_list, char *errbuf, size_t errlen)
+{
+	char addrs[CONFIG_STRING_LEN];
+	char *save = NULL;
+	int opened = 0;
+
+	if (port == 0)
+		return true;			/* port 0: no TCP, as in Redis */
+	snprintf(addrs, sizeof(addrs), "%s", bind_list);
+	for (char *tok = strtok_r(addrs, " ", &save); tok; tok = strtok_r(NULL, " ", &save))
+	{
+		struct addrinfo hints, *res = NULL;
+		char portstr[16];
+		bool optional = tok[0] == '-';
+		const char *host = optional ? tok + 1 : tok;
+		int fd, one = 1, rc;
+
+		if (strcmp(host, "*") == 0)
+			host = "0.0.0.0";
+		else if (strcmp(host, "::*") == 0)
+			host = "::";
+		memset(&hints, 0, sizeof(hints));
+		hints.ai_family = AF_UNSPEC;
+		hints.ai_socktype = SOCK_STREAM;
+		hints.ai_flags = AI_PASSIVE | AI_NUMERICHOST;
+		snprintf(portstr, sizeof(portstr), "%d", port);
+		rc = getaddrinfo(host, portstr, &hints, &res);
+		if (rc != 0)
+		{
+			if (optional)
+				continue;
+			snprintf(errbuf, errlen, "could not resolve bind address \"%s\": %s", host, gai_strerror(rc));
+			return false;
+		}
+		fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd >= 0)
+		{
+			setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+			if (res->ai_family == AF_INET6)
+				setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+		}
+		if (fd < 0 || bind(fd, res->ai_addr, res->ai_addrlen) != 0 ||
+			listen(fd, server_config->tcp_backlog) != 0)
+		{
+			int saved = errno;
+
+			if (fd >= 0)
+				close(fd);
+			freeaddrinfo(res);
+			if (optional && (saved == EADDRNOTAVAIL || saved == EAFNOSUPPORT || saved == EPROTONOSUPPORT))
+				continue;
+			snprintf(errbuf, errlen, "could not listen on %s:%d: %s", host, port, strerror(saved));
+			return false;
+		}
+		freeaddrinfo(res);
+		evutil_make_socket_nonblocking(fd);
+		add_listener(fd, false);
+		opened++;
+	}
+	if (opened == 0)
+	{
+		snprintf(errbuf, errlen, "no bind address could be listened on (bind \"%s\")", bind_list);
+		return false;
+	}
+	return true;
+}
+
+static void
+open_unix_listener(void)
+{
+	char path[CONFIG_PATH_LEN];
+	struct sockaddr_un sun;
+	int fd;
+
+	ConfigReadString(server_config->unixsocket, path, sizeof(path));
+	if (path[0] == '\0')
+		return;
+	if (strlen(path) >= sizeof(sun.sun_path))
+		elog(FATAL, "unix socket path \"%s\" is too long", path);
+	unlink(path);
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	memcpy(sun.sun_path, path, strlen(path));
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *) &sun, sizeof(sun)) != 0 ||
+		listen(fd, server_config->tcp_backlog) != 0)
+		elog(FATAL, "could not listen on unix socket \"%s\": %m", path);
+	if (server_config->unixsocketperm)
+		chmod(path, (mode_t) server_config->unixsocketperm);
+	evutil_make_socket_nonblocking(fd);
+	add_listener(fd, true);
+	elog(LOG, "listening on unix socket %s", path);
+}
+
+static void
+reset_child_signals(void)
+{
+	struct sigaction sa;
+	sigset_t none;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGCHLD, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+static void
+on_accept(evutil_socket_t fd, short what, void *arg)
+{
+	Listener *l = arg;
+	int client_fd, slotno;
+	pid_t pid;
+
+	client_fd = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
+	if (client_fd < 0)
+	{
+		if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+			elog(WARNING, "could not accept new connection: %m");
+		return;
+	}
+	if (shutting_down)
+	{
+		close(client_fd);
+		return;
+	}
+	if (num_backends >= server_config->maxclients || num_free_slots == 0)
+	{
+		static const char msg[] = "-ERR max number of clients reached\r\n";
+
+		if (write(client_fd, msg, sizeof(msg) - 1) < 0)
+		{
+			/* the client is gone anyway */
+		}
+		close(client_fd);
+		elog(VERBOSE, "rejected a connection: max number of clients reached");
+		return;
+	}
+	slotno = free_slots[--num_free_slots];
+	pid = fork();
+	if (pid < 0)
+	{
+		static const char msg[] = "-ERR could not start a backend process\r\n";
+
+		elog(WARNING, "could not fork new process for connection: %m");
+		if (write(client_fd, msg, sizeof(msg) - 1) < 0)
+		{
+			/* nothing more to tell */
+		}
+		close(client_fd);
+		free_slots[num_free_slots++] = slotno;
+		return;
+	}
+	if (pid == 0)
+	{
+		reset_child_signals();
+		for (int i = 0; i < num_listeners; i++)
+			close(listeners[i].fd);
+		BackendMain(client_fd, slotno, l->unix_socket);
+	}
+	close(client_fd);
+	slot_pids[slotno] = pid;
+	num_backends++;
+}
+
+static void
+kill_children(int sig)
+{
+	for (int i = 0; i < proc_array->nslots; i++)
+		if (slot_pids[i] > 0)
+			kill(slot_pids[i], sig);
+}
+
+/*
+ * After a child died while it may have held shared state: kill everyone,
+ * wait for them, build shared memory afresh. Connections are lost; data
+ * will be protected by WAL recovery once storage exists.
+ */
+static void
+crash_restart(void)
+{
+	int status;
+
+	elog(LOG, "terminating any other active server processes");
+	kill_children(SIGKILL);
+	while (num_backends > 0)
+	{
+		pid_t pid = waitpid(-1, &status, 0);
+
+		if (pid < 0 && errno == ECHILD)
+			break;
+		for (int i = 0; i < proc_array->nslots; i++)
+		{
+			if (slot_pids[i] == pid)
+			{
+				slot_pids[i] = 0;
+				num_backends--;
+			}
+		}
+	}
+	num_backends = 0;
+	elog(LOG, "all server processes terminated; reinitializing");
+	reset_shared_memory();
+}
+
+static void
+reap_children(void)
+{
+	bool need_restart = false;
+	int status;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+	{
+		int slotno = -1;
+
+		for (int i = 0; i < proc_array->nslots; i++)
+		{
+			if (slot_pids[i] == pid)
+			{
+				slotno = i;
+				break;
+			}
+		}
+		if (slotno < 0)
+			continue;
+		if (WIFSIGNALED(status) || (WIFEXITED(status) && WEXITSTATUS(status) != 0))
+		{
+			bool critical = ProcSlotWasInCritical(slotno);
+
+			if (WIFSIGNALED(status))
+				elog(LOG, "backend (PID %d) was terminated by signal %d: %s",
+					 (int) pid, WTERMSIG(status), strsignal(WTERMSIG(status)));
+			else
+				elog(LOG, "backend (PID %d) exited with exit code %d",
+					 (int) pid, WEXITSTATUS(status));
+			if (critical)
+			{
+				elog(LOG, "backend (PID %d) held shared state when it died", (int) pid);
+				need_restart = true;
+			}
+		}
+		ProcSlotRelease(slotno);
+		slot_pids[slotno] = 0;
+		free_slots[num_free_slots++] = slotno;
+		num_backends--;
+	}
+	if (need_restart && !shutting_down)
+		crash_restart();
+}
+
+static void
+finish_shutdown(void)
+{
+	remove_pid_file();
+	elog(LOG, "tusk is now ready to exit, bye bye...");
+	exit(0);
+}
+
+static void
+on_sigchld(evutil_socket_t sig, short what, void *arg)
+{
+	reap_children();
+	if (shutting_down && num_backends == 0)
+		finish_shutdown();
+}
+
+static void
+on_shutdown_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	elog(WARNING, "backends did not exit in time; killing them");
+	kill_children(SIGKILL);
+}
+
+static void
+on_sigterm(evutil_socket_t sig, short what, void *arg)
+{
+	static struct event *timeout_event;
+	struct timeval ten_seconds = {10, 0};
+
+	if (shutting_down)
+		return;
+	shutting_down = true;
+	elog(LOG, "received %s, scheduling shutdown...", sig == SIGINT ? "SIGINT" : "SIGTERM");
+	for (int i = 0; i < num_listeners; i++)
+	{
+		event_free(listeners[i].ev);
+		close(listeners[i].fd);
+	}
+	num_listeners = 0;
+	{
+		char path[CONFIG_PATH_LEN];
+
+		ConfigReadString(server_config->unixsocket, path, sizeof(path));
+		if (path[0])
+			unlink(path);
+	}
+	kill_children(SIGTERM);
+	if (num_backends == 0)
+		finish_shutdown();
+	timeout_event = evtimer_new(pm_base, on_shutdown_timeout, NULL);
+	evtimer_add(timeout_event, &ten_seconds);
+}
+
+/* A backend changed port or bind: re-open the TCP listeners. */
+static void
+on_sighup(evutil_socket_t sig, short what, void *arg)
+{
+	char bind_now[CONFIG_STRING_LEN], err[512];
+	int port_now = server_config->port;
+
+	ConfigReadString(server_config->bind, bind_now, sizeof(bind_now));
+	if (port_now == listen_port && strcmp(bind_now, listen_bind) == 0)
+		return;
+	close_tcp_listeners();
+	if (!open_tcp_listeners(port_now, bind_now, err, sizeof(err)))
+	{
+		elog(WARNING, "%s; keeping the previous addresses", err);
+		if (!open_tcp_listeners(listen_port, listen_bind, err, sizeof(err)))
+			elog(WARNING, "%s", err);
+		return;
+	}
+	listen_port = port_now;
+	snprintf(listen_bind, sizeof(listen_bind), "%s", bind_now);
+	elog(LOG, "now listening on port %d (bind %s)", listen_port, listen_bind);
+}
+
+static int max_backends;
+
+static void
+create_shared_memory(void)
+{
+	char err[256];
+	size_t size = 0;
+
+	size = ShmemAddSize(size, ConfigShmemSize());
+	size = ShmemAddSize(size, ProcArrayShmemSize(max_backends));
+	size += 64 * 1024;			/* slack for alignment */
+	if (!ShmemCreate(size, server_config->huge_pages, err, sizeof(err)))
+		elog(FATAL, "%s", err);
+	ConfigShmemInit();
+	ProcArrayShmemInit(max_backends);
+}
+
+static void
+init_free_slots(void)
+{
+	num_free_slots = 0;
+	for (int i = max_backends - 1; i >= 0; i--)
+		free_slots[num_free_slots++] = i;
+}
+
+static void
+reset_shared_memory(void)
+{
+	ServerConfig saved;
+
+	/* the live settings survive a crash restart, as CONFIG SET promised */
+	memcpy(&saved, server_config, sizeof(saved));
+	ShmemDestroy();
+	create_shared_memory();
+	memcpy((char *) server_config + offsetof(ServerConfig, port),
+		   (char *) &saved + offsetof(ServerConfig, port),
+		   sizeof(saved) - offsetof(ServerConfig, port));
+	init_free_slots();
+}
+
+static void
+usage(void)
+{
+	fprintf(stderr,
+			"Usage: ./tusk-server [/path/to/tusk.conf] [options] [-]\n"
+			"       ./tusk-server - (read config from stdin)\n"
+			"       ./tusk-server -v or --version\n"
+			"       ./tusk-server -h or --help\n\n"
+			"Examples:\n"
+			"       ./tusk-server (run the server with default config)\n"
+			"       ./tusk-server /etc/tusk/6379.conf\n"
+			"       ./tusk-server --port 7777\n"
+			"       ./tusk-server --dir ./data --shared_buffers 256mb\n");
+	exit(1);
+}
+
+static void
+prepare_data_directory(void)
+{
+	char abs[CONFIG_PATH_LEN];
+
+	if (mkdir(server_config->dir, 0700) != 0 && errno != EEXIST)
+	{
+		fprintf(stderr, "could not create data directory \"%s\": %s\n",
+				server_config->dir, strerror(errno));
+		exit(1);
+	}
+	if (chdir(server_config->dir) != 0)
+	{
+		fprintf(stderr, "could not change to data directory \"%s\": %s\n",
+				server_config->dir, strerror(errno));
+		exit(1);
+	}
+	if (getcwd(abs, sizeof(abs)) != NULL)
+		snprintf(server_config->dir, sizeof(server_config->dir), "%s", abs);
+}
+
+static void
+daemonize(void)
+{
+	pid_t pid = fork();
+	int fd;
+
+	if (pid < 0)
+	{
+		perror("fork");
+		exit(1);
+	}
+	if (pid > 0)
+		exit(0);
+	setsid();
+	fd = open("/dev/null", O_RDWR);
+	if (fd >= 0)
+	{
+		dup2(fd, 0);
+		dup2(fd, 1);
+		if (server_config->logfile[0] != '\0')
+			dup2(fd, 2);
+		if (fd > 2)
+			close(fd);
+	}
+}
+
+int
+PostmasterMain(int argc, char **argv)
+{
+	struct event *sigterm_event, *sigint_event, *sigchld_event, *sighup_event;
+	char err[512];
+	static char exe[CONFIG_PATH_LEN];
+
+	if (argc == 2 && (!strcmp(argv[1], "-v") || !strcmp(argv[1], "--version")))
+	{
+		printf("tusk-server v=%s redis-compat=%s malloc=jemalloc bits=%d\n",
+			   TUSK_VERSION, REDIS_COMPAT_VERSION, (int) (sizeof(long) * 8));
+		return 0;
+	}
+	if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")))
+		usage();
+	if (realpath("/proc/self/exe", exe) == NULL)
+		snprintf(exe, sizeof(exe), "%s", argv[0]);
+	server_executable = exe;
+
+	ConfigLoadDefaults();
+	ConfigLoadFromArgs(argc, argv);
+	PsStatusInit(argc, argv);
+
+	elog_min_level = server_config->loglevel;
+	if (server_config->daemonize)
+		daemonize();
+	ElogSetDestination(server_config->logfile);
+	prepare_data_directory();
+	create_pid_file();
+
+	srand((unsigned) (time(NULL) ^ getpid()));
+	make_run_id();
+	server_start_time_ms = NowMs();
+	max_backends = server_config->maxclients;
+	slot_pids = MemAllocZero(sizeof(pid_t) * (size_t) (max_backends + PROC_AUX_SLOTS));
+	free_slots = MemAlloc(sizeof(int) * (size_t) max_backends);
+	create_shared_memory();
+	init_free_slots();
+	CommandTableInit();
+
+	signal(SIGPIPE, SIG_IGN);
+	pm_base = event_base_new();
+	if (pm_base == NULL)
+		elog(FATAL, "could not create event loop");
+	listen_port = server_config->port;
+	ConfigReadString(server_config->bind, listen_bind, sizeof(listen_bind));
+	if (!open_tcp_listeners(listen_port, listen_bind, err, sizeof(err)))
+	{
+		remove_pid_file();
+		elog(FATAL, "%s", err);
+	}
+	open_unix_listener();
+
+	sigterm_event = evsignal_new(pm_base, SIGTERM, on_sigterm, NULL);
+	sigint_event = evsignal_new(pm_base, SIGINT, on_sigterm, NULL);
+	sigchld_event = evsignal_new(pm_base, SIGCHLD, on_sigchld, NULL);
+	sighup_event = evsignal_new(pm_base, SIGHUP, on_sighup, NULL);
+	event_add(sigterm_event, NULL);
+	event_add(sigint_event, NULL);
+	event_add(sigchld_event, NULL);
+	event_add(sighup_event, NULL);
+
+	PsStatusSet("tusk: postmaster");
+	elog(LOG, "tusk %s (redis %s compatible) started, pid=%d", TUSK_VERSION,
+		 REDIS_COMPAT_VERSION, (int) getpid());
+	elog(LOG, "data directory %s, shared memory %zu kB%s", server_config->dir,
+		 ShmemTotalSize() / 1024, ShmemUsesHugePages() ? " (huge pages)" : "");
+	if (listen_port)
+		elog(LOG, "ready to accept connections tcp %s:%d", listen_bind, listen_port);
+	event_base_dispatch(pm_base);
+	return 0;
+}

@@ -1,0 +1,11 @@
+/*
+ * postmaster.h
+ *	  The supervising process: listens, forks a backend per connection,
+ *	  reaps children, handles shutdown and crashes.
+ */
+#ifndef TUSK_POSTMASTER_H
+#define TUSK_POSTMASTER_H
+
+int			PostmasterMain(int argc, char **argv);
+
+#endif

@@ -1,0 +1,163 @@
+/*
+ * server.h
+ *	  The client (one per backend process), the command table and the
+ *	  helpers every command uses.
+ *
+ * NOTES
+ *	  A backend serves exactly one Client for its whole life, so `Client` is
+ *	  private memory and needs no locking. Arguments point into the client's
+ *	  query buffer (or the parser's copies for inline requests) and are valid
+ *	  only until the command returns.
+ */
+#ifndef TUSK_SERVER_H
+#define TUSK_SERVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "server/reply.h"
+#include "server/resp.h"
+
+#define TUSK_VERSION PACKAGE_VERSION
+#define REDIS_COMPAT_VERSION "7.0.15"
+
+struct Command;
+
+/* Client flags */
+#define CLIENT_CLOSE_AFTER_REPLY	0x0001
+#define CLIENT_CLOSE_NOW			0x0002
+#define CLIENT_UNIX_SOCKET			0x0004
+
+typedef struct Client
+{
+	int			fd;
+	uint64_t	id;
+	int			db;
+	int			resp;
+	int			flags;
+	bool		authenticated;
+	char	   *name;			/* CLIENT SETNAME, or NULL */
+	int64_t		ctime_ms;		/* connection time */
+	int64_t		last_interaction_ms;
+	char		addr[128];		/* peer "ip:port" or "path:0" */
+	char		laddr[128];		/* local "ip:port" */
+
+	/* input */
+	char	   *qbuf;
+	size_t		qbuf_len;		/* bytes held */
+	size_t		qbuf_cap;
+	size_t		qbuf_pos;		/* first byte of the current request */
+	RespParser	parser;
+
+	/* the command being run */
+	int			argc;
+	const char **argv;
+	size_t	   *argv_len;
+	int			argv_cap;
+	const struct Command *cmd;
+
+	ReplyBuf	reply;
+} Client;
+
+typedef void (*CommandProc) (Client *c);
+
+/* Command flags, named as COMMAND INFO reports them */
+#define CMD_WRITE			(1ULL << 0)
+#define CMD_READONLY		(1ULL << 1)
+#define CMD_DENYOOM			(1ULL << 2)
+#define CMD_ADMIN			(1ULL << 3)
+#define CMD_PUBSUB			(1ULL << 4)
+#define CMD_NOSCRIPT		(1ULL << 5)
+#define CMD_BLOCKING		(1ULL << 6)
+#define CMD_LOADING			(1ULL << 7)
+#define CMD_STALE			(1ULL << 8)
+#define CMD_SKIP_MONITOR	(1ULL << 9)
+#define CMD_SKIP_SLOWLOG	(1ULL << 10)
+#define CMD_FAST			(1ULL << 11)
+#define CMD_NO_AUTH			(1ULL << 12)
+#define CMD_MAY_REPLICATE	(1ULL << 13)
+#define CMD_NO_MULTI		(1ULL << 14)
+#define CMD_MOVABLE_KEYS	(1ULL << 15)
+#define CMD_ALLOW_BUSY		(1ULL << 16)
+#define CMD_SENTINEL		(1ULL << 17)
+
+typedef struct Command
+{
+	const char *name;			/* lower case; "client|list" for subcommands */
+	CommandProc proc;
+	int			arity;			/* >0 exact, <0 at least -arity */
+	uint64_t	flags;
+	int			first_key;		/* 0: no keys */
+	int			last_key;		/* -1: last argument */
+	int			key_step;
+	const char *acl_categories; /* "@fast @connection" */
+	const char *group;			/* COMMAND DOCS group */
+	const char *since;
+	const char *summary;
+	const char *complexity;
+	const struct Command *subcommands;	/* NULL-terminated array, or NULL */
+	const char *status;			/* COMMANDS.md: supported, partial: ... */
+} Command;
+
+extern const Command command_table[];
+
+void		CommandTableInit(void);
+const Command *CommandLookup(const char *name, size_t len);
+const Command *CommandLookupSub(const Command *parent, const char *name, size_t len);
+int			CommandCount(void);
+
+/* Runs one parsed request: lookup, arity, auth, the command itself. */
+void		ProcessCommand(Client *c);
+
+/* Shared replies and helpers; each replies on failure and returns false. */
+bool		GetLongLongOrReply(Client *c, int argi, long long *out, const char *msg);
+bool		ArgEquals(const Client *c, int argi, const char *s);
+void		ReplyWrongArity(Client *c, const Command *cmd);
+void		ReplySyntaxError(Client *c);
+
+extern const char *const err_syntax;
+extern const char *const err_not_integer;
+
+/* Commands */
+void		PingCommand(Client *c);
+void		EchoCommand(Client *c);
+void		QuitCommand(Client *c);
+void		ResetCommand(Client *c);
+void		HelloCommand(Client *c);
+void		AuthCommand(Client *c);
+void		SelectCommand(Client *c);
+void		TimeCommand(Client *c);
+void		ShutdownCommand(Client *c);
+void		DbsizeCommand(Client *c);
+void		InfoCommand(Client *c);
+void		ClientHelpCommand(Client *c);
+void		ClientIdCommand(Client *c);
+void		ClientSetnameCommand(Client *c);
+void		ClientGetnameCommand(Client *c);
+void		ClientListCommand(Client *c);
+void		ClientInfoCommand(Client *c);
+void		ClientKillCommand(Client *c);
+void		ConfigHelpCommand(Client *c);
+void		ConfigGetCommand(Client *c);
+void		ConfigSetCommand(Client *c);
+void		ConfigResetstatCommand(Client *c);
+void		ConfigRewriteCommand(Client *c);
+void		CommandCommand(Client *c);
+void		CommandCountCommand(Client *c);
+void		CommandInfoCommand(Client *c);
+void		CommandDocsCommand(Client *c);
+void		CommandListCommand(Client *c);
+void		CommandHelpCommand(Client *c);
+
+/* Backend-side state other modules read */
+extern Client *current_client;
+extern int64_t server_start_time_ms;
+extern char server_run_id[41];
+extern const char *server_executable;
+
+/* Publish this client's state to its process slot and process title. */
+void		ClientPublish(Client *c, const char *cmdname);
+void		ClientFormatInfoLine(const void *slot, char *out, size_t outlen);
+
+#endif

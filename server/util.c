@@ -1,0 +1,450 @@
+/*
+ * util.c
+ *	  String and time helpers; see util.h.
+ */
+#include "config.h"
+
+#include "server/util.h"
+#include "storage/mem.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+bool
+StringToLongLong(const char *s, size_t len, long long *out)
+{
+	const char *p = s;
+	size_t plen = 0;
+	bool negative = false;
+	unsigned long long v;
+
+	if (len == 0 || len > 20)
+		return false;
+	if (len == 1 && s[0] == '0')
+	{
+		*out = 0;
+		return true;
+	}
+	if (p[0] == '-')
+	{
+		negative = true;
+		p++;
+		plen++;
+		if (plen == len)
+			return false;
+	}
+	if (p[0] < '1' || p[0] > '9')
+		return false;
+	v = (unsigned long long) (p[0] - '0');
+	p++;
+	plen++;
+	while (plen < len)
+	{
+		if (p[0] < '0' || p[0] > '9')
+			return false;
+		if (v > ULLONG_MAX / 10)
+			return false;
+		v *= 10;
+		if (v > ULLONG_MAX - (unsigned long long) (p[0] - '0'))
+			return false;
+		v += (unsigned long long) (p[0] - '0');
+		p++;
+		plen++;
+	}
+	if (negative)
+	{
+		if (v > (unsigned long long) LLONG_MAX + 1)
+			return false;
+		*out = (long long) (0 - v);
+	}
+	else
+	{
+		if (v > (unsigned long long) LLONG_MAX)
+			return false;
+		*out = (long long) v;
+	}
+	return true;
+}
+
+bool
+StringToLongDouble(const char *s, size_t len, long double *out)
+{
+	char buf[5 * 1024 + 1];
+	char *end;
+	long double v;
+
+	if (len == 0 || len >= sizeof(buf))
+		return false;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	if (isspace((unsigned char) buf[0]))
+		return false;
+	errno = 0;
+	v = strtold(buf, &end);
+	if ((size_t) (end - buf) != len || (errno == ERANGE && (v == HUGE_VALL || v == -HUGE_VALL || v == 0)) || isnan(v))
+		return false;
+	*out = v;
+	return true;
+}
+
+bool
+StringToDouble(const char *s, size_t len, double *out)
+{
+	char buf[5 * 1024 + 1];
+	char *end;
+	double v;
+
+	if (len == 0 || len >= sizeof(buf))
+		return false;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	if (isspace((unsigned char) buf[0]))
+		return false;
+	errno = 0;
+	v = strtod(buf, &end);
+	if ((size_t) (end - buf) != len || (errno == ERANGE && (v == HUGE_VAL || v == -HUGE_VAL || v == 0)) || isnan(v))
+		return false;
+	*out = v;
+	return true;
+}
+
+int
+LongLongToString(char *buf, size_t buflen, long long v)
+{
+	return snprintf(buf, buflen, "%lld", v);
+}
+
+int
+DoubleToString(char *buf, size_t buflen, double v)
+{
+	if (isinf(v))
+		return snprintf(buf, buflen, v > 0 ? "inf" : "-inf");
+	return snprintf(buf, buflen, "%.17g", v);
+}
+
+bool
+StringMatch(const char *pattern, size_t plen, const char *str, size_t slen,
+			bool nocase)
+{
+	while (plen && slen)
+	{
+		switch (pattern[0])
+		{
+			case '*':
+				while (plen > 1 && pattern[1] == '*')
+				{
+					pattern++;
+					plen--;
+				}
+				if (plen == 1)
+					return true;
+				while (slen)
+				{
+					if (StringMatch(pattern + 1, plen - 1, str, slen, nocase))
+						return true;
+					str++;
+					slen--;
+				}
+				return false;
+			case '?':
+				str++;
+				slen--;
+				break;
+			case '[':
+				{
+					bool not_op, match = false;
+
+					pattern++;
+					plen--;
+					not_op = plen && pattern[0] == '^';
+					if (not_op)
+					{
+						pattern++;
+						plen--;
+					}
+					for (;;)
+					{
+						if (plen == 0)
+						{
+							/* unterminated class: Redis backs up one char */
+							pattern--;
+							plen++;
+							break;
+						}
+						if (pattern[0] == '\\' && plen >= 2)
+						{
+							pattern++;
+							plen--;
+							if (pattern[0] == str[0])
+								match = true;
+						}
+						else if (pattern[0] == ']')
+							break;
+						else if (plen >= 3 && pattern[1] == '-')
+						{
+							int start = (unsigned char) pattern[0];
+							int end = (unsigned char) pattern[2];
+							int c = (unsigned char) str[0];
+
+							if (start > end)
+							{
+								int t = start;
+
+								start = end;
+								end = t;
+							}
+							if (nocase)
+							{
+								start = tolower(start);
+								end = tolower(end);
+								c = tolower(c);
+							}
+							pattern += 2;
+							plen -= 2;
+							if (c >= start && c <= end)
+								match = true;
+						}
+						else if (nocase ? tolower((unsigned char) pattern[0]) == tolower((unsigned char) str[0])
+								 : pattern[0] == str[0])
+							match = true;
+						pattern++;
+						plen--;
+					}
+					if (not_op)
+						match = !match;
+					if (!match)
+						return false;
+					str++;
+					slen--;
+					break;
+				}
+			case '\\':
+				if (plen >= 2)
+				{
+					pattern++;
+					plen--;
+				}
+				/* fall through */
+			default:
+				if (nocase ? tolower((unsigned char) pattern[0]) != tolower((unsigned char) str[0])
+					: pattern[0] != str[0])
+					return false;
+				str++;
+				slen--;
+				break;
+		}
+		pattern++;
+		plen--;
+		if (slen == 0)
+		{
+			while (plen && pattern[0] == '*')
+			{
+				pattern++;
+				plen--;
+			}
+			break;
+		}
+	}
+	return plen == 0 && slen == 0;
+}
+
+static int
+hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+bool
+SplitArgs(const char *line, size_t len, int *argc_out, char ***argv_out,
+		  size_t **lens_out)
+{
+	const char *p = line, *end = line + len;
+	int argc = 0, cap = 8;
+	char **argv = MemAlloc(sizeof(char *) * cap);
+	size_t *lens = MemAlloc(sizeof(size_t) * cap);
+	char *cur = NULL;
+	size_t curlen = 0, curcap = 0;
+
+	for (;;)
+	{
+		bool in_dq = false, in_sq = false, done = false;
+
+		while (p < end && isspace((unsigned char) *p))
+			p++;
+		if (p >= end)
+			break;
+		curcap = 16;
+		curlen = 0;
+		cur = MemAlloc(curcap);
+		while (!done)
+		{
+			char c;
+			bool emit = true;
+
+			if (in_dq)
+			{
+				if (p >= end)
+					goto unbalanced;
+				if (*p == '\\' && p + 3 < end && p[1] == 'x' &&
+					hex_value(p[2]) >= 0 && hex_value(p[3]) >= 0)
+				{
+					c = (char) (hex_value(p[2]) * 16 + hex_value(p[3]));
+					p += 3;
+				}
+				else if (*p == '\\' && p + 1 < end)
+				{
+					p++;
+					switch (*p)
+					{
+						case 'n': c = '\n'; break;
+						case 'r': c = '\r'; break;
+						case 't': c = '\t'; break;
+						case 'b': c = '\b'; break;
+						case 'a': c = '\a'; break;
+						default: c = *p; break;
+					}
+				}
+				else if (*p == '"')
+				{
+					/* closing quote must be followed by a space or the end */
+					if (p + 1 < end && !isspace((unsigned char) p[1]))
+						goto unbalanced;
+					done = true;
+					emit = false;
+					c = 0;
+				}
+				else
+					c = *p;
+			}
+			else if (in_sq)
+			{
+				if (p >= end)
+					goto unbalanced;
+				if (*p == '\\' && p + 1 < end && p[1] == '\'')
+				{
+					p++;
+					c = '\'';
+				}
+				else if (*p == '\'')
+				{
+					if (p + 1 < end && !isspace((unsigned char) p[1]))
+						goto unbalanced;
+					done = true;
+					emit = false;
+					c = 0;
+				}
+				else
+					c = *p;
+			}
+			else
+			{
+				if (p >= end)
+					break;
+				switch (*p)
+				{
+					case ' ':
+					case '\n':
+					case '\r':
+					case '\t':
+					case '\0':
+						done = true;
+						emit = false;
+						c = 0;
+						break;
+					case '"':
+						in_dq = true;
+						emit = false;
+						c = 0;
+						break;
+					case '\'':
+						in_sq = true;
+						emit = false;
+						c = 0;
+						break;
+					default:
+						c = *p;
+						break;
+				}
+			}
+			if (emit)
+			{
+				if (curlen + 1 >= curcap)
+				{
+					curcap *= 2;
+					cur = MemRealloc(cur, curcap);
+				}
+				cur[curlen++] = c;
+			}
+			if (p < end)
+				p++;
+		}
+		cur[curlen] = '\0';
+		if (argc == cap)
+		{
+			cap *= 2;
+			argv = MemRealloc(argv, sizeof(char *) * cap);
+			lens = MemRealloc(lens, sizeof(size_t) * cap);
+		}
+		argv[argc] = cur;
+		lens[argc] = curlen;
+		argc++;
+		cur = NULL;
+	}
+	*argc_out = argc;
+	*argv_out = argv;
+	*lens_out = lens;
+	return true;
+
+unbalanced:
+	MemFree(cur);
+	FreeArgs(argc, argv, lens);
+	return false;
+}
+
+void
+FreeArgs(int argc, char **argv, size_t *lens)
+{
+	for (int i = 0; i < argc; i++)
+		MemFree(argv[i]);
+	MemFree(argv);
+	MemFree(lens);
+}
+
+int64_t
+NowMs(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t
+NowUs(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int64_t
+MonotonicUs(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}

@@ -1,0 +1,98 @@
+/*
+ * proc.c
+ *	  Process array in shared memory.
+ *
+ * NOTES
+ *	  See proc.h for who writes what. The postmaster only ever stores pid = 0
+ *	  into a slot whose process it has reaped, and reads lwlocks_held and
+ *	  critical_section of it afterwards; nobody else writes a dead slot.
+ */
+#include "config.h"
+
+#include "storage/proc.h"
+#include "storage/lwlock.h"
+
+#include <string.h>
+#include <unistd.h>
+
+ProcArray  *proc_array;
+ProcSlot   *MyProc;
+
+size_t
+ProcArrayShmemSize(int max_backends)
+{
+	return sizeof(ProcArray) +
+		sizeof(ProcSlot) * (size_t) (max_backends + PROC_AUX_SLOTS);
+}
+
+void
+ProcArrayShmemInit(int max_backends)
+{
+	proc_array = ShmemAlloc(ProcArrayShmemSize(max_backends));
+	proc_array->nbackend_slots = max_backends;
+	proc_array->nslots = max_backends + PROC_AUX_SLOTS;
+	atomic_store(&proc_array->next_client_id, 1);
+}
+
+void
+ProcSlotAttach(int slotno, ProcKind kind)
+{
+	ProcSlot *slot = &proc_array->slots[slotno];
+	uint32_t cc = atomic_load(&slot->changecount);
+
+	/* A predecessor killed mid-write may have left the counter odd. */
+	if (cc & 1)
+		atomic_store(&slot->changecount, cc + 1);
+	ProcSlotBeginWrite(slot);
+	slot->kind = kind;
+	slot->client_id = 0;
+	slot->db = 0;
+	slot->fd = -1;
+	slot->resp = 2;
+	slot->multi = -1;
+	slot->in_command = false;
+	slot->addr[0] = slot->laddr[0] = slot->name[0] = slot->cmd[0] = '\0';
+	ProcSlotEndWrite(slot);
+	atomic_store(&slot->lwlocks_held, 0);
+	atomic_store(&slot->critical_section, 0);
+	atomic_store(&slot->pid, (int) getpid());
+	MyProc = slot;
+	lwlock_held_counter = &slot->lwlocks_held;
+}
+
+bool
+ProcSlotRead(int slotno, ProcSlot *copy)
+{
+	ProcSlot *slot = &proc_array->slots[slotno];
+
+	for (int tries = 0; tries < 1000; tries++)
+	{
+		uint32_t before = atomic_load_explicit(&slot->changecount, memory_order_acquire);
+
+		if (before & 1)
+			continue;
+		memcpy(copy, slot, sizeof(*copy));
+		atomic_thread_fence(memory_order_acquire);
+		if (atomic_load_explicit(&slot->changecount, memory_order_acquire) == before)
+			return copy->pid != 0 && copy->kind != PROC_KIND_FREE;
+	}
+	return false;
+}
+
+void
+ProcSlotRelease(int slotno)
+{
+	ProcSlot *slot = &proc_array->slots[slotno];
+
+	atomic_store(&slot->pid, 0);
+	slot->kind = PROC_KIND_FREE;
+}
+
+bool
+ProcSlotWasInCritical(int slotno)
+{
+	ProcSlot *slot = &proc_array->slots[slotno];
+
+	return atomic_load(&slot->lwlocks_held) > 0 ||
+		atomic_load(&slot->critical_section) > 0;
+}

@@ -1,0 +1,124 @@
+/*
+ * proc.h
+ *	  The process array: one slot per backend or auxiliary process.
+ *
+ * NOTES
+ *	  The postmaster picks a free slot for a child before forking it (it
+ *	  keeps the free list in its own memory) and clears the slot's pid with
+ *	  one atomic store after reaping the child; it takes no lock. Every other
+ *	  field is written only by the slot's owner. Readers in other processes
+ *	  (CLIENT LIST, CLIENT KILL, INFO) copy a slot under its change counter,
+ *	  a seqlock: the owner makes it odd before writing and even after, a
+ *	  reader retries while it is odd or changed during the copy (PostgreSQL's
+ *	  st_changecount). Slots are padded to cache lines so that owners do not
+ *	  false-share.
+ */
+#ifndef TUSK_PROC_H
+#define TUSK_PROC_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "storage/shmem.h"
+
+typedef enum ProcKind
+{
+	PROC_KIND_FREE = 0,
+	PROC_KIND_BACKEND,
+	PROC_KIND_STARTUP,
+	PROC_KIND_CHECKPOINTER,
+	PROC_KIND_BGWRITER,
+	PROC_KIND_WALWRITER,
+	PROC_KIND_AUTOVACUUM,
+	PROC_KIND_STATS,
+} ProcKind;
+
+#define PROC_NAME_LEN	128		/* CLIENT SETNAME longer than this is
+								 * truncated in other clients' CLIENT LIST */
+#define PROC_CMD_LEN	48
+#define PROC_ADDR_LEN	128
+#define PROC_AUX_SLOTS	16
+
+typedef struct ProcSlot
+{
+	/* written by the postmaster (atomic store) and by the owner at start */
+	_Atomic int pid;
+	int			kind;
+
+	/* lock bookkeeping for crash handling, owner only, read by postmaster */
+	_Atomic int lwlocks_held;
+	_Atomic int critical_section;
+
+	/* seqlock over the client information below */
+	_Atomic uint32_t changecount;
+	uint64_t	client_id;
+	int64_t		connect_time_ms;
+	int64_t		last_interaction_ms;
+	int			db;
+	int			fd;
+	int			resp;
+	int			multi;
+	uint64_t	qbuf;
+	uint64_t	qbuf_free;
+	uint64_t	omem;
+	uint64_t	tot_mem;
+	bool		in_command;
+	char		addr[PROC_ADDR_LEN];
+	char		laddr[PROC_ADDR_LEN];
+	char		name[PROC_NAME_LEN];
+	char		cmd[PROC_CMD_LEN];
+} __attribute__((aligned(CACHELINE_SIZE))) ProcSlot;
+
+typedef struct ProcArray
+{
+	int			nslots;			/* backends first, then auxiliary */
+	int			nbackend_slots;
+	_Atomic uint64_t next_client_id;
+	_Atomic uint64_t total_connections;
+	ProcSlot	slots[];
+} ProcArray;
+
+extern ProcArray *proc_array;
+extern ProcSlot *MyProc;
+
+size_t		ProcArrayShmemSize(int max_backends);
+void		ProcArrayShmemInit(int max_backends);
+
+/* Owner side */
+void		ProcSlotAttach(int slotno, ProcKind kind);
+static inline void
+ProcSlotBeginWrite(ProcSlot *slot)
+{
+	atomic_fetch_add_explicit(&slot->changecount, 1, memory_order_acq_rel);
+	atomic_thread_fence(memory_order_release);
+}
+static inline void
+ProcSlotEndWrite(ProcSlot *slot)
+{
+	atomic_thread_fence(memory_order_release);
+	atomic_fetch_add_explicit(&slot->changecount, 1, memory_order_acq_rel);
+}
+
+/* Reader side: a consistent copy, false if the slot is free. */
+bool		ProcSlotRead(int slotno, ProcSlot *copy);
+
+/* Postmaster side: no locks. */
+void		ProcSlotRelease(int slotno);
+bool		ProcSlotWasInCritical(int slotno);
+
+static inline void
+StartCritSection(void)
+{
+	if (MyProc)
+		atomic_fetch_add(&MyProc->critical_section, 1);
+}
+
+static inline void
+EndCritSection(void)
+{
+	if (MyProc)
+		atomic_fetch_sub(&MyProc->critical_section, 1);
+}
+
+#endif
