@@ -9,6 +9,7 @@
 #include "server/server.h"
 #include "server/util.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -118,6 +119,308 @@ reply_command_info(ReplyBuf *r, const Command *cmd)
 		reply_command_info(r, &cmd->subcommands[i]);
 }
 
+
+/*
+ * COMMAND DOCS arguments from a usage string. Grammar (Redis's doc syntax):
+ *   seq   := item*
+ *   item  := '[' alts ']' | '(' alts ')' | TOKEN [word] | word ['...']
+ *   alts  := seq ('|' seq)*
+ * An UPPERCASE word is a token: alone it is a pure token, followed by a
+ * lower-case word it names that argument. One alternative of one item is
+ * that item; one alternative of several is a block; several are a oneof.
+ */
+typedef struct UsageArg
+{
+	char		name[48];
+	const char *type;
+	char		token[32];
+	bool		optional;
+	bool		multiple;
+	int			nsub;
+	struct UsageArg *sub;
+} UsageArg;
+
+#define USAGE_MAX_ARGS 64
+
+typedef struct UsageParser
+{
+	const char *p;
+	UsageArg	pool[USAGE_MAX_ARGS * 4];
+	int			used;
+} UsageParser;
+
+static UsageArg *
+usage_new(UsageParser *up)
+{
+	UsageArg *a;
+
+	if (up->used >= (int) (sizeof(up->pool) / sizeof(up->pool[0])))
+		return NULL;
+	a = &up->pool[up->used++];
+	memset(a, 0, sizeof(*a));
+	a->type = "string";
+	return a;
+}
+
+static void
+usage_skip_spaces(UsageParser *up)
+{
+	while (*up->p == ' ')
+		up->p++;
+}
+
+static int
+usage_word(UsageParser *up, char *out, size_t outlen)
+{
+	size_t n = 0;
+
+	usage_skip_spaces(up);
+	while (*up->p && !strchr(" []()|", *up->p))
+	{
+		if (n + 1 < outlen)
+			out[n++] = *up->p;
+		up->p++;
+	}
+	out[n] = '\0';
+	return (int) n;
+}
+
+static bool
+is_token(const char *w)
+{
+	bool upper = false;
+
+	for (; *w; w++)
+	{
+		if (*w >= 'a' && *w <= 'z')
+			return false;
+		if (*w >= 'A' && *w <= 'Z')
+			upper = true;
+	}
+	return upper;
+}
+
+static int	usage_parse_seq(UsageParser *up, UsageArg **items, int max);
+
+/* Parses alternatives up to the closing bracket; returns one argument. */
+static UsageArg *
+usage_parse_group(UsageParser *up, char close)
+{
+	UsageArg *alts[16];
+	int nalts = 0;
+
+	for (;;)
+	{
+		UsageArg *items[16];
+		int n = usage_parse_seq(up, items, 16);
+		UsageArg *alt;
+
+		if (n == 1)
+			alt = items[0];
+		else
+		{
+			alt = usage_new(up);
+			if (alt == NULL)
+				return NULL;
+			alt->type = "block";
+			snprintf(alt->name, sizeof(alt->name), "%s", n ? items[0]->name : "block");
+			alt->sub = usage_new(up);
+			if (alt->sub == NULL)
+				return NULL;
+			up->used--;		/* sub is stored contiguously below */
+			alt->sub = &up->pool[up->used];
+			for (int i = 0; i < n; i++)
+			{
+				UsageArg *copy = usage_new(up);
+
+				if (copy == NULL)
+					return NULL;
+				*copy = *items[i];
+			}
+			alt->nsub = n;
+		}
+		if (nalts < 16)
+			alts[nalts++] = alt;
+		usage_skip_spaces(up);
+		if (*up->p == '|')
+		{
+			up->p++;
+			continue;
+		}
+		if (*up->p == close)
+			up->p++;
+		break;
+	}
+	if (nalts == 1)
+		return alts[0];
+	{
+		UsageArg *oneof = usage_new(up);
+
+		if (oneof == NULL)
+			return NULL;
+		oneof->type = "oneof";
+		snprintf(oneof->name, sizeof(oneof->name), "%s", alts[0]->token[0] ? alts[0]->token : alts[0]->name);
+		for (char *q = oneof->name; *q; q++)
+			if (*q >= 'A' && *q <= 'Z')
+				*q = (char) (*q - 'A' + 'a');
+		oneof->sub = &up->pool[up->used];
+		for (int i = 0; i < nalts; i++)
+		{
+			UsageArg *copy = usage_new(up);
+
+			if (copy == NULL)
+				return NULL;
+			*copy = *alts[i];
+		}
+		oneof->nsub = nalts;
+		return oneof;
+	}
+}
+
+static int
+usage_parse_seq(UsageParser *up, UsageArg **items, int max)
+{
+	int n = 0;
+
+	for (;;)
+	{
+		UsageArg *a = NULL;
+		char word[48];
+
+		usage_skip_spaces(up);
+		if (*up->p == '\0' || *up->p == ']' || *up->p == ')' || *up->p == '|')
+			break;
+		if (*up->p == '[' || *up->p == '(')
+		{
+			char close = *up->p == '[' ? ']' : ')';
+
+			up->p++;
+			a = usage_parse_group(up, close);
+			if (a && close == ']')
+				a->optional = true;
+		}
+		else if (usage_word(up, word, sizeof(word)) > 0)
+		{
+			size_t wl = strlen(word);
+
+			a = usage_new(up);
+			if (a == NULL)
+				break;
+			if (wl > 3 && strcmp(word + wl - 3, "...") == 0)
+			{
+				word[wl - 3] = '\0';
+				a->multiple = true;
+			}
+			if (is_token(word))
+			{
+				const char *save = up->p;
+				char next[48];
+
+				snprintf(a->token, sizeof(a->token), "%s", word);
+				usage_skip_spaces(up);
+				if (*up->p && !strchr("[]()|", *up->p) && usage_word(up, next, sizeof(next)) > 0 && !is_token(next))
+				{
+					size_t nl = strlen(next);
+
+					if (nl > 3 && strcmp(next + nl - 3, "...") == 0)
+					{
+						next[nl - 3] = '\0';
+						a->multiple = true;
+					}
+					snprintf(a->name, sizeof(a->name), "%s", next);
+				}
+				else
+				{
+					up->p = save;
+					a->type = "pure-token";
+					snprintf(a->name, sizeof(a->name), "%s", word);
+					for (char *q = a->name; *q; q++)
+						if (*q >= 'A' && *q <= 'Z')
+							*q = (char) (*q - 'A' + 'a');
+				}
+			}
+			else
+			{
+				snprintf(a->name, sizeof(a->name), "%s", word);
+				if (strcmp(word, "key") == 0)
+					a->type = "key";
+			}
+		}
+		else
+			up->p++;			/* stray character */
+		if (a == NULL)
+			continue;
+		usage_skip_spaces(up);
+		if (strncmp(up->p, "...", 3) == 0)
+		{
+			a->multiple = true;
+			up->p += 3;
+		}
+		if (n < max)
+			items[n++] = a;
+	}
+	return n;
+}
+
+static void
+reply_usage_args(ReplyBuf *r, const UsageArg *args, int n)
+{
+	AddReplyArrayLen(r, n);
+	for (int i = 0; i < n; i++)
+	{
+		const UsageArg *a = &args[i];
+		int fields = 2 + (a->token[0] != '\0') + (a->optional || a->multiple) + (a->nsub > 0);
+
+		AddReplyMapLen(r, fields);
+		AddReplyBulkCString(r, "name");
+		AddReplyBulkCString(r, a->name);
+		AddReplyBulkCString(r, "type");
+		AddReplyBulkCString(r, a->type);
+		if (a->token[0])
+		{
+			AddReplyBulkCString(r, "token");
+			AddReplyBulkCString(r, a->token);
+		}
+		if (a->optional || a->multiple)
+		{
+			AddReplyBulkCString(r, "flags");
+			AddReplySetLen(r, a->optional + a->multiple);
+			if (a->optional)
+				AddReplyStatus(r, "optional");
+			if (a->multiple)
+				AddReplyStatus(r, "multiple");
+		}
+		if (a->nsub > 0)
+		{
+			AddReplyBulkCString(r, "arguments");
+			reply_usage_args(r, a->sub, a->nsub);
+		}
+	}
+}
+
+/* Replies the "arguments" array; false if the command takes none. */
+static bool
+has_usage(const Command *cmd)
+{
+	return cmd->usage && cmd->usage[0];
+}
+
+static void
+reply_arguments(ReplyBuf *r, const Command *cmd)
+{
+	static UsageParser up;
+	UsageArg *items[USAGE_MAX_ARGS];
+	UsageArg flat[USAGE_MAX_ARGS];
+	int n;
+
+	memset(&up, 0, sizeof(up));
+	up.p = cmd->usage;
+	n = usage_parse_seq(&up, items, USAGE_MAX_ARGS);
+	for (int i = 0; i < n; i++)
+		flat[i] = *items[i];
+	reply_usage_args(r, flat, n);
+}
+
 static void
 reply_command_docs(ReplyBuf *r, const Command *cmd)
 {
@@ -126,7 +429,7 @@ reply_command_docs(ReplyBuf *r, const Command *cmd)
 	if (cmd->subcommands)
 		for (const Command *s = cmd->subcommands; s->name; s++)
 			nsub++;
-	AddReplyMapLen(r, 4 + (nsub > 0));
+	AddReplyMapLen(r, 4 + (nsub > 0) + has_usage(cmd));
 	AddReplyBulkCString(r, "summary");
 	AddReplyBulkCString(r, cmd->summary);
 	AddReplyBulkCString(r, "since");
@@ -135,6 +438,11 @@ reply_command_docs(ReplyBuf *r, const Command *cmd)
 	AddReplyBulkCString(r, cmd->group);
 	AddReplyBulkCString(r, "complexity");
 	AddReplyBulkCString(r, cmd->complexity);
+	if (has_usage(cmd))
+	{
+		AddReplyBulkCString(r, "arguments");
+		reply_arguments(r, cmd);
+	}
 	if (nsub)
 	{
 		AddReplyBulkCString(r, "subcommands");

@@ -97,7 +97,10 @@ typedef struct Command
 	const char *summary;
 	const char *complexity;
 	const struct Command *subcommands;	/* NULL-terminated array, or NULL */
-	const char *status;			/* COMMANDS.md: supported, partial: ... */
+	const char *usage;			/* arguments after the name, Redis doc syntax:
+								 * "key value [NX|XX] [EX seconds|KEEPTTL]";
+								 * COMMAND DOCS builds its argument maps
+								 * from it (redis-cli's hints) */
 } Command;
 
 extern const Command command_table[];
