@@ -55,6 +55,7 @@ ProcSlotAttach(int slotno, ProcKind kind)
 	ProcSlotEndWrite(slot);
 	atomic_store(&slot->lwlocks_held, 0);
 	atomic_store(&slot->critical_section, 0);
+	atomic_store(&slot->in_storage, 0);
 	atomic_store(&slot->pid, (int) getpid());
 	MyProc = slot;
 	lwlock_held_counter = &slot->lwlocks_held;
@@ -94,5 +95,6 @@ ProcSlotWasInCritical(int slotno)
 	ProcSlot *slot = &proc_array->slots[slotno];
 
 	return atomic_load(&slot->lwlocks_held) > 0 ||
-		atomic_load(&slot->critical_section) > 0;
+		atomic_load(&slot->critical_section) > 0 ||
+		atomic_load(&slot->in_storage) > 0;
 }

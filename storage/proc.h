@@ -49,6 +49,9 @@ typedef struct ProcSlot
 	/* lock bookkeeping for crash handling, owner only, read by postmaster */
 	_Atomic int lwlocks_held;
 	_Atomic int critical_section;
+	_Atomic int in_storage;		/* inside a command that may hold buffer
+								 * pins or key locks; a death here restarts
+								 * everything (pins are not in lwlocks_held) */
 
 	/* seqlock over the client information below */
 	_Atomic uint32_t changecount;
@@ -68,6 +71,18 @@ typedef struct ProcSlot
 	char		laddr[PROC_ADDR_LEN];
 	char		name[PROC_NAME_LEN];
 	char		cmd[PROC_CMD_LEN];
+
+	/*
+	 * Transactions (storage/xact.c, storage/snapshot.c). Written only by the
+	 * owner with sequentially consistent atomic stores, read by any process
+	 * with atomic loads and no lock; the protocol is in storage/README.md,
+	 * "Snapshots". xid: the running transaction's id, 0 if none,
+	 * XACT_XID_PENDING while one is being assigned. xmin: the lowest xmin of
+	 * the snapshots this process holds, 0 if none, SNAPSHOT_XMIN_PENDING
+	 * while a snapshot is being taken.
+	 */
+	_Atomic uint64_t xid;
+	_Atomic uint64_t xmin;
 } __attribute__((aligned(CACHELINE_SIZE))) ProcSlot;
 
 typedef struct ProcArray

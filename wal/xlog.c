@@ -1,0 +1,622 @@
+/*
+ * xlog.c
+ *	  WAL buffers in shared memory, writing them to segment files, and
+ *	  XLogFlush with group commit.
+ *
+ * NOTES
+ *	  Runs in every process that changes shared pages (backends, startup,
+ *	  checkpointer, bgwriter through the buffer manager's WAL rule) and in
+ *	  the walwriter. The ring, the positions and the lock order are described
+ *	  in wal/README.md, section "WAL buffers, writing and flushing"; the
+ *	  invariants W1.. cited below are numbered there.
+ *
+ *	  Locks: insert_lock (xloginsert.c) may be held while acquiring
+ *	  write_lock, never the reverse: the writer reads the insert progress
+ *	  from the insert_done atomic instead of taking insert_lock. Nothing in
+ *	  this file takes a buffer content lock.
+ *
+ *	  Each process keeps its own descriptor for the segment it last wrote
+ *	  or synced (private memory). A failed write or fdatasync is PANIC
+ *	  (xlog.h).
+ */
+#include "config.h"
+
+#include "wal/xlog.h"
+#include "wal/xlog_int.h"
+
+#include <assert.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "storage/elog.h"
+#include "storage/futex.h"
+#include "storage/shmem.h"
+
+XLogCtlData *XLogCtl;
+
+/* Segment this process has open, or -1. */
+static int open_fd = -1;
+static uint64_t open_segno;
+
+/* Zeros to create segments from; read-only, so it stays on the zero page. */
+static const char zero_chunk[64 * 1024];
+
+size_t
+XLogShmemSize(void)
+{
+	size_t size = 0;
+
+	size = ShmemAddSize(size, sizeof(XLogCtlData));
+	size = ShmemAddSize(size, (size_t) XLOG_BUFFER_PAGES * WAL_PAGE_SIZE);
+	return size;
+}
+
+void
+XLogShmemInit(void)
+{
+	XLogCtlData *ctl = ShmemAlloc(sizeof(XLogCtlData));
+
+	LWLockInit(&ctl->insert_lock, LWTRANCHE_WAL_INSERT);
+	LWLockInit(&ctl->write_lock, LWTRANCHE_WAL_WRITE);
+	LWLockInit(&ctl->ckpt_lock, LWTRANCHE_WAL_WRITE);
+	LWLockInit(&ctl->control_lock, LWTRANCHE_WAL_WRITE);
+	ctl->pages = ShmemAlloc((size_t) XLOG_BUFFER_PAGES * WAL_PAGE_SIZE);
+	for (int i = 0; i < XLOG_BUFFER_PAGES; i++)
+		atomic_store(&ctl->page_addr[i], XLOG_NO_PAGE);
+	atomic_store(&ctl->in_recovery, 1);
+	XLogCtl = ctl;
+	bufmgr_wal_flush_hook = XLogFlush;
+	/* A descriptor from before a restart names nothing useful now. */
+	XLogCloseSegment();
+}
+
+static inline int
+ring_slot(XLogRecPtr page_addr)
+{
+	return (int) ((page_addr / WAL_PAGE_SIZE) % XLOG_BUFFER_PAGES);
+}
+
+/* The ring page that holds (or will hold) the WAL page at page_addr. */
+char *
+XLogRingPage(XLogRecPtr page_addr)
+{
+	return XLogCtl->pages + (size_t) ring_slot(page_addr) * WAL_PAGE_SIZE;
+}
+
+/* ------------------------------------------------------------ segments */
+
+void
+XLogSegmentPath(char *out, size_t len, uint64_t segno)
+{
+	char name[WAL_FILE_NAME_LEN + 1];
+
+	WalFileName(name, segno);
+	snprintf(out, len, "%s/%s", XLOG_DIR, name);
+}
+
+bool
+XLogFsyncDir(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	bool ok;
+
+	if (fd < 0)
+	{
+		elog(WARNING, "could not open directory \"%s\": %m", path);
+		return false;
+	}
+	ok = fsync(fd) == 0;
+	if (!ok)
+		elog(WARNING, "could not fsync directory \"%s\": %m", path);
+	close(fd);
+	return ok;
+}
+
+static bool
+write_all(int fd, const char *buf, size_t len, off_t off)
+{
+	while (len > 0)
+	{
+		ssize_t n = pwrite(fd, buf, len, off);
+
+		if (n < 0)
+		{
+			if (errno == EINTR)
+				continue;
+			return false;
+		}
+		if (n == 0)
+		{
+			errno = ENOSPC;
+			return false;
+		}
+		buf += n;
+		len -= (size_t) n;
+		off += n;
+	}
+	return true;
+}
+
+/*
+ * Create segment segno zero-filled and durable: a temporary file is filled,
+ * fsynced and renamed into place, then the directory is fsynced, so a crash
+ * never leaves a short segment under a real name. Caller holds write_lock,
+ * so no other process creates or recycles at the same time.
+ */
+static bool
+create_segment(uint64_t segno)
+{
+	char tmp[64], path[64];
+	int fd;
+
+	snprintf(tmp, sizeof(tmp), "%s/xlogtemp.%d", XLOG_DIR, (int) getpid());
+	XLogSegmentPath(path, sizeof(path), segno);
+	unlink(tmp);
+	fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+	{
+		elog(WARNING, "could not create WAL file \"%s\": %m", tmp);
+		return false;
+	}
+	for (uint64_t off = 0; off < WAL_SEGMENT_SIZE; off += sizeof(zero_chunk))
+	{
+		if (!write_all(fd, zero_chunk, sizeof(zero_chunk), (off_t) off))
+		{
+			elog(WARNING, "could not write WAL file \"%s\": %m", tmp);
+			close(fd);
+			unlink(tmp);
+			return false;
+		}
+	}
+	if (fsync(fd) != 0)
+	{
+		elog(PANIC, "could not fsync WAL file \"%s\": %m", tmp);
+		abort();
+	}
+	close(fd);
+	if (rename(tmp, path) != 0)
+	{
+		elog(WARNING, "could not rename \"%s\" to \"%s\": %m", tmp, path);
+		unlink(tmp);
+		return false;
+	}
+	if (!XLogFsyncDir(XLOG_DIR))
+	{
+		elog(PANIC, "could not make WAL file \"%s\" durable", path);
+		abort();
+	}
+	elog(DEBUG, "created WAL segment \"%s\"", path);
+	return true;
+}
+
+void
+XLogCloseSegment(void)
+{
+	if (open_fd >= 0)
+		close(open_fd);
+	open_fd = -1;
+}
+
+/*
+ * Descriptor for segment segno, kept open for the next call. With create,
+ * a missing segment is created (caller holds write_lock); otherwise -1 with
+ * errno ENOENT.
+ */
+static int
+open_segment(uint64_t segno, bool create)
+{
+	char path[64];
+	int fd;
+
+	if (open_fd >= 0 && open_segno == segno)
+		return open_fd;
+	XLogCloseSegment();
+	XLogSegmentPath(path, sizeof(path), segno);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT && create)
+	{
+		if (!create_segment(segno))
+			return -1;
+		fd = open(path, O_RDWR | O_CLOEXEC);
+	}
+	if (fd < 0)
+		return -1;
+	open_fd = fd;
+	open_segno = segno;
+	return fd;
+}
+
+/* fdatasync one segment; false if it is missing and missing_ok. */
+bool
+XLogSyncSegment(uint64_t segno, bool missing_ok)
+{
+	char path[64];
+	int fd = open_segment(segno, false);
+
+	XLogSegmentPath(path, sizeof(path), segno);
+	if (fd < 0)
+	{
+		if (errno == ENOENT && missing_ok)
+			return false;
+		elog(PANIC, "could not open WAL file \"%s\": %m", path);
+		abort();
+	}
+	if (fdatasync(fd) != 0)
+	{
+		elog(PANIC, "could not fdatasync WAL file \"%s\": %m", path);
+		abort();
+	}
+	atomic_fetch_add_explicit(&XLogCtl->stat_fsyncs, 1, memory_order_relaxed);
+	return true;
+}
+
+/*
+ * Rename segments numbered below before_segno to future names, or remove
+ * them when enough future segments exist (README "Checkpoints", step 6).
+ * Returns how many segments were recycled or removed.
+ */
+int
+XLogRecycleSegments(uint64_t before_segno)
+{
+	DIR *dir;
+	struct dirent *de;
+	uint64_t insert_seg, next_free;
+	int count = 0;
+
+	LWLockAcquire(&XLogCtl->write_lock, LW_EXCLUSIVE);
+	insert_seg = WAL_SEGMENT_NUMBER(atomic_load(&XLogCtl->insert_done));
+	next_free = insert_seg + 1;
+	dir = opendir(XLOG_DIR);
+	if (dir == NULL)
+	{
+		elog(WARNING, "could not open directory \"%s\": %m", XLOG_DIR);
+		XLogWriteLockRelease();
+		return 0;
+	}
+	while ((de = readdir(dir)) != NULL)
+	{
+		uint64_t segno;
+		char path[64], newpath[64];
+		bool recycled = false;
+
+		if (!WalFileNameParse(de->d_name, &segno) || segno >= before_segno)
+			continue;
+		XLogSegmentPath(path, sizeof(path), segno);
+		/* Find the next unused future name, within the recycle window. */
+		while (next_free <= insert_seg + XLOG_RECYCLE_AHEAD)
+		{
+			struct stat st;
+
+			XLogSegmentPath(newpath, sizeof(newpath), next_free);
+			if (stat(newpath, &st) != 0 && errno == ENOENT)
+			{
+				if (rename(path, newpath) == 0)
+				{
+					recycled = true;
+					elog(DEBUG, "recycled WAL segment \"%s\" as \"%s\"", path, newpath);
+				}
+				else
+					elog(WARNING, "could not rename \"%s\" to \"%s\": %m", path, newpath);
+				next_free++;
+				break;
+			}
+			next_free++;
+		}
+		if (!recycled)
+		{
+			if (unlink(path) != 0)
+				elog(WARNING, "could not remove WAL file \"%s\": %m", path);
+			else
+				elog(DEBUG, "removed WAL segment \"%s\"", path);
+		}
+		count++;
+	}
+	closedir(dir);
+	/* Our cached descriptor may now name a recycled file. */
+	XLogCloseSegment();
+	if (count > 0)
+		XLogFsyncDir(XLOG_DIR);
+	XLogWriteLockRelease();
+	return count;
+}
+
+/* ------------------------------------------------------------- writing */
+
+/*
+ * README W2 and W3, checked in debug builds on every write: positions in
+ * order, and the ring holds every page from write_ptr's to insert_done's.
+ * Caller holds write_lock.
+ */
+static void
+assert_xlog_positions(void)
+{
+#ifndef NDEBUG
+	XLogCtlData *ctl = XLogCtl;
+	XLogRecPtr flushed = atomic_load(&ctl->flush_ptr);
+	XLogRecPtr written = atomic_load(&ctl->write_ptr);
+	XLogRecPtr inserted = atomic_load(&ctl->insert_done);
+
+	assert(flushed <= written);
+	for (XLogRecPtr page = WAL_PAGE_START(written); page < inserted; page += WAL_PAGE_SIZE)
+		assert(atomic_load(&ctl->page_addr[ring_slot(page)]) == page ||
+			   page >= WAL_PAGE_START(inserted));
+#endif
+}
+
+/*
+ * Write the ring up to target (exclusive) to the segment files. Caller
+ * holds write_lock; every WAL byte before target is final in the ring (W2).
+ * Whole pages are written, the last one as far as it is filled; the next
+ * call rewrites it from its start. A segment whose last page is written is
+ * fdatasynced at once, so only the segment holding write_ptr can have
+ * unsynced data (W3). Failure is PANIC.
+ */
+void
+XLogWriteLocked(XLogRecPtr target)
+{
+	XLogCtlData *ctl = XLogCtl;
+	XLogRecPtr from = atomic_load_explicit(&ctl->write_ptr, memory_order_relaxed);
+	XLogRecPtr page;
+
+	assert_xlog_positions();
+	if (target <= from)
+		return;
+	page = WAL_PAGE_START(from);
+	while (page < target)
+	{
+		uint64_t segno = WAL_SEGMENT_NUMBER(page);
+		int slot = ring_slot(page);
+		int npages = 0;
+		int fd;
+		char path[64];
+
+		/* A run of pages contiguous in the ring and in one segment. */
+		while (page + (XLogRecPtr) npages * WAL_PAGE_SIZE < target &&
+			   slot + npages < XLOG_BUFFER_PAGES &&
+			   WAL_SEGMENT_NUMBER(page + (XLogRecPtr) npages * WAL_PAGE_SIZE) == segno)
+		{
+			XLogRecPtr expect = page + (XLogRecPtr) npages * WAL_PAGE_SIZE;
+			XLogRecPtr held =
+				atomic_load_explicit(&ctl->page_addr[slot + npages], memory_order_acquire);
+
+			if (held != expect)
+			{
+				elog(PANIC, "WAL buffer for " WAL_PTR_FMT " holds " WAL_PTR_FMT,
+					 WAL_PTR_ARGS(expect), WAL_PTR_ARGS(held));
+				abort();
+			}
+			npages++;
+		}
+
+		fd = open_segment(segno, true);
+		XLogSegmentPath(path, sizeof(path), segno);
+		if (fd < 0)
+		{
+			elog(PANIC, "could not open WAL file \"%s\": %m", path);
+			abort();
+		}
+		if (!write_all(fd, ctl->pages + (size_t) slot * WAL_PAGE_SIZE,
+					   (size_t) npages * WAL_PAGE_SIZE, (off_t) WAL_SEGMENT_OFFSET(page)))
+		{
+			elog(PANIC, "could not write WAL file \"%s\" at offset %u: %m", path,
+				 WAL_SEGMENT_OFFSET(page));
+			abort();
+		}
+		page += (XLogRecPtr) npages * WAL_PAGE_SIZE;
+		if (WAL_SEGMENT_OFFSET(page) == 0 && page <= target)
+		{
+			XLogSyncSegment(segno, false);
+			if (XLogCheckpointNeeded(page))
+				XLogWakeCheckpointer(CHECKPOINT_WAL_SIZE);
+		}
+	}
+	atomic_store_explicit(&ctl->write_ptr, target, memory_order_release);
+}
+
+/*
+ * Release write_lock and wake XLogFlush callers sleeping on the flush
+ * generation: whoever waits may now become the flusher (README "Group
+ * commit"). Every release of write_lock goes through here.
+ */
+void
+XLogWriteLockRelease(void)
+{
+	XLogCtlData *ctl = XLogCtl;
+
+	LWLockRelease(&ctl->write_lock);
+	atomic_fetch_add(&ctl->flush_generation, 1);
+	if (atomic_load(&ctl->flush_waiters) > 0)
+		FutexWake(&ctl->flush_generation, INT_MAX);
+}
+
+/*
+ * Write and fdatasync everything inserted so far. Caller holds write_lock.
+ * Afterwards flush_ptr >= the insert_done read on entry.
+ */
+static void
+flush_locked(void)
+{
+	XLogCtlData *ctl = XLogCtl;
+	XLogRecPtr target = atomic_load_explicit(&ctl->insert_done, memory_order_acquire);
+	XLogRecPtr written;
+
+	XLogWriteLocked(target);
+	written = atomic_load_explicit(&ctl->write_ptr, memory_order_relaxed);
+	if (written <= atomic_load(&ctl->flush_ptr))
+		return;
+	/* Earlier segments were synced as they were completed (W3). */
+	if (WAL_SEGMENT_OFFSET(written) != 0)
+		XLogSyncSegment(WAL_SEGMENT_NUMBER(written), false);
+	atomic_store_explicit(&ctl->flush_ptr, written, memory_order_release);
+}
+
+/*
+ * Return once WAL up to upto is durable. Group commit: the first caller
+ * that gets write_lock flushes everything inserted so far; the others sleep
+ * on flush_generation, which every release of write_lock bumps, and then
+ * look again. The futex wait has a timeout only as a backstop: a process
+ * that dies holding write_lock makes the postmaster restart everything.
+ *
+ * No lock may be held on entry except buffer content locks (lock order in
+ * README). Returns true; failures inside are PANIC.
+ */
+bool
+XLogFlush(XLogRecPtr upto)
+{
+	XLogCtlData *ctl = XLogCtl;
+	bool counted_wait = false;
+	XLogRecPtr inserted;
+
+	if (upto <= atomic_load_explicit(&ctl->flush_ptr, memory_order_acquire))
+		return true;
+	/* Replayed WAL was synced before redo began (README "Recovery", step 3). */
+	if (xlog_in_redo)
+		return true;
+	inserted = atomic_load_explicit(&ctl->insert_done, memory_order_acquire);
+	if (upto > inserted)
+	{
+		elog(WARNING, "WAL flush request " WAL_PTR_FMT " is past the insert position " WAL_PTR_FMT,
+			 WAL_PTR_ARGS(upto), WAL_PTR_ARGS(inserted));
+		upto = inserted;
+	}
+
+	for (;;)
+	{
+		uint32_t gen;
+		struct timespec timeout = {1, 0};
+
+		if (upto <= atomic_load_explicit(&ctl->flush_ptr, memory_order_acquire))
+			return true;
+		/* Announce ourselves before reading the generation (README "Group commit"). */
+		atomic_fetch_add(&ctl->flush_waiters, 1);
+		gen = atomic_load(&ctl->flush_generation);
+		if (upto <= atomic_load_explicit(&ctl->flush_ptr, memory_order_acquire))
+		{
+			atomic_fetch_sub(&ctl->flush_waiters, 1);
+			return true;
+		}
+		if (LWLockConditionalAcquire(&ctl->write_lock, LW_EXCLUSIVE))
+		{
+			atomic_fetch_sub(&ctl->flush_waiters, 1);
+			if (upto > atomic_load(&ctl->flush_ptr))
+				flush_locked();
+			XLogWriteLockRelease();
+			continue;
+		}
+		if (!counted_wait)
+		{
+			atomic_fetch_add_explicit(&ctl->stat_flush_waits, 1, memory_order_relaxed);
+			counted_wait = true;
+		}
+		FutexWait(&ctl->flush_generation, gen, &timeout);
+		atomic_fetch_sub(&ctl->flush_waiters, 1);
+	}
+}
+
+/*
+ * walwriter: flush what asynchronous commits left behind, unless a flush
+ * is already running (then that one covers it). Returns the bytes flushed.
+ */
+uint64_t
+XLogBackgroundFlush(void)
+{
+	XLogCtlData *ctl = XLogCtl;
+	XLogRecPtr before = atomic_load(&ctl->flush_ptr);
+	XLogRecPtr after;
+
+	if (atomic_load(&ctl->insert_done) <= before || xlog_in_redo)
+		return 0;
+	if (!LWLockConditionalAcquire(&ctl->write_lock, LW_EXCLUSIVE))
+		return 0;
+	flush_locked();
+	after = atomic_load(&ctl->flush_ptr);
+	XLogWriteLockRelease();
+	return after > before ? after - before : 0;
+}
+
+/*
+ * After recovery (or bootstrap, with next_rec at the start of WAL and no
+ * last_page): the next record goes at next_rec and links to prev_rec.
+ * last_page, when next_rec is inside a page, is that page as read from
+ * disk; its bytes
+ * from next_rec on are zeroed in the ring so the next write replaces a
+ * torn tail. Only the startup process runs; no lock is needed but the
+ * insert lock is taken to keep the rules simple.
+ */
+void
+XLogResetPositions(XLogRecPtr prev_rec, XLogRecPtr next_rec, const char *last_page)
+{
+	XLogCtlData *ctl = XLogCtl;
+	uint64_t bytepos = WalRecPtrToBytePos(next_rec);
+	XLogRecPtr end = WalBytePosToEndRecPtr(bytepos);
+
+	LWLockAcquire(&ctl->insert_lock, LW_EXCLUSIVE);
+	for (int i = 0; i < XLOG_BUFFER_PAGES; i++)
+		atomic_store(&ctl->page_addr[i], XLOG_NO_PAGE);
+	ctl->cur_bytepos = bytepos;
+	ctl->prev_rec = prev_rec;
+	if (WAL_PAGE_OFFSET(end) != 0 && last_page != NULL)
+	{
+		XLogRecPtr page = WAL_PAGE_START(end);
+		char *dst = XLogRingPage(page);
+
+		memcpy(dst, last_page, WAL_PAGE_SIZE);
+		memset(dst + WAL_PAGE_OFFSET(end), 0, WAL_PAGE_SIZE - WAL_PAGE_OFFSET(end));
+		atomic_store(&ctl->page_addr[ring_slot(page)], page);
+	}
+	atomic_store(&ctl->insert_done, end);
+	atomic_store(&ctl->write_ptr, end);
+	atomic_store(&ctl->flush_ptr, end);
+	LWLockRelease(&ctl->insert_lock);
+}
+
+/* ------------------------------------------------------------ positions */
+
+XLogRecPtr
+XLogGetInsertPosition(void)
+{
+	return atomic_load_explicit(&XLogCtl->insert_done, memory_order_acquire);
+}
+
+XLogRecPtr
+XLogGetFlushPosition(void)
+{
+	return atomic_load_explicit(&XLogCtl->flush_ptr, memory_order_acquire);
+}
+
+XLogRecPtr
+XLogGetLastCommitPosition(void)
+{
+	return atomic_load_explicit(&XLogCtl->last_commit, memory_order_acquire);
+}
+
+/* An atomic max: commits finish out of order. */
+void
+XLogAdvanceLastCommitPosition(XLogRecPtr end)
+{
+	XLogRecPtr cur = atomic_load(&XLogCtl->last_commit);
+
+	atomic_fetch_add_explicit(&XLogCtl->stat_commits, 1, memory_order_relaxed);
+	while (cur < end && !atomic_compare_exchange_weak(&XLogCtl->last_commit, &cur, end))
+		;
+}
+
+void
+XLogGetStats(XLogStats *out)
+{
+	XLogCtlData *ctl = XLogCtl;
+
+	out->records = atomic_load_explicit(&ctl->stat_records, memory_order_relaxed);
+	out->bytes = atomic_load_explicit(&ctl->stat_bytes, memory_order_relaxed);
+	out->fpi = atomic_load_explicit(&ctl->stat_fpi, memory_order_relaxed);
+	out->flushes = atomic_load_explicit(&ctl->stat_fsyncs, memory_order_relaxed);
+	out->flush_waits = atomic_load_explicit(&ctl->stat_flush_waits, memory_order_relaxed);
+	out->commits = atomic_load_explicit(&ctl->stat_commits, memory_order_relaxed);
+}

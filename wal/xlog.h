@@ -1,0 +1,164 @@
+/*
+ * xlog.h
+ *	  The write-ahead log: insertion into shared WAL buffers, writing and
+ *	  flushing with group commit, checkpoints, recovery.
+ *
+ * NOTES
+ *	  Contract for callers (heap, B+tree, transactions):
+ *	  - Build a record with XLogBeginInsert / XLogRegisterBuffer /
+ *	    XLogRegisterBufData / XLogRegisterData, then XLogInsert inside the
+ *	    critical section that changes the registered pages, while holding
+ *	    their EXCLUSIVE content locks; then PageSetLSN(page, returned end).
+ *	  - Whether a registered buffer gets a full-page image is decided inside
+ *	    XLogInsert, under the insert lock, from the page LSN and the current
+ *	    redo pointer, so a checkpoint starting concurrently cannot be missed.
+ *	  - XLogFlush(upto) returns once WAL is durable up to `upto`: the first
+ *	    caller that finds no flush running becomes the flusher (write +
+ *	    fdatasync of everything inserted so far); the others sleep on a futex
+ *	    until the flushed position passes their record (group commit).
+ *	    Readers never call it except to wait for a commit position they
+ *	    observed (DESIGN.md section 4).
+ *	  - A failed WAL write or fdatasync is PANIC: what was written is
+ *	    unknown, so every process stops and recovery decides (PostgreSQL's
+ *	    rule, and the only safe answer to a failed fsync). Nothing after the
+ *	    failure is acknowledged.
+ */
+#ifndef TUSK_XLOG_H
+#define TUSK_XLOG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "storage/block.h"
+#include "storage/bufmgr.h"
+#include "wal/walrecord.h"
+
+/* Shared memory: WAL buffers (wal_buffers bytes, default 4 MB) and state. */
+size_t		XLogShmemSize(void);
+void		XLogShmemInit(void);
+
+/* Record building; one record at a time per process. */
+WalRecordBuilder *XLogBeginInsert(uint8_t rmid, uint8_t info, uint64_t xid);
+void		XLogRegisterBuffer(uint8_t block_id, Buffer buf, uint8_t flags);	/* WAL_BKP_WILL_INIT or 0 */
+void		XLogRegisterBufData(uint8_t block_id, const void *data, uint32_t len);
+void		XLogRegisterData(const void *data, uint32_t len);
+/* Returns the end position of the record (what PageSetLSN and commits use). */
+XLogRecPtr	XLogInsert(void);
+
+bool		XLogFlush(XLogRecPtr upto);
+/* walwriter: flush what asynchronous commits left; returns bytes flushed. */
+uint64_t	XLogBackgroundFlush(void);
+
+XLogRecPtr	XLogGetInsertPosition(void);
+XLogRecPtr	XLogGetFlushPosition(void);
+/* Newest commit record end; snapshots read it (DESIGN.md section 4). */
+XLogRecPtr	XLogGetLastCommitPosition(void);
+void		XLogAdvanceLastCommitPosition(XLogRecPtr end);
+
+typedef struct XLogStats
+{
+	uint64_t	records;
+	uint64_t	bytes;
+	uint64_t	fpi;
+	uint64_t	flushes;		/* fdatasync calls */
+	uint64_t	flush_waits;	/* callers that waited for another's flush */
+	uint64_t	commits;
+} XLogStats;
+void		XLogGetStats(XLogStats *out);
+
+/*
+ * Start-up (the startup process, before connections are accepted): read
+ * the control file (creating a new cluster in an empty data directory),
+ * replay WAL from the last checkpoint's redo point through every resource
+ * manager's redo function, stop cleanly at a torn or corrupt tail, log
+ * progress, and leave the insert position after the last valid record.
+ * False (logged) if the data directory cannot be used.
+ */
+bool		StartupXLOG(void);
+
+/* Resource managers register their redo functions before StartupXLOG. */
+typedef bool (*WalRedoFunction) (XLogRecPtr lsn, XLogRecPtr end, const DecodedWalRecord *rec);
+void		XLogRegisterRedo(uint8_t rmid, WalRedoFunction fn);
+
+/*
+ * Redo helper: for block `block_id` of rec, pin and exclusively lock the
+ * page; if the record has an image, restore it and return BLK_RESTORED; if
+ * the page is already newer than the record (page LSN >= lsn), BLK_DONE; if
+ * WILL_INIT, the page is zeroed and BLK_NEEDS_REDO; else BLK_NEEDS_REDO.
+ * The caller applies the change, sets the page LSN to `end`, marks dirty
+ * and releases.
+ */
+typedef enum XLogRedoAction
+{
+	BLK_NEEDS_REDO,
+	BLK_DONE,
+	BLK_RESTORED,
+	BLK_NOTFOUND,
+} XLogRedoAction;
+/*
+ * A WalReadCallback over the segment files of a wal/ directory, for
+ * recovery and tusk-waldump: XLogFileSourceRead(&src, ...) returns short
+ * when a segment is missing or ends.
+ */
+typedef struct XLogFileSource
+{
+	char		dir[512];
+	int			fd;
+	uint64_t	segno;
+} XLogFileSource;
+void		XLogFileSourceInit(XLogFileSource *src, const char *waldir);
+ssize_t		XLogFileSourceRead(void *arg, XLogRecPtr pos, char *buf, size_t len);
+void		XLogFileSourceClose(XLogFileSource *src);
+
+XLogRedoAction XLogReadBufferForRedo(const DecodedWalRecord *rec, uint8_t block_id,
+									 XLogRecPtr end, Buffer *buf);
+bool		InRecovery(void);
+
+/* Checkpoints */
+#define CHECKPOINT_IS_SHUTDOWN	0x01
+#define CHECKPOINT_IMMEDIATE	0x02	/* do not spread the writes */
+#define CHECKPOINT_REQUESTED	0x04	/* SAVE/BGSAVE, not the timer */
+#define CHECKPOINT_WAIT			0x08
+#define CHECKPOINT_END_OF_RECOVERY 0x10	/* written by StartupXLOG after redo */
+#define CHECKPOINT_WAL_SIZE		0x20	/* max_wal_size reached */
+
+/* WAL_RM_XLOG opcodes (the low 4 bits of info). */
+#define XLOG_CHECKPOINT_SHUTDOWN	0x00
+#define XLOG_CHECKPOINT_ONLINE		0x01
+#define XLOG_NOOP					0x02
+
+/*
+ * Main data of a checkpoint record, stored as is (host byte order). The
+ * redo pointer of a shutdown or end-of-recovery checkpoint is the record's
+ * own position.
+ */
+typedef struct XLogCheckpointData
+{
+	XLogRecPtr	redo;
+	uint64_t	next_xid;
+	int64_t		time;			/* unix seconds */
+	uint32_t	flags;			/* CHECKPOINT_* of the request */
+	uint32_t	padding;
+} XLogCheckpointData;
+
+/*
+ * The transaction module sets this so checkpoints record the next xid; 0
+ * is recorded while it is NULL.
+ */
+extern uint64_t (*checkpoint_next_xid_hook) (void);
+/* Newest next_xid seen in a checkpoint during StartupXLOG (0 if none). */
+uint64_t	XLogRecoveredNextXid(void);
+bool		CreateCheckPoint(int flags);
+/* From backends: ask the checkpointer; with CHECKPOINT_WAIT, wait for it. */
+bool		RequestCheckpoint(int flags);
+int64_t		XLogLastCheckpointTime(void);	/* unix seconds */
+
+/* Auxiliary process mains; they return when asked to exit. */
+void		CheckpointerMain(void);
+void		WalWriterMain(void);
+/* Set by the SIGTERM handler of auxiliary processes. */
+extern volatile int aux_shutdown_requested;
+
+#endif

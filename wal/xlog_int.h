@@ -1,0 +1,140 @@
+/*
+ * xlog_int.h
+ *	  Shared WAL state and the helpers that xlog.c (buffers, writing,
+ *	  flushing), xloginsert.c (records), checkpoint.c and recovery.c share.
+ *
+ * NOTES
+ *	  Private to wal/: nothing outside this folder includes it, tusk-waldump
+ *	  and the unit tests included. The state machine, the lock order and the
+ *	  numbered invariants (W1, W2, ...) cited in comments are in
+ *	  wal/README.md, section "WAL buffers, writing and flushing".
+ */
+#ifndef TUSK_XLOG_INT_H
+#define TUSK_XLOG_INT_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "storage/block.h"
+#include "storage/lwlock.h"
+#include "wal/control.h"
+#include "wal/walrecord.h"
+
+/*
+ * wal_buffers: a ring of WAL pages in shared memory. 4 MiB for now.
+ * XXX read wal_buffers from the server settings once they carry it.
+ */
+#define XLOG_BUFFER_PAGES 512
+/* page_addr[] of a ring slot that holds no page (0 is the first WAL page). */
+#define XLOG_NO_PAGE UINT64_MAX
+
+/*
+ * Settings the checkpointer and the walwriter use; fixed until the settings
+ * module carries them (XXX wire checkpoint_timeout, max_wal_size,
+ * checkpoint_completion_target and wal_writer_delay to server settings).
+ */
+#define CHECKPOINT_TIMEOUT_S		 300
+#define CHECKPOINT_COMPLETION_TARGET 0.9
+#define MAX_WAL_SIZE				 ((uint64_t) 1024 * 1024 * 1024)
+#define WAL_WRITER_DELAY_MS			 200
+/* Recycled segments kept ready past the insert position. */
+#define XLOG_RECYCLE_AHEAD 4
+
+#define XLOG_DIR		 "wal"
+#define XLOG_CONTROL_DIR "global"
+
+typedef struct XLogCtlData
+{
+	/*
+	 * insert_lock protects cur_bytepos, prev_rec, the contents of every ring
+	 * page at or past write_ptr, and page_addr[]. Whoever holds it also copies
+	 * its record into the ring before releasing (single insertion lock).
+	 */
+	LWLock insert_lock;
+	uint64_t cur_bytepos; /* usable-byte position of the next record */
+	XLogRecPtr prev_rec;  /* start of the last record inserted */
+
+	/* Written under insert_lock, read without it. */
+	_Atomic XLogRecPtr redo_rec_ptr;				 /* FPI rule threshold (README W4) */
+	_Atomic XLogRecPtr insert_done;					 /* WAL before this is final in the ring */
+	_Atomic XLogRecPtr page_addr[XLOG_BUFFER_PAGES]; /* page each slot holds */
+
+	/*
+	 * write_lock protects writing the ring to segment files, creating and
+	 * recycling segments. write_ptr and flush_ptr only move forward, only
+	 * under write_lock, and are read without it.
+	 */
+	LWLock write_lock;
+	_Atomic XLogRecPtr write_ptr;	   /* WAL before this is in the kernel */
+	_Atomic XLogRecPtr flush_ptr;	   /* WAL before this is on disk */
+	_Atomic uint32_t flush_generation; /* futex: bumped on each write_lock release */
+	_Atomic uint32_t flush_waiters;
+
+	_Atomic XLogRecPtr last_commit;
+
+	/* Constant once StartupXLOG has run. */
+	uint64_t system_identifier;
+	_Atomic int in_recovery;
+
+	/* Statistics, relaxed atomics. */
+	_Atomic uint64_t stat_records;
+	_Atomic uint64_t stat_bytes;
+	_Atomic uint64_t stat_fpi;
+	_Atomic uint64_t stat_fsyncs;
+	_Atomic uint64_t stat_flush_waits;
+	_Atomic uint64_t stat_commits;
+
+	/*
+	 * Checkpoints. ckpt_lock serialises CreateCheckPoint. Requests: bump
+	 * ckpt_requests, OR the flags into ckpt_request_flags, bump and wake
+	 * ckpt_wakeup. The checkpointer records the request count it served in
+	 * ckpt_done_req, then bumps and wakes ckpt_done_gen.
+	 */
+	LWLock ckpt_lock;
+	_Atomic int checkpointer_pid;
+	_Atomic uint32_t ckpt_wakeup;
+	_Atomic uint64_t ckpt_requests;
+	_Atomic uint32_t ckpt_request_flags;
+	_Atomic uint64_t ckpt_done_req;
+	_Atomic uint32_t ckpt_done_gen;
+	_Atomic uint64_t ckpt_failed;
+	_Atomic int64_t last_checkpoint_time;
+	_Atomic XLogRecPtr last_checkpoint_redo; /* for max_wal_size */
+	_Atomic XLogRecPtr last_checkpoint_end;	 /* idle systems skip the timer */
+	_Atomic uint64_t ckpt_count;
+
+	/* control_lock protects the shared copy of the control file and writing it. */
+	LWLock control_lock;
+	bool control_exists; /* global/control has been created */
+	ControlFile control;
+
+	char *pages; /* XLOG_BUFFER_PAGES * WAL_PAGE_SIZE, in shmem */
+} XLogCtlData;
+
+extern XLogCtlData *XLogCtl;
+
+/* Process-local: true in the startup process while it replays WAL. */
+extern bool xlog_in_redo;
+
+/* xlog.c */
+char *XLogRingPage(XLogRecPtr page_addr);
+void XLogWriteLocked(XLogRecPtr target);
+void XLogWriteLockRelease(void);
+void XLogSegmentPath(char *out, size_t len, uint64_t segno);
+bool XLogSyncSegment(uint64_t segno, bool missing_ok);
+void XLogCloseSegment(void);
+void XLogResetPositions(XLogRecPtr prev_rec, XLogRecPtr next_rec, const char *last_page);
+int XLogRecycleSegments(uint64_t before_segno);
+bool XLogFsyncDir(const char *path);
+
+/* xloginsert.c: insert the record built so far; *start gets its position. */
+XLogRecPtr XLogInsertRecord(XLogRecPtr *start);
+
+/* checkpoint.c */
+bool XLogCheckpointNeeded(XLogRecPtr write_end);
+void XLogWakeCheckpointer(int flags);
+/* Write the checkpoint record and the control file (startup and checkpoints). */
+bool XLogWriteCheckpoint(int flags, XLogRecPtr redo, XLogRecPtr *ckpt_start);
+
+#endif
