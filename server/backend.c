@@ -20,6 +20,7 @@
 #include "server/ps_status.h"
 #include "server/server.h"
 #include "server/util.h"
+#include "storage/bufmgr.h"
 #include "storage/elog.h"
 #include "storage/lwlock.h"
 #include "storage/mem.h"
@@ -196,14 +197,22 @@ process_input(Client *c)
 			set_argv(c);
 			c->last_interaction_ms = NowMs();
 			current_client = c;
+			atomic_store_explicit(&MyProc->in_storage, 1, memory_order_relaxed);
 			ProcessCommand(c);
 			current_client = NULL;
+			/* the backstop: a command must leave no pin and no lock behind */
+			if (BufPinCount() > 0)
+			{
+				elog(WARNING, "command %s left %d buffer pins", c->argv[0], BufPinCount());
+				BufReleaseAll();
+			}
 			if (LWLockHeldCount() > 0)
 			{
 				elog(WARNING, "command %s left %d lightweight locks held",
 					 c->argv[0], LWLockHeldCount());
 				LWLockReleaseAll();
 			}
+			atomic_store_explicit(&MyProc->in_storage, 0, memory_order_release);
 		}
 		c->qbuf_pos += c->parser.consumed;
 		RespParserReset(&c->parser);

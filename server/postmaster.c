@@ -20,6 +20,7 @@
  */
 #include "config.h"
 
+#include "server/auxprocess.h"
 #include "server/backend.h"
 #include "server/settings.h"
 #include "server/postmaster.h"
@@ -73,6 +74,26 @@ static int num_free_slots;
 static int num_backends;
 static bool shutting_down;
 static int pid_file_fd = -1;
+
+/*
+ * Postmaster states. Connections are accepted only in PM_RUN: during
+ * PM_STARTUP they wait in the listen backlog until recovery is done.
+ */
+typedef enum PMState
+{
+	PM_STARTUP,					/* the startup process replays WAL */
+	PM_RUN,						/* normal operation */
+	PM_STOP_BACKENDS,			/* shutdown: waiting for backends to exit */
+	PM_STOP_AUX,				/* shutdown: checkpointer writes the last checkpoint */
+} PMState;
+
+static PMState pm_state = PM_STARTUP;
+static int max_backends;
+
+/* Auxiliary slots follow the backend slots. */
+#define AUX_SLOT_STARTUP		(max_backends + 0)
+#define AUX_SLOT_CHECKPOINTER	(max_backends + 1)
+#define AUX_SLOT_WALWRITER		(max_backends + 2)
 
 int64_t		server_start_time_ms;
 char		server_run_id[41];
@@ -301,7 +322,7 @@ on_accept(evutil_socket_t fd, short what, void *arg)
 			elog(WARNING, "could not accept new connection: %m");
 		return;
 	}
-	if (shutting_down)
+	if (shutting_down || pm_state != PM_RUN)
 	{
 		close(client_fd);
 		return;
@@ -353,10 +374,34 @@ kill_children(int sig)
 			kill(slot_pids[i], sig);
 }
 
+static void
+kill_backends(int sig)
+{
+	for (int i = 0; i < max_backends; i++)
+		if (slot_pids[i] > 0)
+			kill(slot_pids[i], sig);
+}
+
+static void
+start_aux(ProcKind kind, int slotno)
+{
+	pid_t pid = StartAuxProcess(kind, slotno);
+
+	if (pid > 0)
+		slot_pids[slotno] = pid;
+}
+
+static void
+start_startup_process(void)
+{
+	pm_state = PM_STARTUP;
+	start_aux(PROC_KIND_STARTUP, AUX_SLOT_STARTUP);
+}
+
 /*
  * After a child died while it may have held shared state: kill everyone,
- * wait for them, build shared memory afresh. Connections are lost; data
- * will be protected by WAL recovery once storage exists.
+ * wait for them, build shared memory afresh and run recovery again before
+ * accepting connections.
  */
 static void
 crash_restart(void)
@@ -365,24 +410,67 @@ crash_restart(void)
 
 	elog(LOG, "terminating any other active server processes");
 	kill_children(SIGKILL);
-	while (num_backends > 0)
+	for (;;)
 	{
 		pid_t pid = waitpid(-1, &status, 0);
 
-		if (pid < 0 && errno == ECHILD)
+		if (pid < 0)
 			break;
 		for (int i = 0; i < proc_array->nslots; i++)
-		{
 			if (slot_pids[i] == pid)
-			{
 				slot_pids[i] = 0;
-				num_backends--;
-			}
-		}
 	}
 	num_backends = 0;
 	elog(LOG, "all server processes terminated; reinitializing");
 	reset_shared_memory();
+	start_startup_process();
+}
+
+static void
+finish_shutdown(void)
+{
+	remove_pid_file();
+	elog(LOG, "tusk is now ready to exit, bye bye...");
+	exit(0);
+}
+
+static bool
+aux_running(void)
+{
+	for (int i = max_backends; i < proc_array->nslots; i++)
+		if (slot_pids[i] > 0)
+			return true;
+	return false;
+}
+
+/* Move the shutdown along: backends first, then the auxiliary processes. */
+static void
+advance_shutdown(void)
+{
+	if (pm_state == PM_STOP_BACKENDS && num_backends == 0)
+	{
+		pm_state = PM_STOP_AUX;
+		/* the checkpointer writes the shutdown checkpoint on SIGTERM */
+		for (int i = max_backends; i < proc_array->nslots; i++)
+			if (slot_pids[i] > 0)
+				kill(slot_pids[i], SIGTERM);
+	}
+	if (pm_state == PM_STOP_AUX && !aux_running())
+		finish_shutdown();
+}
+
+static const char *
+child_name(int slotno)
+{
+	if (slotno < max_backends)
+		return "backend";
+	if (slotno == AUX_SLOT_STARTUP)
+		return "startup process";
+	if (slotno == AUX_SLOT_CHECKPOINTER)
+		return "checkpointer";
+	if (slotno == AUX_SLOT_WALWRITER)
+		return "walwriter";
+	return "auxiliary process";
 }
 
 static void
@@ -395,6 +483,7 @@ reap_children(void)
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
 	{
 		int slotno = -1;
+		bool abnormal;
 
 		for (int i = 0; i < proc_array->nslots; i++)
 		{
@@ -406,52 +495,77 @@ reap_children(void)
 		}
 		if (slotno < 0)
 			continue;
-		if (WIFSIGNALED(status) || (WIFEXITED(status) && WEXITSTATUS(status) != 0))
+		abnormal = WIFSIGNALED(status) || (WIFEXITED(status) && WEXITSTATUS(status) != 0);
+		if (abnormal)
 		{
-			bool critical = ProcSlotWasInCritical(slotno);
-
 			if (WIFSIGNALED(status))
-				elog(LOG, "backend (PID %d) was terminated by signal %d: %s",
+				elog(LOG, "%s (PID %d) was terminated by signal %d: %s", child_name(slotno),
 					 (int) pid, WTERMSIG(status), strsignal(WTERMSIG(status)));
 			else
-				elog(LOG, "backend (PID %d) exited with exit code %d",
+				elog(LOG, "%s (PID %d) exited with exit code %d", child_name(slotno),
 					 (int) pid, WEXITSTATUS(status));
-			if (critical)
+		}
+		if (slotno == AUX_SLOT_STARTUP)
+		{
+			slot_pids[slotno] = 0;
+			ProcSlotRelease(slotno);
+			if (abnormal)
 			{
-				elog(LOG, "backend (PID %d) held shared state when it died", (int) pid);
-				need_restart = true;
+				/* recovery cannot complete: nothing sensible to serve */
+				elog(LOG, "startup process failed; shutting down");
+				kill_children(SIGKILL);
+				remove_pid_file();
+				exit(1);
 			}
+			if (!shutting_down)
+			{
+				pm_state = PM_RUN;
+				start_aux(PROC_KIND_CHECKPOINTER, AUX_SLOT_CHECKPOINTER);
+				start_aux(PROC_KIND_WALWRITER, AUX_SLOT_WALWRITER);
+				elog(LOG, "ready to accept connections");
+			}
+			continue;
+		}
+		if (abnormal && (slotno >= max_backends || ProcSlotWasInCritical(slotno)))
+		{
+			if (slotno < max_backends)
+				elog(LOG, "backend (PID %d) held shared state when it died", (int) pid);
+			need_restart = true;
 		}
 		ProcSlotRelease(slotno);
 		slot_pids[slotno] = 0;
-		free_slots[num_free_slots++] = slotno;
-		num_backends--;
+		if (slotno < max_backends)
+		{
+			free_slots[num_free_slots++] = slotno;
+			num_backends--;
+		}
+		else if (!shutting_down && !abnormal && pm_state == PM_RUN)
+		{
+			/* an auxiliary process that exits cleanly is simply started again */
+			start_aux(slotno == AUX_SLOT_CHECKPOINTER ? PROC_KIND_CHECKPOINTER : PROC_KIND_WALWRITER,
+					  slotno);
+		}
 	}
 	if (need_restart && !shutting_down)
 		crash_restart();
 }
 
 static void
-finish_shutdown(void)
-{
-	remove_pid_file();
-	elog(LOG, "tusk is now ready to exit, bye bye...");
-	exit(0);
-}
-
-static void
 on_sigchld(evutil_socket_t sig, short what, void *arg)
 {
 	reap_children();
-	if (shutting_down && num_backends == 0)
-		finish_shutdown();
+	if (shutting_down)
+		advance_shutdown();
 }
 
 static void
 on_shutdown_timeout(evutil_socket_t fd, short what, void *arg)
 {
-	elog(WARNING, "backends did not exit in time; killing them");
-	kill_children(SIGKILL);
+	if (pm_state == PM_STOP_BACKENDS)
+	{
+		elog(WARNING, "backends did not exit in time; killing them");
+		kill_backends(SIGKILL);
+	}
 }
 
 static void
@@ -477,9 +591,14 @@ on_sigterm(evutil_socket_t sig, short what, void *arg)
 		if (path[0])
 			unlink(path);
 	}
-	kill_children(SIGTERM);
-	if (num_backends == 0)
-		finish_shutdown();
+	if (pm_state == PM_STARTUP)
+	{
+		/* let recovery finish: its end-of-recovery checkpoint is the shutdown */
+		kill(slot_pids[AUX_SLOT_STARTUP], SIGTERM);
+	}
+	pm_state = PM_STOP_BACKENDS;
+	kill_backends(SIGTERM);
+	advance_shutdown();
 	timeout_event = evtimer_new(pm_base, on_shutdown_timeout, NULL);
 	evtimer_add(timeout_event, &ten_seconds);
 }
@@ -507,7 +626,6 @@ on_sighup(evutil_socket_t sig, short what, void *arg)
 	elog(LOG, "now listening on port %d (bind %s)", listen_port, listen_bind);
 }
 
-static int max_backends;
 
 static void
 create_shared_memory(void)
@@ -517,11 +635,13 @@ create_shared_memory(void)
 
 	size = ShmemAddSize(size, ConfigShmemSize());
 	size = ShmemAddSize(size, ProcArrayShmemSize(max_backends));
+	size = ShmemAddSize(size, StorageShmemSize());
 	size += 64 * 1024;			/* slack for alignment */
 	if (!ShmemCreate(size, server_config->huge_pages, err, sizeof(err)))
 		elog(FATAL, "%s", err);
 	ConfigShmemInit();
 	ProcArrayShmemInit(max_backends);
+	StorageShmemInit();
 }
 
 static void
@@ -535,15 +655,9 @@ init_free_slots(void)
 static void
 reset_shared_memory(void)
 {
-	ServerConfig saved;
-
-	/* the live settings survive a crash restart, as CONFIG SET promised */
-	memcpy(&saved, server_config, sizeof(saved));
+	ConfigDetachShared();
 	ShmemDestroy();
 	create_shared_memory();
-	memcpy((char *) server_config + offsetof(ServerConfig, port),
-		   (char *) &saved + offsetof(ServerConfig, port),
-		   sizeof(saved) - offsetof(ServerConfig, port));
 	init_free_slots();
 }
 
@@ -673,12 +787,13 @@ PostmasterMain(int argc, char **argv)
 	event_add(sighup_event, NULL);
 
 	PsStatusSet("tusk: postmaster");
+	start_startup_process();
 	elog(LOG, "tusk %s (redis %s compatible) started, pid=%d", TUSK_VERSION,
 		 REDIS_COMPAT_VERSION, (int) getpid());
 	elog(LOG, "data directory %s, shared memory %zu kB%s", server_config->dir,
 		 ShmemTotalSize() / 1024, ShmemUsesHugePages() ? " (huge pages)" : "");
 	if (listen_port)
-		elog(LOG, "ready to accept connections tcp %s:%d", listen_bind, listen_port);
+		elog(LOG, "listening on tcp %s:%d", listen_bind, listen_port);
 	event_base_dispatch(pm_base);
 	return 0;
 }

@@ -487,6 +487,21 @@ ConfigShmemInit(void)
 	server_config = shared;
 }
 
+/*
+ * Before shared memory is rebuilt (crash restart): keep the live settings,
+ * CONFIG SET changes included, in private memory; ConfigShmemInit copies
+ * them into the new segment.
+ */
+void
+ConfigDetachShared(void)
+{
+	if (server_config != &private_config)
+	{
+		memcpy(&private_config, server_config, sizeof(ServerConfig));
+		server_config = &private_config;
+	}
+}
+
 void
 ConfigReadString(const char *field, char *out, size_t outlen)
 {

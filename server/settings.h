@@ -68,6 +68,7 @@ void		ConfigLoadFromArgs(int argc, char **argv);
 /* Move the live settings into shared memory (postmaster, before forking). */
 size_t		ConfigShmemSize(void);
 void		ConfigShmemInit(void);
+void		ConfigDetachShared(void);
 
 void		ConfigReadString(const char *field_in_shmem, char *out, size_t outlen);
 void		ConfigRefreshLocal(void);

@@ -1,0 +1,140 @@
+/*
+ * auxprocess.c
+ *	  Start auxiliary processes and lay out the storage part of shared
+ *	  memory.
+ *
+ * NOTES
+ *	  Runs in the postmaster (StorageShmemSize/Init, StartAuxProcess before
+ *	  the fork) and in the child (the rest). The child resets the signal
+ *	  handlers the postmaster's libevent installed, attaches to its slot
+ *	  and runs its main function; SIGTERM only sets aux_shutdown_requested,
+ *	  which each main loop polls (their futex sleeps are interrupted by the
+ *	  signal).
+ */
+#include "config.h"
+
+#include "server/auxprocess.h"
+#include "server/ps_status.h"
+#include "server/settings.h"
+#include "storage/bufmgr.h"
+#include "storage/elog.h"
+#include "storage/lwlock.h"
+#include "storage/smgr.h"
+#include "wal/xlog.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+size_t
+StorageShmemSize(void)
+{
+	size_t size = 0;
+
+	size = ShmemAddSize(size, SmgrShmemSize());
+	size = ShmemAddSize(size, BufMgrShmemSize(server_config->shared_buffers));
+	size = ShmemAddSize(size, XLogShmemSize());
+	return size;
+}
+
+void
+StorageShmemInit(void)
+{
+	SmgrShmemInit();
+	BufMgrShmemInit(server_config->shared_buffers);
+	XLogShmemInit();
+}
+
+void
+RegisterResourceManagers(void)
+{
+}
+
+static void
+aux_sigterm(int sig)
+{
+	aux_shutdown_requested = 1;
+}
+
+static const char *
+aux_name(ProcKind kind)
+{
+	switch (kind)
+	{
+		case PROC_KIND_STARTUP:
+			return "startup";
+		case PROC_KIND_CHECKPOINTER:
+			return "checkpointer";
+		case PROC_KIND_WALWRITER:
+			return "walwriter";
+		default:
+			return "auxiliary";
+	}
+}
+
+static void
+startup_main(void)
+{
+	RegisterResourceManagers();
+	if (!StartupXLOG())
+	{
+		elog(LOG, "startup process could not open the data directory");
+		exit(1);
+	}
+	BufReleaseAll();
+	exit(0);
+}
+
+pid_t
+StartAuxProcess(ProcKind kind, int slotno)
+{
+	struct sigaction sa;
+	sigset_t none;
+	pid_t pid = fork();
+	char title[64];
+
+	if (pid != 0)
+	{
+		if (pid < 0)
+			elog(WARNING, "could not fork %s process: %m", aux_name(kind));
+		return pid;
+	}
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGCHLD, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sa.sa_handler = aux_sigterm;
+	sigaction(SIGTERM, &sa, NULL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+
+	elog_role = kind == PROC_KIND_STARTUP ? 'S' : kind == PROC_KIND_CHECKPOINTER ? 'C' : 'W';
+	ProcSlotAttach(slotno, kind);
+	snprintf(title, sizeof(title), "tusk: %s", aux_name(kind));
+	PsStatusSetShortName(title);
+	PsStatusSet("%s", title);
+
+	switch (kind)
+	{
+		case PROC_KIND_STARTUP:
+			startup_main();
+			break;
+		case PROC_KIND_CHECKPOINTER:
+			CheckpointerMain();
+			break;
+		case PROC_KIND_WALWRITER:
+			WalWriterMain();
+			break;
+		default:
+			break;
+	}
+	LWLockReleaseAll();
+	exit(0);
+}
