@@ -195,7 +195,7 @@ ClientListCommand(Client *c)
 	ReplyInit(&text);
 	if (type_matches)
 	{
-		for (int i = 0; i < proc_array->nbackend_slots; i++)
+		for (int i = 0, n = ProcArrayHighWater(); i < n; i++)
 		{
 			if (ids)
 			{
@@ -332,7 +332,7 @@ ClientKillCommand(Client *c)
 		}
 	}
 
-	for (int i = 0; i < proc_array->nbackend_slots; i++)
+	for (int i = 0, n = ProcArrayHighWater(); i < n; i++)
 	{
 		ProcSlot copy;
 		bool self = &proc_array->slots[i] == MyProc;

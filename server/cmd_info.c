@@ -102,7 +102,7 @@ section_clients(ReplyBuf *out)
 {
 	int connected = 0;
 
-	for (int i = 0; i < proc_array->nbackend_slots; i++)
+	for (int i = 0, n = ProcArrayHighWater(); i < n; i++)
 	{
 		ProcSlot copy;
 

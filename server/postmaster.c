@@ -91,9 +91,14 @@ static PMState pm_state = PM_STARTUP;
 static int max_backends;
 
 /* Auxiliary slots follow the backend slots. */
-#define AUX_SLOT_STARTUP		(max_backends + 0)
-#define AUX_SLOT_CHECKPOINTER	(max_backends + 1)
-#define AUX_SLOT_WALWRITER		(max_backends + 2)
+/*
+ * Auxiliary slots come first, then the backends', so that loops over the
+ * slots in use (ProcArrayHighWater) stay short.
+ */
+#define AUX_SLOT_STARTUP		0
+#define AUX_SLOT_CHECKPOINTER	1
+#define AUX_SLOT_WALWRITER		2
+#define IS_BACKEND_SLOT(slotno)	((slotno) >= PROC_AUX_SLOTS)
 
 int64_t		server_start_time_ms;
 char		server_run_id[41];
@@ -340,6 +345,7 @@ on_accept(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	slotno = free_slots[--num_free_slots];
+	ProcArrayNoteSlotUsed(slotno);
 	pid = fork();
 	if (pid < 0)
 	{
@@ -377,7 +383,7 @@ kill_children(int sig)
 static void
 kill_backends(int sig)
 {
-	for (int i = 0; i < max_backends; i++)
+	for (int i = PROC_AUX_SLOTS; i < proc_array->nslots; i++)
 		if (slot_pids[i] > 0)
 			kill(slot_pids[i], sig);
 }
@@ -385,7 +391,10 @@ kill_backends(int sig)
 static void
 start_aux(ProcKind kind, int slotno)
 {
-	pid_t pid = StartAuxProcess(kind, slotno);
+	pid_t pid;
+
+	ProcArrayNoteSlotUsed(slotno);
+	pid = StartAuxProcess(kind, slotno);
 
 	if (pid > 0)
 		slot_pids[slotno] = pid;
@@ -437,7 +446,7 @@ finish_shutdown(void)
 static bool
 aux_running(void)
 {
-	for (int i = max_backends; i < proc_array->nslots; i++)
+	for (int i = 0; i < PROC_AUX_SLOTS; i++)
 		if (slot_pids[i] > 0)
 			return true;
 	return false;
@@ -451,7 +460,7 @@ advance_shutdown(void)
 	{
 		pm_state = PM_STOP_AUX;
 		/* the checkpointer writes the shutdown checkpoint on SIGTERM */
-		for (int i = max_backends; i < proc_array->nslots; i++)
+		for (int i = 0; i < PROC_AUX_SLOTS; i++)
 			if (slot_pids[i] > 0)
 				kill(slot_pids[i], SIGTERM);
 	}
@@ -462,7 +471,7 @@ advance_shutdown(void)
 static const char *
 child_name(int slotno)
 {
-	if (slotno < max_backends)
+	if (IS_BACKEND_SLOT(slotno))
 		return "backend";
 	if (slotno == AUX_SLOT_STARTUP)
 		return "startup process";
@@ -526,15 +535,15 @@ reap_children(void)
 			}
 			continue;
 		}
-		if (abnormal && (slotno >= max_backends || ProcSlotWasInCritical(slotno)))
+		if (abnormal && (!IS_BACKEND_SLOT(slotno) || ProcSlotWasInCritical(slotno)))
 		{
-			if (slotno < max_backends)
+			if (IS_BACKEND_SLOT(slotno))
 				elog(LOG, "backend (PID %d) held shared state when it died", (int) pid);
 			need_restart = true;
 		}
 		ProcSlotRelease(slotno);
 		slot_pids[slotno] = 0;
-		if (slotno < max_backends)
+		if (IS_BACKEND_SLOT(slotno))
 		{
 			free_slots[num_free_slots++] = slotno;
 			num_backends--;
@@ -648,7 +657,7 @@ static void
 init_free_slots(void)
 {
 	num_free_slots = 0;
-	for (int i = max_backends - 1; i >= 0; i--)
+	for (int i = PROC_AUX_SLOTS + max_backends - 1; i >= PROC_AUX_SLOTS; i--)
 		free_slots[num_free_slots++] = i;
 }
 

@@ -81,6 +81,16 @@ ProcSlotRead(int slotno, ProcSlot *copy)
 }
 
 void
+ProcArrayNoteSlotUsed(int slotno)
+{
+	int hw = atomic_load(&proc_array->high_water);
+
+	while (slotno + 1 > hw &&
+		   !atomic_compare_exchange_weak(&proc_array->high_water, &hw, slotno + 1))
+		;
+}
+
+void
 ProcSlotRelease(int slotno)
 {
 	ProcSlot *slot = &proc_array->slots[slotno];

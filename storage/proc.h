@@ -87,8 +87,9 @@ typedef struct ProcSlot
 
 typedef struct ProcArray
 {
-	int			nslots;			/* backends first, then auxiliary */
+	int			nslots;			/* auxiliary first, then backends */
 	int			nbackend_slots;
+	_Atomic int high_water;		/* 1 + highest slot ever used: scans stop here */
 	_Atomic uint64_t next_client_id;
 	_Atomic uint64_t total_connections;
 	ProcSlot	slots[];
@@ -118,7 +119,15 @@ ProcSlotEndWrite(ProcSlot *slot)
 /* Reader side: a consistent copy, false if the slot is free. */
 bool		ProcSlotRead(int slotno, ProcSlot *copy);
 
+/* Loops over slots in use: [0, ProcArrayHighWater()). */
+static inline int
+ProcArrayHighWater(void)
+{
+	return atomic_load_explicit(&proc_array->high_water, memory_order_acquire);
+}
+
 /* Postmaster side: no locks. */
+void		ProcArrayNoteSlotUsed(int slotno);
 void		ProcSlotRelease(int slotno);
 bool		ProcSlotWasInCritical(int slotno);
 
