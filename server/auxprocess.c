@@ -16,7 +16,13 @@
 #include "server/auxprocess.h"
 #include "server/ps_status.h"
 #include "server/settings.h"
+#include "storage/btree.h"
 #include "storage/bufmgr.h"
+#include "storage/clog.h"
+#include "storage/heapam.h"
+#include "storage/keylock.h"
+#include "storage/keyspace.h"
+#include "storage/xact.h"
 #include "storage/elog.h"
 #include "storage/lwlock.h"
 #include "storage/smgr.h"
@@ -38,6 +44,10 @@ StorageShmemSize(void)
 	size = ShmemAddSize(size, SmgrShmemSize());
 	size = ShmemAddSize(size, BufMgrShmemSize(server_config->shared_buffers));
 	size = ShmemAddSize(size, XLogShmemSize());
+	size = ShmemAddSize(size, ClogShmemSize());
+	size = ShmemAddSize(size, XactShmemSize());
+	size = ShmemAddSize(size, HeapShmemSize());
+	size = ShmemAddSize(size, KeyLockShmemSize());
 	return size;
 }
 
@@ -47,11 +57,19 @@ StorageShmemInit(void)
 	SmgrShmemInit();
 	BufMgrShmemInit(server_config->shared_buffers);
 	XLogShmemInit();
+	ClogShmemInit();
+	XactShmemInit();
+	HeapShmemInit();
+	KeyLockShmemInit();
 }
 
 void
 RegisterResourceManagers(void)
 {
+	XactRegisterRedo();
+	ClogRegisterRedo();
+	HeapRegisterRedo();
+	BtRegisterRedo();
 }
 
 static void
@@ -79,12 +97,27 @@ aux_name(ProcKind kind)
 static void
 startup_main(void)
 {
+	char err[256];
+
 	RegisterResourceManagers();
+	if (!SmgrInitDataDirectory(err, sizeof(err)))
+	{
+		elog(LOG, "%s", err);
+		exit(1);
+	}
 	if (!StartupXLOG())
 	{
 		elog(LOG, "startup process could not open the data directory");
 		exit(1);
 	}
+	XactStartup();
+	if (!KsInit())
+	{
+		elog(LOG, "could not initialise the keyspace index");
+		exit(1);
+	}
+	/* KsInit may have WAL-logged the new index: make it durable */
+	XLogFlush(XLogGetInsertPosition());
 	BufReleaseAll();
 	exit(0);
 }

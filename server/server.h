@@ -153,6 +153,27 @@ void		CommandDocsCommand(Client *c);
 void		CommandListCommand(Client *c);
 void		CommandHelpCommand(Client *c);
 
+void		GetCommand(Client *c);
+void		SetCommand(Client *c);
+void		SetnxCommand(Client *c);
+void		SetexCommand(Client *c);
+void		PsetexCommand(Client *c);
+void		GetsetCommand(Client *c);
+void		GetdelCommand(Client *c);
+void		GetexCommand(Client *c);
+void		MgetCommand(Client *c);
+void		MsetCommand(Client *c);
+void		MsetnxCommand(Client *c);
+void		AppendCommand(Client *c);
+void		StrlenCommand(Client *c);
+void		GetrangeCommand(Client *c);
+void		SetrangeCommand(Client *c);
+void		IncrCommand(Client *c);
+void		DecrCommand(Client *c);
+void		IncrbyCommand(Client *c);
+void		DecrbyCommand(Client *c);
+void		IncrbyfloatCommand(Client *c);
+
 /* Backend-side state other modules read */
 extern Client *current_client;
 extern int64_t server_start_time_ms;

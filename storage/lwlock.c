@@ -49,6 +49,8 @@ static const char *const tranche_names[LWTRANCHE_COUNT] = {
 	[LWTRANCHE_WAL_WRITE] = "WALWrite",
 	[LWTRANCHE_XACT] = "Xact",
 	[LWTRANCHE_KEYLOCK] = "KeyLock",
+	[LWTRANCHE_CLOG] = "CommitLog",
+	[LWTRANCHE_DBLOCK] = "DatabaseLock",
 };
 
 void

@@ -1,0 +1,140 @@
+/*
+ * txn.c
+ *	  The read and write protocol of commands; see txn.h.
+ *
+ * NOTES
+ *	  Runs in backends. Lock order: database lock, key lock stripes in
+ *	  ascending order (storage/keylock.c), then whatever buffer content
+ *	  locks the heap and B+tree take and release inside each call. Key locks
+ *	  are released before the WAL flush (early lock release), so 50 clients
+ *	  INCRing one key still share one fdatasync.
+ */
+#include "config.h"
+
+#include "server/settings.h"
+#include "server/txn.h"
+#include "server/util.h"
+#include "storage/elog.h"
+#include "storage/keylock.h"
+#include "storage/mem.h"
+#include "storage/xact.h"
+#include "wal/xlog.h"
+
+const char *const err_wrongtype = "WRONGTYPE Operation against a key holding the wrong kind of value";
+
+void
+CmdReadBegin(Client *c, CmdTxn *t)
+{
+	t->writing = false;
+	t->now_ms = NowMs();
+	SnapshotTake(&t->snap);
+}
+
+static bool
+wait_durable(Client *c, XLogRecPtr lsn)
+{
+	if (lsn == InvalidXLogRecPtr || !server_config->synchronous_commit)
+		return true;
+	if (!XLogFlush(lsn))
+	{
+		AddReplyError(&c->reply, "ERR could not flush the write-ahead log; see the server log");
+		return false;
+	}
+	return true;
+}
+
+bool
+CmdReadEnd(Client *c, CmdTxn *t)
+{
+	XLogRecPtr lsn = t->snap.commit_lsn;
+
+	SnapshotReleaseAll();
+	return wait_durable(c, lsn);
+}
+
+#define MAX_STACK_KEYS 64
+
+bool
+CmdWriteBegin(Client *c, CmdTxn *t, const char *const *keys, const size_t *lens, int n)
+{
+	uint64_t stack_hashes[MAX_STACK_KEYS] = {0};
+	uint64_t *hashes = n <= MAX_STACK_KEYS ? stack_hashes : MemAlloc(sizeof(uint64_t) * (size_t) n);
+
+	for (int i = 0; i < n; i++)
+		hashes[i] = KsHash(keys[i], lens[i]);
+	KeyLockAcquireMany(c->db, hashes, n);
+	if (hashes != stack_hashes)
+		MemFree(hashes);
+	t->writing = true;
+	t->now_ms = NowMs();
+	if (XactBegin() == InvalidTransactionId)
+	{
+		KeyLockReleaseAll();
+		AddReplyError(&c->reply, "ERR could not start a transaction; see the server log");
+		return false;
+	}
+	return true;
+}
+
+bool
+CmdWriteBeginKeys(Client *c, CmdTxn *t, int first, int last, int step)
+{
+	const char *stack_keys[MAX_STACK_KEYS] = {0};
+	size_t stack_lens[MAX_STACK_KEYS] = {0};
+	int n = 0, cap = (last - first) / step + 1;
+	const char **keys = cap <= MAX_STACK_KEYS ? stack_keys : MemAlloc(sizeof(char *) * (size_t) cap);
+	size_t *lens = cap <= MAX_STACK_KEYS ? stack_lens : MemAlloc(sizeof(size_t) * (size_t) cap);
+	bool ok;
+
+	for (int i = first; i <= last; i += step)
+	{
+		keys[n] = c->argv[i];
+		lens[n] = c->argv_len[i];
+		n++;
+	}
+	ok = CmdWriteBegin(c, t, keys, lens, n);
+	if (keys != stack_keys)
+	{
+		MemFree(keys);
+		MemFree(lens);
+	}
+	return ok;
+}
+
+bool
+CmdWriteCommit(Client *c, CmdTxn *t)
+{
+	XLogRecPtr lsn = XactCommit();
+
+	SnapshotReleaseAll();
+	KeyLockReleaseAll();
+	t->writing = false;
+	return wait_durable(c, lsn);
+}
+
+void
+CmdWriteAbort(Client *c, CmdTxn *t)
+{
+	XactAbort();
+	SnapshotReleaseAll();
+	KeyLockReleaseAll();
+	t->writing = false;
+}
+
+bool
+ReplyKsError(Client *c, KsStatus st)
+{
+	switch (st)
+	{
+		case KS_KEY_TOO_LONG:
+			AddReplyError(&c->reply, "ERR key too long for tusk (the limit is 2676 bytes)");
+			break;
+		case KS_TOO_LARGE:
+			AddReplyError(&c->reply, "ERR string exceeds maximum allowed size (proto-max-bulk-len)");
+			break;
+		default:
+			AddReplyError(&c->reply, "ERR storage error; see the server log");
+			break;
+	}
+	return false;
+}

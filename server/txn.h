@@ -1,0 +1,49 @@
+/*
+ * txn.h
+ *	  How a command reads and writes the keyspace: the transaction and
+ *	  locking protocol of DESIGN.md section 4, in one place.
+ *
+ * NOTES
+ *	  Read:  CmdReadBegin (snapshot) ... CmdReadEnd (wait until the WAL is
+ *	         durable past the newest commit the snapshot could see, then drop
+ *	         the snapshot). No locks; never waits for a writer.
+ *	  Write: CmdWriteBegin (key locks in a fixed order, then an xid) ...
+ *	         CmdWriteCommit (commit record, release the key locks, then wait
+ *	         for the flush when synchronous_commit is on) or CmdWriteAbort.
+ *	  A command replies only after CmdReadEnd / CmdWriteCommit return, so
+ *	  no reply depends on data that is not yet durable.
+ */
+#ifndef TUSK_TXN_H
+#define TUSK_TXN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "server/server.h"
+#include "storage/keyspace.h"
+#include "storage/snapshot.h"
+
+typedef struct CmdTxn
+{
+	Snapshot	snap;
+	bool		writing;
+	int64_t		now_ms;			/* one clock reading per command (expiry) */
+} CmdTxn;
+
+void		CmdReadBegin(Client *c, CmdTxn *t);
+/* False (and a reply) if the WAL could not be flushed. */
+bool		CmdReadEnd(Client *c, CmdTxn *t);
+
+/* Lock the keys argv[first], argv[first+step], ... up to argv[last]. */
+bool		CmdWriteBeginKeys(Client *c, CmdTxn *t, int first, int last, int step);
+bool		CmdWriteBegin(Client *c, CmdTxn *t, const char *const *keys, const size_t *lens, int n);
+/* Commit and wait; false with an error reply if the commit failed. */
+bool		CmdWriteCommit(Client *c, CmdTxn *t);
+void		CmdWriteAbort(Client *c, CmdTxn *t);
+
+/* Replies the error for a keyspace failure and returns false. */
+bool		ReplyKsError(Client *c, KsStatus st);
+
+extern const char *const err_wrongtype;
+
+#endif

@@ -1,0 +1,223 @@
+/*
+ * xact.c
+ *	  Transaction ids, commit and abort.
+ *
+ * NOTES
+ *	  Runs in backends (begin, commit, abort), in the startup process (redo
+ *	  of commit and abort records) and in the checkpointer (the next xid
+ *	  hook). The shared state is one atomic counter: no lock. The order of
+ *	  the steps of XactBegin and XactCommit is what makes lock-free
+ *	  snapshots correct; storage/README.md, "Snapshots", gives the argument
+ *	  and the invariants (X1-X4) it relies on.
+ */
+#include "config.h"
+
+#include "storage/xact.h"
+
+#include <inttypes.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <time.h>
+
+#include "storage/clog.h"
+#include "storage/elog.h"
+#include "storage/proc.h"
+#include "storage/shmem.h"
+#include "wal/xlog.h"
+
+typedef struct XactShared
+{
+	/* Next xid to hand out; fetch_add to assign, atomic max during redo. */
+	_Atomic uint64_t next_xid;
+} XactShared;
+
+static XactShared *xact_shared;
+
+/* This process's running transaction; private copy of MyProc->xid. */
+static TransactionId my_xid = InvalidTransactionId;
+
+static uint64_t
+next_xid_for_checkpoint(void)
+{
+	uint64_t	next = atomic_load(&xact_shared->next_xid);
+	uint64_t	recovered = XLogRecoveredNextXid();
+
+	/*
+	 * An end-of-recovery checkpoint runs before XactStartup has folded in
+	 * the checkpoint value, so take the larger here too.
+	 */
+	return recovered > next ? recovered : next;
+}
+
+size_t
+XactShmemSize(void)
+{
+	return CACHELINE_ALIGN(sizeof(XactShared));
+}
+
+void
+XactShmemInit(void)
+{
+	xact_shared = ShmemAlloc(sizeof(XactShared));
+	atomic_store(&xact_shared->next_xid, FirstNormalTransactionId);
+	checkpoint_next_xid_hook = next_xid_for_checkpoint;
+}
+
+TransactionId
+XactReadNextXid(void)
+{
+	return atomic_load(&xact_shared->next_xid);
+}
+
+void
+XactObserveXid(TransactionId xid)
+{
+	uint64_t	cur = atomic_load(&xact_shared->next_xid);
+
+	if (xid == InvalidTransactionId || xid == XACT_XID_PENDING)
+		return;
+	while (cur <= xid &&
+		   !atomic_compare_exchange_weak(&xact_shared->next_xid, &cur, xid + 1))
+		;
+}
+
+void
+XactStartup(void)
+{
+	XactObserveXid(XLogRecoveredNextXid() > 0 ? XLogRecoveredNextXid() - 1 : 0);
+	ClogStartup(XactReadNextXid());
+	elog(LOG, "next transaction id is %" PRIu64, XactReadNextXid());
+}
+
+TransactionId
+XactGetCurrentXid(void)
+{
+	return my_xid;
+}
+
+static void
+publish_xid(uint64_t value)
+{
+	if (MyProc)
+		atomic_store(&MyProc->xid, value);
+}
+
+TransactionId
+XactBegin(void)
+{
+	TransactionId xid;
+
+	if (my_xid != InvalidTransactionId)
+		return my_xid;
+
+	/*
+	 * X1: PENDING is visible before the counter moves past the new xid, so
+	 * a snapshot that reads the counter afterwards either finds PENDING (and
+	 * waits) or the xid itself in this slot.
+	 */
+	publish_xid(XACT_XID_PENDING);
+	xid = atomic_fetch_add(&xact_shared->next_xid, 1);
+	publish_xid(xid);
+
+	if (!ClogExtend(xid))
+	{
+		/*
+		 * The xid is burnt: its status stays IN_PROGRESS, which every
+		 * reader treats as aborted once it is no longer published.
+		 */
+		publish_xid(InvalidTransactionId);
+		elog(WARNING, "could not extend the commit log for transaction %" PRIu64, xid);
+		return InvalidTransactionId;
+	}
+	my_xid = xid;
+	return xid;
+}
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+XLogRecPtr
+XactCommit(void)
+{
+	XactRecord	rec;
+	XLogRecPtr	end;
+
+	if (my_xid == InvalidTransactionId)
+		return InvalidXLogRecPtr;
+
+	rec.time_ms = now_ms();
+	StartCritSection();
+	XLogBeginInsert(WAL_RM_XACT, XACT_COMMIT, my_xid);
+	XLogRegisterData(&rec, sizeof(rec));
+	end = XLogInsert();
+
+	/*
+	 * X2: commit log, then the last commit position, then the slot. A
+	 * snapshot that sees the slot cleared sees the committed status and
+	 * reads a commit position at or past ours.
+	 */
+	if (!ClogSetStatus(my_xid, XID_COMMITTED, end))
+		elog(PANIC, "could not record commit of transaction %" PRIu64, my_xid);
+	XLogAdvanceLastCommitPosition(end);
+	publish_xid(InvalidTransactionId);
+	EndCritSection();
+
+	my_xid = InvalidTransactionId;
+	return end;
+}
+
+void
+XactAbort(void)
+{
+	XactRecord	rec;
+
+	if (my_xid == InvalidTransactionId)
+		return;
+
+	rec.time_ms = now_ms();
+	StartCritSection();
+	XLogBeginInsert(WAL_RM_XACT, XACT_ABORT, my_xid);
+	XLogRegisterData(&rec, sizeof(rec));
+	(void) XLogInsert();
+	/* X3: aborted in the commit log before the slot is cleared. */
+	if (!ClogSetStatus(my_xid, XID_ABORTED, InvalidXLogRecPtr))
+		elog(PANIC, "could not record abort of transaction %" PRIu64, my_xid);
+	publish_xid(InvalidTransactionId);
+	EndCritSection();
+
+	my_xid = InvalidTransactionId;
+}
+
+/* ---------------------------------------------------------------- redo */
+
+static bool
+xact_redo(XLogRecPtr lsn, XLogRecPtr end, const DecodedWalRecord *rec)
+{
+	uint8_t		op = rec->info & WAL_INFO_OPMASK;
+
+	if ((op != XACT_COMMIT && op != XACT_ABORT) || rec->xid < FirstNormalTransactionId)
+	{
+		elog(WARNING, "invalid transaction record at " WAL_PTR_FMT, WAL_PTR_ARGS(lsn));
+		return false;
+	}
+	XactObserveXid(rec->xid);
+	/*
+	 * The group LSN stays invalid: everything replayed is already durable,
+	 * so hint bits may be set at once.
+	 */
+	return ClogSetStatus(rec->xid, op == XACT_COMMIT ? XID_COMMITTED : XID_ABORTED,
+						 InvalidXLogRecPtr);
+}
+
+void
+XactRegisterRedo(void)
+{
+	XLogRegisterRedo(WAL_RM_XACT, xact_redo);
+}
