@@ -18,8 +18,6 @@
 #include "config.h"
 
 #include "storage/keyspace.h"
-/* heapam.h already defined ItemPointerData (same layout as btree.h's) */
-#define TUSK_ITEMPOINTER_DEFINED
 #include "storage/btree.h"
 #include "storage/elog.h"
 #include "storage/mem.h"
