@@ -47,6 +47,7 @@ Client	   *current_client;
 static struct event_base *backend_base;
 static struct event *read_event;
 static struct event *write_event;
+static bool waiting_to_write;	/* write_event armed, read_event disarmed */
 
 static void backend_exit(Client *c, int status) __attribute__((noreturn));
 
@@ -132,8 +133,12 @@ flush_reply(Client *c)
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 		{
 			/* wait for the socket to drain; stop reading meanwhile */
-			event_del(read_event);
-			event_add(write_event, NULL);
+			if (!waiting_to_write)
+			{
+				event_del(read_event);
+				event_add(write_event, NULL);
+				waiting_to_write = true;
+			}
 			return;
 		}
 		elog(VERBOSE, "error writing to client: %m");
@@ -145,8 +150,13 @@ flush_reply(Client *c)
 		ReplyFree(r);
 	if (c->flags & CLIENT_CLOSE_AFTER_REPLY)
 		backend_exit(c, 0);
-	event_del(write_event);
-	event_add(read_event, NULL);
+	/* the common case costs no epoll_ctl: only undo a wait for writability */
+	if (waiting_to_write)
+	{
+		event_del(write_event);
+		event_add(read_event, NULL);
+		waiting_to_write = false;
+	}
 }
 
 static void

@@ -45,7 +45,7 @@ load_visible(Client *c, CmdTxn *t, int argi, KsValue *v)
 	KsStatus st;
 
 	KsValueInit(v);
-	st = KsGet(&t->snap, c->db, c->argv[argi], c->argv_len[argi], t->now_ms, v);
+	st = KsGet(t->snap, c->db, c->argv[argi], c->argv_len[argi], t->now_ms, v);
 	if (st == KS_OK || st == KS_NOT_FOUND)
 		return true;
 	return ReplyKsError(c, st);

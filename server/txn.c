@@ -20,6 +20,12 @@
 #include "storage/xact.h"
 #include "wal/xlog.h"
 
+/*
+ * One snapshot per backend, reused by every command: its in-progress array
+ * is allocated once.
+ */
+static Snapshot backend_snapshot = SNAPSHOT_INIT;
+
 const char *const err_wrongtype = "WRONGTYPE Operation against a key holding the wrong kind of value";
 
 void
@@ -27,7 +33,8 @@ CmdReadBegin(Client *c, CmdTxn *t)
 {
 	t->writing = false;
 	t->now_ms = NowMs();
-	SnapshotTake(&t->snap);
+	t->snap = &backend_snapshot;
+	SnapshotTake(t->snap);
 }
 
 static bool
@@ -46,7 +53,7 @@ wait_durable(Client *c, XLogRecPtr lsn)
 bool
 CmdReadEnd(Client *c, CmdTxn *t)
 {
-	XLogRecPtr lsn = t->snap.commit_lsn;
+	XLogRecPtr lsn = t->snap->commit_lsn;
 
 	SnapshotReleaseAll();
 	return wait_durable(c, lsn);
@@ -67,6 +74,7 @@ CmdWriteBegin(Client *c, CmdTxn *t, const char *const *keys, const size_t *lens,
 		MemFree(hashes);
 	t->writing = true;
 	t->now_ms = NowMs();
+	t->snap = &backend_snapshot;
 	if (XactBegin() == InvalidTransactionId)
 	{
 		KeyLockReleaseAll();

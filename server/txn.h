@@ -25,7 +25,7 @@
 
 typedef struct CmdTxn
 {
-	Snapshot	snap;
+	Snapshot   *snap;			/* the backend's one snapshot, reused */
 	bool		writing;
 	int64_t		now_ms;			/* one clock reading per command (expiry) */
 } CmdTxn;
