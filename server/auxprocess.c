@@ -16,6 +16,7 @@
 #include "server/auxprocess.h"
 #include "server/ps_status.h"
 #include "server/settings.h"
+#include "server/util.h"
 #include "storage/btree.h"
 #include "storage/bufmgr.h"
 #include "storage/clog.h"
@@ -122,6 +123,33 @@ startup_main(void)
 	exit(0);
 }
 
+/*
+ * The checkpointer's idle work, about once a second: delete expired keys
+ * nobody reads (readers already skip them; this gives the space back).
+ * A bounded budget of index entries per call, walking one database after
+ * another; each KsSweepExpired call is its own transaction.
+ */
+#define SWEEP_CALLS_PER_TICK 16
+#define SWEEP_ENTRIES_PER_CALL 64
+
+static void
+expiry_sweep(void)
+{
+	static int	db;
+	static uint64_t cursor;
+	int64_t		now = NowMs();
+
+	for (int i = 0; i < SWEEP_CALLS_PER_TICK && !aux_shutdown_requested; i++)
+	{
+		if (db >= server_config->databases)
+			db = 0;
+		if (KsSweepExpired(db, &cursor, SWEEP_ENTRIES_PER_CALL, now) < 0)
+			cursor = 0;
+		if (cursor == 0)
+			db++;
+	}
+}
+
 pid_t
 StartAuxProcess(ProcKind kind, int slotno)
 {
@@ -160,6 +188,7 @@ StartAuxProcess(ProcKind kind, int slotno)
 			startup_main();
 			break;
 		case PROC_KIND_CHECKPOINTER:
+			checkpointer_idle_hook = expiry_sweep;
 			CheckpointerMain();
 			break;
 		case PROC_KIND_WALWRITER:

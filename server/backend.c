@@ -5,13 +5,16 @@
  *
  * NOTES
  *	  Runs in a child forked by the postmaster, which has already assigned
- *	  this process its slot in the process array. The child builds its own
- *	  libevent base; it never touches the postmaster's (whose epoll instance
- *	  it shares after fork). SIGTERM (shutdown, CLIENT KILL) is handled in
- *	  the event loop, between commands, so a command is never cut in half.
- *	  Replies are collected while a batch of pipelined requests is parsed and
- *	  written once per batch; while output is pending the backend stops
- *	  reading, so a client that does not read cannot grow our memory.
+ *	  this process its slot in the process array. A backend owns exactly one
+ *	  socket, so it needs no event loop: it blocks in read(2), runs every
+ *	  complete request it got, and writes the replies of the batch with one
+ *	  blocking write(2). That is two system calls per request where an epoll
+ *	  loop needs three (measured: server/README.md). The socket's receive
+ *	  timeout (1 s) wakes the loop for the idle timeout; SIGTERM (shutdown,
+ *	  CLIENT KILL) is installed without SA_RESTART, so it interrupts a
+ *	  blocked read or write and the backend exits between commands, never
+ *	  inside one. A client that does not read its replies blocks only its
+ *	  own backend, and cannot grow our memory past one batch.
  */
 #include "config.h"
 
@@ -29,7 +32,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <event2/event.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
@@ -44,10 +46,7 @@
 #define READ_CHUNK (16 * 1024)
 
 Client	   *current_client;
-static struct event_base *backend_base;
-static struct event *read_event;
-static struct event *write_event;
-static bool waiting_to_write;	/* write_event armed, read_event disarmed */
+static volatile sig_atomic_t die_requested;
 
 static void backend_exit(Client *c, int status) __attribute__((noreturn));
 
@@ -129,17 +128,10 @@ flush_reply(Client *c)
 			continue;
 		}
 		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 		{
-			/* wait for the socket to drain; stop reading meanwhile */
-			if (!waiting_to_write)
-			{
-				event_del(read_event);
-				event_add(write_event, NULL);
-				waiting_to_write = true;
-			}
-			return;
+			if (die_requested)
+				backend_exit(c, 0);
+			continue;
 		}
 		elog(VERBOSE, "error writing to client: %m");
 		backend_exit(c, 0);
@@ -150,13 +142,6 @@ flush_reply(Client *c)
 		ReplyFree(r);
 	if (c->flags & CLIENT_CLOSE_AFTER_REPLY)
 		backend_exit(c, 0);
-	/* the common case costs no epoll_ctl: only undo a wait for writability */
-	if (waiting_to_write)
-	{
-		event_del(write_event);
-		event_add(read_event, NULL);
-		waiting_to_write = false;
-	}
 }
 
 static void
@@ -237,10 +222,23 @@ process_input(Client *c)
 	ClientPublish(c, NULL);
 }
 
+/* Idle timeout, checked whenever the receive timeout wakes the loop. */
 static void
-on_readable(evutil_socket_t fd, short what, void *arg)
+check_idle_timeout(Client *c)
 {
-	Client *c = arg;
+	int timeout = server_config->timeout;
+
+	if (timeout > 0 && NowMs() - c->last_interaction_ms > (int64_t) timeout * 1000)
+	{
+		elog(VERBOSE, "closing idle client %s", c->addr);
+		backend_exit(c, 0);
+	}
+}
+
+/* Read what the socket has; returns false when the client went away. */
+static void
+read_and_process(Client *c)
+{
 	size_t want = READ_CHUNK;
 	ssize_t n;
 
@@ -262,13 +260,18 @@ on_readable(evutil_socket_t fd, short what, void *arg)
 		c->qbuf = MemRealloc(c->qbuf, cap + 1);
 		c->qbuf_cap = cap;
 	}
-	n = read(fd, c->qbuf + c->qbuf_len, c->qbuf_cap - c->qbuf_len);
+	n = read(c->fd, c->qbuf + c->qbuf_len, c->qbuf_cap - c->qbuf_len);
 	if (n == 0)
 		backend_exit(c, 0);
 	if (n < 0)
 	{
-		if (errno == EAGAIN || errno == EINTR)
+		if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)
+		{
+			if (die_requested)
+				backend_exit(c, 0);
+			check_idle_timeout(c);
 			return;
+		}
 		elog(VERBOSE, "error reading from client: %m");
 		backend_exit(c, 0);
 	}
@@ -286,54 +289,15 @@ on_readable(evutil_socket_t fd, short what, void *arg)
 		flush_reply(c);
 	else if (c->flags & CLIENT_CLOSE_AFTER_REPLY)
 		backend_exit(c, 0);
+	if (die_requested)
+		backend_exit(c, 0);
 }
 
-static void
-on_writable(evutil_socket_t fd, short what, void *arg)
-{
-	flush_reply(arg);
-}
-
-/*
- * SIGTERM and SIGINT: the handler only writes to a pipe the event loop
- * watches, so the exit happens between commands. (libevent's own signal
- * events cannot be used here: its signal state is per process and the
- * postmaster's base, inherited through fork, already owns it.)
- */
-static int die_pipe[2] = {-1, -1};
-
+/* SIGTERM/SIGINT: only a flag; the blocked call returns EINTR. */
 static void
 die_handler(int sig)
 {
-	int saved = errno;
-
-	if (write(die_pipe[1], "x", 1) < 0)
-	{
-		/* the pipe is full: an exit is already pending */
-	}
-	errno = saved;
-}
-
-static void
-on_die(evutil_socket_t fd, short what, void *arg)
-{
-	Client *c = arg;
-
-	backend_exit(c, 0);
-}
-
-/* Once a second: idle timeout. */
-static void
-on_tick(evutil_socket_t fd, short what, void *arg)
-{
-	Client *c = arg;
-	int timeout = server_config->timeout;
-
-	if (timeout > 0 && NowMs() - c->last_interaction_ms > (int64_t) timeout * 1000)
-	{
-		elog(VERBOSE, "closing idle client %s", c->addr);
-		backend_exit(c, 0);
-	}
+	die_requested = 1;
 }
 
 void
@@ -342,7 +306,6 @@ BackendMain(int fd, int slotno, bool unix_socket)
 	Client client, *c = &client;
 	struct sockaddr_storage peer, local;
 	socklen_t len;
-	struct event *die_event, *tick_event;
 	struct sigaction sa;
 	struct timeval one_second = {1, 0};
 	char unix_path[CONFIG_PATH_LEN];
@@ -362,7 +325,8 @@ BackendMain(int fd, int slotno, bool unix_socket)
 	c->ctime_ms = c->last_interaction_ms = NowMs();
 	RespParserInit(&c->parser, server_config->proto_max_bulk_len);
 	ReplyInit(&c->reply);
-	evutil_make_socket_nonblocking(fd);
+	/* blocking socket; the receive timeout wakes us for the idle timeout */
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &one_second, sizeof(one_second));
 	if (!unix_socket)
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (!unix_socket && server_config->tcp_keepalive > 0)
@@ -390,22 +354,10 @@ BackendMain(int fd, int slotno, bool unix_socket)
 	atomic_fetch_add(&proc_array->total_connections, 1);
 	ClientPublish(c, NULL);
 
-	backend_base = event_base_new();
-	if (backend_base == NULL)
-		elog(FATAL, "could not create event loop");
-	read_event = event_new(backend_base, fd, EV_READ | EV_PERSIST, on_readable, c);
-	write_event = event_new(backend_base, fd, EV_WRITE | EV_PERSIST, on_writable, c);
-	if (pipe2(die_pipe, O_NONBLOCK | O_CLOEXEC) != 0)
-		elog(FATAL, "could not create pipe: %m");
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = die_handler;
+	sa.sa_handler = die_handler;	/* no SA_RESTART: interrupt read/write */
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
-	die_event = event_new(backend_base, die_pipe[0], EV_READ | EV_PERSIST, on_die, c);
-	tick_event = event_new(backend_base, -1, EV_PERSIST, on_tick, c);
-	event_add(read_event, NULL);
-	event_add(die_event, NULL);
-	event_add(tick_event, &one_second);
-	event_base_dispatch(backend_base);
-	backend_exit(c, 0);
+	for (;;)
+		read_and_process(c);
 }

@@ -500,7 +500,7 @@ CommandInfoCommand(Client *c)
 		if (cmd)
 			reply_command_info(&c->reply, cmd);
 		else
-			AddReplyNullArray(&c->reply);
+			AddReplyNull(&c->reply);
 	}
 }
 

@@ -56,12 +56,14 @@ typedef struct GetState
 	const char *seen[64];
 	int			nseen;
 	long long	count;
+	const char *exact;			/* a name without glob characters, as typed */
 } GetState;
 
 static void
 visit(const char *name, const char *value, void *arg)
 {
 	GetState *st = arg;
+	const char *shown = st->exact ? st->exact : name;
 
 	/* several patterns may match one setting; report it once */
 	for (int i = 0; i < st->nseen; i++)
@@ -69,7 +71,7 @@ visit(const char *name, const char *value, void *arg)
 			return;
 	if (st->nseen < 64)
 		st->seen[st->nseen++] = name;
-	AddReplyBulkCString(&st->c->reply, name);
+	AddReplyBulkCString(&st->c->reply, shown);
 	AddReplyBulkCString(&st->c->reply, value);
 	st->count++;
 }
@@ -84,7 +86,11 @@ ConfigGetCommand(Client *c)
 	st.c = c;
 	handle = AddReplyDeferredLen(&c->reply);
 	for (int i = 2; i < c->argc; i++)
+	{
+		/* Redis answers a plain name with the name as the client typed it */
+		st.exact = strpbrk(c->argv[i], "*?[\\") ? NULL : c->argv[i];
 		ConfigVisitMatching(c->argv[i], visit, &st);
+	}
 	SetDeferredMapLen(&c->reply, handle, st.count);
 }
 

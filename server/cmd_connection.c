@@ -308,9 +308,4 @@ ShutdownCommand(Client *c)
 	c->flags |= CLIENT_CLOSE_NOW;
 }
 
-void
-DbsizeCommand(Client *c)
-{
-	/* XXX #3: no storage yet, so every database is empty */
-	AddReplyLongLong(&c->reply, 0);
-}
+/* DbsizeCommand is in server/cmd_keys.c (it scans the keyspace). */

@@ -16,10 +16,11 @@
 #define TUSK_RESP_H
 
 #include <stdbool.h>
+#include <limits.h>
 #include <stddef.h>
 
 #define RESP_INLINE_MAX_SIZE (64 * 1024)	/* PROTO_INLINE_MAX_SIZE */
-#define RESP_MAX_MULTIBULK_LEN (1024 * 1024)
+#define RESP_MAX_MULTIBULK_LEN INT_MAX	/* Redis waits for up to INT_MAX arguments */
 
 typedef enum RespStatus
 {

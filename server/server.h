@@ -174,6 +174,39 @@ void		IncrbyCommand(Client *c);
 void		DecrbyCommand(Client *c);
 void		IncrbyfloatCommand(Client *c);
 
+/* server/cmd_keys.c (DbsizeCommand is declared above) */
+void		DelCommand(Client *c);
+void		UnlinkCommand(Client *c);
+void		ExistsCommand(Client *c);
+void		TouchCommand(Client *c);
+void		TypeCommand(Client *c);
+void		RenameCommand(Client *c);
+void		RenamenxCommand(Client *c);
+void		CopyCommand(Client *c);
+void		MoveCommand(Client *c);
+void		KeysCommand(Client *c);
+void		ScanCommand(Client *c);
+void		RandomkeyCommand(Client *c);
+void		FlushdbCommand(Client *c);
+void		FlushallCommand(Client *c);
+void		SwapdbCommand(Client *c);
+void		ObjectHelpCommand(Client *c);
+void		ObjectEncodingCommand(Client *c);
+void		ObjectFreqCommand(Client *c);
+void		ObjectIdletimeCommand(Client *c);
+void		ObjectRefcountCommand(Client *c);
+
+/* server/cmd_expire.c */
+void		ExpireCommand(Client *c);
+void		PexpireCommand(Client *c);
+void		ExpireatCommand(Client *c);
+void		PexpireatCommand(Client *c);
+void		TtlCommand(Client *c);
+void		PttlCommand(Client *c);
+void		ExpiretimeCommand(Client *c);
+void		PexpiretimeCommand(Client *c);
+void		PersistCommand(Client *c);
+
 /* Backend-side state other modules read */
 extern Client *current_client;
 extern int64_t server_start_time_ms;

@@ -20,6 +20,7 @@
 #include "storage/keyspace.h"
 #include "storage/btree.h"
 #include "storage/elog.h"
+#include "storage/keylock.h"
 #include "storage/mem.h"
 #include "storage/smgr.h"
 #include "storage/xact.h"
@@ -517,4 +518,164 @@ KsScan(const Snapshot *snap, int db, uint64_t cursor, int count, int64_t now_ms,
 	*next_cursor = batch.more ? batch.next_hash : 0;
 	BtScanBatchFree(&batch);
 	return st;
+}
+
+/*
+ * Writer: the newest non-aborted version of the key the index entry at
+ * index_tid names, without assembling a chunked value (deleters need only
+ * the fields KsDelete reads).
+ */
+static KsStatus
+fetch_latest_at(const ItemPointerData *index_tid, KsValue *out)
+{
+	HeapStatus	hs;
+
+	out->exists = false;
+	out->has_latest = false;
+	out->in_index = true;
+	out->index_tid = *index_tid;
+	hs = HeapFetchLatest(index_tid, &out->tup);
+	if (hs == HEAP_NOT_FOUND)
+		return KS_NOT_FOUND;
+	if (hs != HEAP_OK)
+		return KS_ERROR;
+	out->has_latest = true;
+	out->latest_tid = out->tup.tid;
+	out->latest_live = out->tup.live;
+	out->latest_chunked = (out->tup.flags & KS_FLAG_CHUNKED) != 0;
+	out->type = out->tup.type;
+	out->expire_ms = out->tup.expire_ms;
+	out->xmin = out->tup.xmin;
+	return KS_OK;
+}
+
+KsStatus
+KsDeleteAll(int db, uint64_t *ndeleted)
+{
+	BtScanBatch batch;
+	uint64_t	cursor = 0;
+	KsStatus	st = KS_OK;
+
+	*ndeleted = 0;
+	BtScanBatchInit(&batch);
+	do
+	{
+		if (BtScan(REL_KEYSPACE_INDEX, (uint16_t) db, cursor, 256, &batch) == BT_ERROR)
+		{
+			st = KS_ERROR;
+			break;
+		}
+		for (int i = 0; i < batch.nentries && st == KS_OK; i++)
+		{
+			KsValue		v;
+			KsStatus	s;
+
+			KsValueInit(&v);
+			s = fetch_latest_at(&batch.entries[i].tid, &v);
+			if (s == KS_OK && v.latest_live)
+			{
+				s = KsDelete(db, batch.entries[i].key, batch.entries[i].keylen, &v);
+				if (s == KS_OK)
+					(*ndeleted)++;
+			}
+			if (s != KS_OK && s != KS_NOT_FOUND)
+				st = s;
+			KsValueRelease(&v);
+		}
+		cursor = batch.more ? batch.next_hash : 0;
+	} while (cursor != 0 && st == KS_OK);
+	BtScanBatchFree(&batch);
+	return st;
+}
+
+#define SWEEP_MAX_DELETES 16
+
+int
+KsSweepExpired(int db, uint64_t *cursor, int max_keys, int64_t now_ms)
+{
+	static Snapshot snap = SNAPSHOT_INIT;
+	BtScanBatch batch;
+	uint64_t	hashes[SWEEP_MAX_DELETES];
+	int			idx[SWEEP_MAX_DELETES];
+	int			ncand = 0, deleted = 0;
+	KsStatus	st = KS_OK;
+
+	BtScanBatchInit(&batch);
+	if (BtScan(REL_KEYSPACE_INDEX, (uint16_t) db, *cursor, max_keys > 0 ? max_keys : 1,
+			   &batch) == BT_ERROR)
+	{
+		BtScanBatchFree(&batch);
+		return -1;
+	}
+
+	/* Candidates, cheaply and without locks: expired for a snapshot. */
+	SnapshotTake(&snap);
+	for (int i = 0; i < batch.nentries && ncand < SWEEP_MAX_DELETES; i++)
+	{
+		HeapTupleData t;
+		char		buf[256];
+
+		HeapTupleInit(&t, buf, sizeof(buf));
+		if (HeapFetchVisible(&snap, &batch.entries[i].tid, &t) == HEAP_OK &&
+			t.expire_ms > 0 && t.expire_ms <= now_ms)
+		{
+			hashes[ncand] = batch.entries[i].hash;
+			idx[ncand++] = i;
+		}
+		HeapTupleRelease(&t);
+	}
+	SnapshotReleaseAll();
+	/* Stop where the candidates ran out, so the rest is seen next time. */
+	if (ncand == SWEEP_MAX_DELETES && idx[ncand - 1] + 1 < batch.nentries)
+		*cursor = batch.entries[idx[ncand - 1] + 1].hash;
+	else
+		*cursor = batch.more ? batch.next_hash : 0;
+	if (ncand == 0)
+	{
+		BtScanBatchFree(&batch);
+		return 0;
+	}
+
+	/* Re-check each under its key lock: a writer may have set it again. */
+	KeyLockAcquireMany(db, hashes, ncand);
+	if (XactBegin() == InvalidTransactionId)
+	{
+		KeyLockReleaseAll();
+		BtScanBatchFree(&batch);
+		return -1;
+	}
+	for (int i = 0; i < ncand && st == KS_OK; i++)
+	{
+		BtScanEntry *e = &batch.entries[idx[i]];
+		ItemPointerData tid;
+		KsValue		v;
+		BtResult	br;
+
+		br = BtLookup(REL_KEYSPACE_INDEX, (uint16_t) db, e->hash, e->key, e->keylen, &tid);
+		if (br == BT_ERROR)
+		{
+			st = KS_ERROR;
+			break;
+		}
+		if (br != BT_FOUND)
+			continue;
+		KsValueInit(&v);
+		st = fetch_latest_at(&tid, &v);
+		if (st == KS_OK && v.latest_live && v.expire_ms > 0 && v.expire_ms <= now_ms)
+		{
+			st = KsDelete(db, e->key, e->keylen, &v);
+			if (st == KS_OK)
+				deleted++;
+		}
+		if (st == KS_NOT_FOUND)
+			st = KS_OK;
+		KsValueRelease(&v);
+	}
+	if (st == KS_OK)
+		XactCommit();
+	else
+		XactAbort();
+	KeyLockReleaseAll();
+	BtScanBatchFree(&batch);
+	return st == KS_OK ? deleted : -1;
 }

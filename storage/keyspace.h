@@ -105,4 +105,22 @@ typedef bool (*KsVisitor) (const char *key, size_t len, const KsValue *v, void *
 KsStatus	KsScan(const Snapshot *snap, int db, uint64_t cursor, int count,
 				   int64_t now_ms, KsVisitor visit, void *arg, uint64_t *next_cursor);
 
+/*
+ * FLUSHDB, FLUSHALL, SWAPDB: delete every live version of db (expired ones
+ * too) in the current transaction. The caller holds the database lock
+ * EXCLUSIVE (KeyLockAcquireDatabases) and has called XactBegin; no key
+ * locks are needed then. O(keys of db). *ndeleted counts the deletions.
+ */
+KsStatus	KsDeleteAll(int db, uint64_t *ndeleted);
+
+/*
+ * Background expiry: look at up to max_keys index entries of db from
+ * *cursor, and delete the ones expired at now_ms (at most 16 per call),
+ * each re-checked under its key lock, in one transaction of its own
+ * whose commit is not waited for. The caller holds no key locks and runs
+ * no transaction. *cursor is where to go on next time (0: db done).
+ * Returns the number of keys deleted, -1 after a logged error.
+ */
+int			KsSweepExpired(int db, uint64_t *cursor, int max_keys, int64_t now_ms);
+
 #endif

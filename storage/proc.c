@@ -56,6 +56,8 @@ ProcSlotAttach(int slotno, ProcKind kind)
 	atomic_store(&slot->lwlocks_held, 0);
 	atomic_store(&slot->critical_section, 0);
 	atomic_store(&slot->in_storage, 0);
+	atomic_store(&slot->xid, 0);
+	atomic_store(&slot->xmin, 0);
 	atomic_store(&slot->pid, (int) getpid());
 	MyProc = slot;
 	lwlock_held_counter = &slot->lwlocks_held;

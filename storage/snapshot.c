@@ -57,17 +57,18 @@ xid_cmp(const void *a, const void *b)
 void
 SnapshotTake(Snapshot *snap)
 {
-	int			nslots = proc_array ? proc_array->nslots : 0;
+	int			maxslots = proc_array ? proc_array->nslots : 0;
+	int			nslots;
 	bool		publish = MyProc && atomic_load(&MyProc->xmin) == 0;
 	TransactionId xmax;
 	TransactionId xmin;
 	TransactionId own = XactGetCurrentXid();
 
-	if (snap->xip_cap < nslots)
+	if (snap->xip_cap < maxslots)
 	{
 		MemFree(snap->xip);
-		snap->xip = MemAlloc(sizeof(TransactionId) * (size_t) nslots);
-		snap->xip_cap = nslots;
+		snap->xip = MemAlloc(sizeof(TransactionId) * (size_t) maxslots);
+		snap->xip_cap = maxslots;
 	}
 
 	/* X4: announce before reading anything (README "Snapshots"). */
@@ -75,6 +76,12 @@ SnapshotTake(Snapshot *snap)
 		atomic_store(&MyProc->xmin, SNAPSHOT_XMIN_PENDING);
 
 	xmax = XactReadNextXid();	/* seq_cst load */
+
+	/*
+	 * The high-water mark after the counter: a process whose xid is below
+	 * xmax was forked after the postmaster raised the mark, so we see it.
+	 */
+	nslots = proc_array ? ProcArrayHighWater() : 0;
 	xmin = xmax;
 	snap->nxip = 0;
 	for (int i = 0; i < nslots; i++)
@@ -156,10 +163,9 @@ TransactionId
 SnapshotGetOldestXmin(void)
 {
 	TransactionId horizon = XactReadNextXid();
-	int			nslots = proc_array ? proc_array->nslots : 0;
 
 	for (int pass = 0; pass < 2; pass++)
-		for (int i = 0; i < nslots; i++)
+		for (int i = 0, nslots = proc_array ? ProcArrayHighWater() : 0; i < nslots; i++)
 		{
 			ProcSlot   *slot = &proc_array->slots[i];
 			TransactionId x;

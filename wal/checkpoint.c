@@ -29,10 +29,12 @@
 
 #include "storage/bufmgr.h"
 #include "storage/elog.h"
+#include "storage/clog.h"
 #include "storage/futex.h"
 #include "wal/control.h"
 
 uint64_t (*checkpoint_next_xid_hook)(void);
+void (*checkpointer_idle_hook)(void);
 volatile int aux_shutdown_requested;
 
 static double
@@ -199,6 +201,15 @@ CreateCheckPoint(int flags)
 		elog(PANIC, "could not write or fsync data files during checkpoint");
 		abort();
 	}
+	/*
+	 * The commit log too: once the redo pointer passes a commit record,
+	 * only the commit log page remembers that the transaction committed.
+	 */
+	if (!ClogCheckpoint())
+	{
+		elog(PANIC, "could not write or fsync the commit log during checkpoint");
+		abort();
+	}
 	write_done = now_seconds();
 
 	/* 3-5. The record, its flush and the control file. */
@@ -286,6 +297,7 @@ CheckpointerMain(void)
 {
 	XLogCtlData *ctl = XLogCtl;
 	double last = now_seconds();
+	double last_idle = last;
 
 	atomic_store(&ctl->checkpointer_pid, (int) getpid());
 	for (;;)
@@ -317,6 +329,13 @@ CheckpointerMain(void)
 			if (XLogGetInsertPosition() != atomic_load(&ctl->last_checkpoint_end))
 				CreateCheckPoint(0);
 			last = now_seconds();
+			continue;
+		}
+		/* Idle work (the expiry sweep), about once a second. */
+		if (checkpointer_idle_hook != NULL && now - last_idle >= 1.0)
+		{
+			checkpointer_idle_hook();
+			last_idle = now_seconds();
 			continue;
 		}
 		/* Wake at least every second to see aux_shutdown_requested. */

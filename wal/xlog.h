@@ -148,6 +148,12 @@ typedef struct XLogCheckpointData
  * is recorded while it is NULL.
  */
 extern uint64_t (*checkpoint_next_xid_hook) (void);
+/*
+ * Set by the server before the checkpointer starts: work the checkpointer
+ * does about once a second between checkpoints (the expiry sweep). It
+ * must return quickly and leave no locks held. wal/ cannot call server/.
+ */
+extern void (*checkpointer_idle_hook) (void);
 /* Newest next_xid seen in a checkpoint during StartupXLOG (0 if none). */
 uint64_t	XLogRecoveredNextXid(void);
 bool		CreateCheckPoint(int flags);
