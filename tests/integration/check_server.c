@@ -1,0 +1,1180 @@
+/*
+ * check_server.c
+ *	  Integration tests of the foundation against a real tusk-server:
+ *	  pipelining, one process per connection, a backend killed with -9,
+ *	  protocol errors, AUTH, maxclients, SELECT and CLIENT subcommands,
+ *	  CONFIG SET seen by other backends (timeout, port), HELLO 3, QUIT,
+ *	  SHUTDOWN, the data directory lock, and the unix socket.
+ *
+ * NOTES
+ *	  Each test starts its own server (tests/integration/harness.h) in a
+ *	  temp dir on a free port, and stops it by pid, asserting exit status 0.
+ *	  Check fork mode: a failed test kills its server on the way out. Waits
+ *	  (a client closed by "timeout 1", a new port listening) poll with
+ *	  generous limits; nothing asserts how fast anything is. Expected reply
+ *	  bytes are redis-server 7.0.15's for the same input.
+ */
+#include "config.h"
+
+#include <check.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tests/integration/harness.h"
+
+#define WAIT_SECONDS 30
+
+/* ---------------------------------------------------------------- helpers */
+
+static void
+start(TuskServer *s, const char *const *args, bool unix_socket)
+{
+	ck_assert_msg(HarnessStart(s, args, unix_socket), "could not start %s",
+				  HarnessServerPath());
+}
+
+/* Stop by pid: SIGTERM must make the server exit with status 0. */
+static void
+stop_ok(TuskServer *s)
+{
+	int			status = HarnessStop(s);
+
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+	{
+		HarnessDumpLog(s);
+		ck_abort_msg("server did not exit cleanly: status 0x%x", status);
+	}
+	HarnessCleanup(s);
+}
+
+static redisContext *
+connect_ok(const TuskServer *s)
+{
+	redisContext *c = HarnessConnect(s);
+
+	ck_assert_msg(c != NULL, "could not connect to port %d", s->port);
+	return c;
+}
+
+/* Run a command; the reply must exist (caller frees). */
+#define CMD(c, ...) cmd_ok((c), __LINE__, __VA_ARGS__)
+
+static redisReply *
+cmd_ok(redisContext *c, int line, const char *fmt, ...)
+{
+	va_list		ap;
+	redisReply *r;
+
+	va_start(ap, fmt);
+	r = redisvCommand(c, fmt, ap);
+	va_end(ap);
+	ck_assert_msg(r != NULL, "line %d: \"%s\" got no reply: %s", line, fmt, c->errstr);
+	return r;
+}
+
+static void
+expect_status(redisContext *c, const char *want, const char *fmt, ...)
+{
+	va_list		ap;
+	redisReply *r;
+
+	va_start(ap, fmt);
+	r = redisvCommand(c, fmt, ap);
+	va_end(ap);
+	ck_assert_msg(r != NULL, "\"%s\": no reply: %s", fmt, c->errstr);
+	ck_assert_msg(r->type == REDIS_REPLY_STATUS && strcmp(r->str, want) == 0,
+				  "\"%s\": want +%s, got type %d \"%s\"", fmt, want, r->type,
+				  r->str ? r->str : "");
+	freeReplyObject(r);
+}
+
+static void
+expect_error(redisContext *c, const char *want, const char *fmt, ...)
+{
+	va_list		ap;
+	redisReply *r;
+
+	va_start(ap, fmt);
+	r = redisvCommand(c, fmt, ap);
+	va_end(ap);
+	ck_assert_msg(r != NULL, "\"%s\": no reply: %s", fmt, c->errstr);
+	ck_assert_msg(r->type == REDIS_REPLY_ERROR && strcmp(r->str, want) == 0,
+				  "\"%s\": want -%s, got type %d \"%s\"", fmt, want, r->type,
+				  r->str ? r->str : "");
+	freeReplyObject(r);
+}
+
+static long long
+expect_integer(redisContext *c, const char *fmt, ...)
+{
+	va_list		ap;
+	redisReply *r;
+	long long	v;
+
+	va_start(ap, fmt);
+	r = redisvCommand(c, fmt, ap);
+	va_end(ap);
+	ck_assert_msg(r != NULL, "\"%s\": no reply: %s", fmt, c->errstr);
+	ck_assert_msg(r->type == REDIS_REPLY_INTEGER, "\"%s\": want an integer, got type %d \"%s\"",
+				  fmt, r->type, r->str ? r->str : "");
+	v = r->integer;
+	freeReplyObject(r);
+	return v;
+}
+
+static void
+ping_ok(redisContext *c)
+{
+	expect_status(c, "PONG", "PING");
+}
+
+/* The connection is closed: a command gets no reply. Polls, as a CLIENT KILL
+ * is handled by the other backend between commands. */
+static void
+expect_closed(redisContext *c)
+{
+	time_t		deadline = time(NULL) + WAIT_SECONDS;
+
+	while (time(NULL) <= deadline)
+	{
+		redisReply *r = redisCommand(c, "PING");
+
+		if (r == NULL)
+			return;
+		freeReplyObject(r);
+		usleep(20 * 1000);
+	}
+	ck_abort_msg("connection still open after %d s", WAIT_SECONDS);
+}
+
+/* A field of this connection's CLIENT INFO line. */
+static void
+client_info_field(redisContext *c, const char *field, char *out, size_t outlen)
+{
+	redisReply *r = CMD(c, "CLIENT INFO");
+
+	ck_assert_int_eq(r->type, REDIS_REPLY_STRING);
+	ck_assert_msg(HarnessClientField(r->str, field, out, outlen), "no %s= in \"%s\"", field,
+				  r->str);
+	freeReplyObject(r);
+}
+
+static int
+client_pid(redisContext *c)
+{
+	char		buf[32];
+
+	client_info_field(c, "pid", buf, sizeof(buf));
+	return atoi(buf);
+}
+
+/* CLIENT LIST lines, split in place; returns the count. */
+static int
+client_list_lines(redisReply *r, char **lines, int max)
+{
+	int			n = 0;
+	char	   *save = NULL;
+
+	ck_assert_int_eq(r->type, REDIS_REPLY_STRING);
+	for (char *l = strtok_r(r->str, "\n", &save); l && n < max; l = strtok_r(NULL, "\n", &save))
+		lines[n++] = l;
+	return n;
+}
+
+/* Read exactly strlen(want) bytes and compare. */
+static void
+raw_expect(int fd, const char *want)
+{
+	size_t		wantlen = strlen(want);
+	char	   *buf = malloc(wantlen + 1);
+	bool		closed;
+	size_t		got = HarnessRawRead(fd, buf, wantlen, wantlen, WAIT_SECONDS, &closed);
+
+	buf[got] = '\0';
+	ck_assert_msg(got == wantlen && memcmp(buf, want, wantlen) == 0,
+				  "raw reply: got %zu bytes \"%s\", want \"%s\"", got, buf, want);
+	free(buf);
+}
+
+/* Send bytes; the reply must be exactly `want` and then the server closes. */
+static void
+raw_expect_then_close(int port, const char *send, size_t sendlen, const char *want)
+{
+	int			fd = HarnessRawConnect(port);
+	char		buf[1024];
+	bool		closed;
+	size_t		got;
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert(HarnessRawSend(fd, send, sendlen));
+	got = HarnessRawRead(fd, buf, sizeof(buf) - 1, 0, WAIT_SECONDS, &closed);
+	buf[got] = '\0';
+	ck_assert_msg(got == strlen(want) && memcmp(buf, want, got) == 0,
+				  "for \"%.40s\": got \"%s\", want \"%s\"", send, buf, want);
+	ck_assert_msg(closed, "for \"%.40s\": connection not closed", send);
+	close(fd);
+}
+
+#define RAW_CLOSE(port, lit, want) raw_expect_then_close((port), (lit), sizeof(lit) - 1, (want))
+
+/* ---------------------------------------------------------- pipelining */
+
+/* A binary argument unique to i: "msg-<i>\r\n\0-<i>". */
+static size_t
+make_arg(char *arg, int i)
+{
+	int			len = snprintf(arg, 32, "msg-%d\r\n", i);
+
+	arg[len++] = '\0';
+	len += snprintf(arg + len, 32, "-%d", i);
+	return (size_t) len;
+}
+
+START_TEST(test_pipeline_10000)
+{
+	TuskServer	s;
+	redisContext *c;
+	int			n = 10000;
+
+	start(&s, NULL, false);
+	c = connect_ok(&s);
+	for (int i = 0; i < n; i++)
+	{
+		char		arg[64];
+		size_t		len = make_arg(arg, i);
+
+		switch (i % 4)
+		{
+			case 0:
+				redisAppendCommand(c, "PING");
+				break;
+			case 1:
+				redisAppendCommand(c, "ECHO %b", arg, len);
+				break;
+			case 2:
+				redisAppendCommand(c, "PING %b", arg, len);
+				break;
+			case 3:
+				redisAppendCommand(c, "ECHO %s", "");
+				break;
+		}
+	}
+	for (int i = 0; i < n; i++)
+	{
+		redisReply *r;
+		char		arg[64];
+		size_t		len = make_arg(arg, i);
+
+		ck_assert_msg(redisGetReply(c, (void **) &r) == REDIS_OK, "reply %d: %s", i, c->errstr);
+		switch (i % 4)
+		{
+			case 0:
+				ck_assert_int_eq(r->type, REDIS_REPLY_STATUS);
+				ck_assert_str_eq(r->str, "PONG");
+				break;
+			case 1:
+			case 2:
+				ck_assert_msg(r->type == REDIS_REPLY_STRING && (size_t) r->len == len &&
+							  memcmp(r->str, arg, len) == 0,
+							  "reply %d out of order or wrong", i);
+				break;
+			case 3:
+				ck_assert_int_eq(r->type, REDIS_REPLY_STRING);
+				ck_assert_int_eq(r->len, 0);
+				break;
+		}
+		freeReplyObject(r);
+	}
+	ping_ok(c);
+	redisFree(c);
+	stop_ok(&s);
+}
+END_TEST
+
+/* The same through a raw socket, inline and multibulk mixed, one write. */
+START_TEST(test_pipeline_raw_mixed)
+{
+	TuskServer	s;
+	int			fd,
+				n = 10000;
+	size_t		cap = 64 * (size_t) n,
+				slen = 0,
+				wlen = 0;
+	char	   *req = malloc(cap),
+			   *want = malloc(cap);
+
+	for (int i = 0; i < n; i++)
+	{
+		char		arg[32];
+		int			alen = snprintf(arg, sizeof(arg), "v%d", i);
+
+		if (i % 3 == 0)
+		{
+			slen += (size_t) snprintf(req + slen, cap - slen, "PING\r\n");
+			wlen += (size_t) snprintf(want + wlen, cap - wlen, "+PONG\r\n");
+		}
+		else if (i % 3 == 1)
+		{
+			slen += (size_t) snprintf(req + slen, cap - slen, "ECHO %s\n", arg);
+			wlen += (size_t) snprintf(want + wlen, cap - wlen, "$%d\r\n%s\r\n", alen, arg);
+		}
+		else
+		{
+			slen += (size_t) snprintf(req + slen, cap - slen, "*2\r\n$4\r\nECHO\r\n$%d\r\n%s\r\n",
+									  alen, arg);
+			wlen += (size_t) snprintf(want + wlen, cap - wlen, "$%d\r\n%s\r\n", alen, arg);
+		}
+	}
+	start(&s, NULL, false);
+	fd = HarnessRawConnect(s.port);
+	ck_assert_int_ge(fd, 0);
+	ck_assert(HarnessRawSend(fd, req, slen));
+	{
+		char	   *got = malloc(wlen + 1);
+		bool		closed;
+		size_t		g = HarnessRawRead(fd, got, wlen, wlen, WAIT_SECONDS, &closed);
+
+		ck_assert_uint_eq(g, wlen);
+		for (size_t i = 0; i < wlen; i++)
+			if (got[i] != want[i])
+				ck_abort_msg("replies differ at byte %zu: \"%.40s\" vs \"%.40s\"", i,
+							 got + i, want + i);
+		free(got);
+	}
+	close(fd);
+	free(req);
+	free(want);
+	stop_ok(&s);
+}
+END_TEST
+
+/* ----------------------------------------------- one process per client */
+
+#define NCONN 200
+
+START_TEST(test_200_connections)
+{
+	TuskServer	s;
+	redisContext *cs[NCONN];
+	long long	ids[NCONN];
+	int			pids[NCONN];
+	redisReply *r;
+	char	   *lines[NCONN * 2];
+	int			nlines,
+				found = 0;
+
+	start(&s, NULL, false);
+	for (int i = 0; i < NCONN; i++)
+		cs[i] = connect_ok(&s);
+	for (int i = 0; i < NCONN; i++)
+	{
+		ids[i] = expect_integer(cs[i], "CLIENT ID");
+		pids[i] = client_pid(cs[i]);
+		ck_assert_int_gt(pids[i], 0);
+		ck_assert_int_ne(pids[i], s.pid);
+		for (int j = 0; j < i; j++)
+		{
+			ck_assert_msg(ids[i] != ids[j], "connections %d and %d share id %lld", i, j, ids[i]);
+			ck_assert_msg(pids[i] != pids[j], "connections %d and %d share process %d", i, j,
+						  pids[i]);
+		}
+	}
+	/* every one of them is listed, each with its own pid */
+	r = CMD(cs[0], "CLIENT LIST");
+	nlines = client_list_lines(r, lines, NCONN * 2);
+	ck_assert_int_eq(nlines, NCONN);
+	for (int l = 0; l < nlines; l++)
+	{
+		char		idbuf[32],
+					pidbuf[32];
+
+		ck_assert(HarnessClientField(lines[l], "id", idbuf, sizeof(idbuf)));
+		ck_assert(HarnessClientField(lines[l], "pid", pidbuf, sizeof(pidbuf)));
+		for (int i = 0; i < NCONN; i++)
+		{
+			if (ids[i] == atoll(idbuf))
+			{
+				ck_assert_int_eq(pids[i], atoi(pidbuf));
+				found++;
+			}
+		}
+	}
+	ck_assert_int_eq(found, NCONN);
+	freeReplyObject(r);
+	/* and all answer, in an interleaved order */
+	for (int i = NCONN - 1; i >= 0; i--)
+		ping_ok(cs[i]);
+	for (int i = 0; i < NCONN; i++)
+	{
+		redisReply *e = CMD(cs[i], "ECHO %d", i);
+
+		ck_assert_int_eq(atoi(e->str), i);
+		freeReplyObject(e);
+	}
+	for (int i = 0; i < NCONN; i++)
+		redisFree(cs[i]);
+	stop_ok(&s);
+}
+END_TEST
+
+START_TEST(test_kill9_backend)
+{
+	TuskServer	s;
+	redisContext *cs[5];
+	long long	ids[5];
+	int			victim;
+	time_t		deadline;
+
+	start(&s, NULL, false);
+	for (int i = 0; i < 5; i++)
+	{
+		cs[i] = connect_ok(&s);
+		ids[i] = expect_integer(cs[i], "CLIENT ID");
+	}
+	victim = client_pid(cs[2]);
+	ck_assert_int_eq(kill(victim, SIGKILL), 0);
+
+	/* its client sees the connection drop */
+	expect_closed(cs[2]);
+	/* the others are untouched: same backends, same ids */
+	for (int i = 0; i < 5; i++)
+	{
+		if (i == 2)
+			continue;
+		ping_ok(cs[i]);
+		ck_assert_int_eq(expect_integer(cs[i], "CLIENT ID"), ids[i]);
+	}
+	/* new connections are accepted */
+	{
+		redisContext *c = connect_ok(&s);
+
+		ping_ok(c);
+		redisFree(c);
+	}
+	/* the postmaster reaps it and frees its slot */
+	deadline = time(NULL) + WAIT_SECONDS;
+	for (;;)
+	{
+		redisReply *r = CMD(cs[0], "CLIENT LIST");
+		char		needle[32];
+
+		snprintf(needle, sizeof(needle), "pid=%d\n", victim);
+		if (strstr(r->str, needle) == NULL)
+		{
+			freeReplyObject(r);
+			break;
+		}
+		freeReplyObject(r);
+		ck_assert_msg(time(NULL) <= deadline, "killed backend still listed");
+		usleep(20 * 1000);
+	}
+	ck_assert_int_eq(kill(s.pid, 0), 0);
+	for (int i = 0; i < 5; i++)
+		redisFree(cs[i]);
+	stop_ok(&s);
+}
+END_TEST
+
+/* ------------------------------------------------------ protocol errors */
+
+START_TEST(test_malformed_input)
+{
+	TuskServer	s;
+	redisContext *other;
+	static const struct
+	{
+		const char *send;
+		const char *want;
+	}			cases[] = {
+		{"*1\r\n$x\r\n", "-ERR Protocol error: invalid bulk length\r\n"},
+		{"*1\r\n$-1\r\n", "-ERR Protocol error: invalid bulk length\r\n"},
+		{"*1\r\n$600000000\r\n", "-ERR Protocol error: invalid bulk length\r\n"},
+		{"*x\r\n", "-ERR Protocol error: invalid multibulk length\r\n"},
+		{"*2147483648\r\n", "-ERR Protocol error: invalid multibulk length\r\n"},
+		{"*1\r\nx\r\n", "-ERR Protocol error: expected '$', got 'x'\r\n"},
+		{"*1\r\n\r\n\r\n", "-ERR Protocol error: expected '$', got ' '\r\n"},
+		{"ECHO \"abc\r\n", "-ERR Protocol error: unbalanced quotes in request\r\n"},
+		{"ECHO 'a'b\r\n", "-ERR Protocol error: unbalanced quotes in request\r\n"},
+		/* requests before the bad one are answered first */
+		{"PING\r\n*1\r\n$4\r\nPING\r\n*x\r\n",
+		 "+PONG\r\n+PONG\r\n-ERR Protocol error: invalid multibulk length\r\n"},
+	};
+
+	start(&s, NULL, false);
+	other = connect_ok(&s);
+	ping_ok(other);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+	{
+		raw_expect_then_close(s.port, cases[i].send, strlen(cases[i].send), cases[i].want);
+		ping_ok(other);
+	}
+	/* too big inline request: 64 KiB + 1 without a newline */
+	{
+		size_t		len = 64 * 1024 + 1;
+		char	   *big = malloc(len);
+
+		memset(big, 'A', len);
+		raw_expect_then_close(s.port, big, len, "-ERR Protocol error: too big inline request\r\n");
+		free(big);
+	}
+	ping_ok(other);
+	expect_integer(other, "CLIENT ID");
+	redisFree(other);
+	stop_ok(&s);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ AUTH */
+
+START_TEST(test_auth)
+{
+	static const char *const args[] = {"--requirepass", "secret", NULL};
+	TuskServer	s;
+	redisContext *c;
+	int			fd;
+
+	start(&s, args, false);
+	c = connect_ok(&s);
+	expect_error(c, "NOAUTH Authentication required.", "PING");
+	expect_error(c, "NOAUTH Authentication required.", "CONFIG GET timeout");
+	expect_error(c, "WRONGPASS invalid username-password pair or user is disabled.",
+				 "AUTH wrong");
+	expect_error(c, "WRONGPASS invalid username-password pair or user is disabled.",
+				 "AUTH default wrong");
+	expect_error(c, "WRONGPASS invalid username-password pair or user is disabled.",
+				 "AUTH someone secret");
+	expect_error(c, "ERR syntax error", "AUTH a b c");
+	expect_error(c, "NOAUTH Authentication required.", "PING");
+	expect_status(c, "OK", "AUTH secret");
+	ping_ok(c);
+	redisFree(c);
+
+	c = connect_ok(&s);
+	expect_status(c, "OK", "AUTH default secret");
+	ping_ok(c);
+	redisFree(c);
+
+	/* HELLO before and with AUTH, in RESP3 */
+	fd = HarnessRawConnect(s.port);
+	ck_assert_int_ge(fd, 0);
+	ck_assert(HarnessRawSend(fd, "HELLO 3\r\n", 9));
+	raw_expect(fd, "-NOAUTH HELLO must be called with the client already authenticated, "
+			   "otherwise the HELLO AUTH <user> <pass> option can be used to authenticate "
+			   "the client and select the RESP protocol version at the same time\r\n");
+	ck_assert(HarnessRawSend(fd, "HELLO 3 AUTH default wrong\r\n", 28));
+	raw_expect(fd, "-WRONGPASS invalid username-password pair or user is disabled.\r\n");
+	ck_assert(HarnessRawSend(fd, "HELLO 3 AUTH default secret\r\n", 29));
+	raw_expect(fd, "%7\r\n$6\r\nserver\r\n$5\r\nredis\r\n$7\r\nversion\r\n$6\r\n7.0.15\r\n"
+			   "$5\r\nproto\r\n:3\r\n$2\r\nid\r\n:");
+	{
+		char		buf[256];
+
+		/* the id, then the rest of the map */
+		HarnessRawReadUntil(fd, buf, sizeof(buf), "*0\r\n", WAIT_SECONDS);
+		ck_assert_msg(strstr(buf, "\r\n$4\r\nmode\r\n$10\r\nstandalone\r\n$4\r\nrole\r\n"
+							 "$6\r\nmaster\r\n$7\r\nmodules\r\n*0\r\n") != NULL, "%s", buf);
+	}
+	ck_assert(HarnessRawSend(fd, "PING\r\n", 6));
+	raw_expect(fd, "+PONG\r\n");
+	close(fd);
+
+	/* before AUTH, request sizes are capped as in Redis */
+	RAW_CLOSE(s.port, "*11\r\n", "-ERR Protocol error: unauthenticated multibulk length\r\n");
+	RAW_CLOSE(s.port, "*1\r\n$16385\r\n", "-ERR Protocol error: unauthenticated bulk length\r\n");
+	/* and not after */
+	{
+		size_t		n = 20000;
+		char	   *big = malloc(n);
+		redisReply *r;
+
+		memset(big, 'b', n);
+		c = connect_ok(&s);
+		expect_status(c, "OK", "AUTH secret");
+		r = CMD(c, "ECHO %b", big, n);
+		ck_assert_int_eq(r->type, REDIS_REPLY_STRING);
+		ck_assert_uint_eq(r->len, n);
+		freeReplyObject(r);
+		r = CMD(c, "PING %s %s %s %s %s %s %s %s %s %s %s", "1", "2", "3", "4", "5", "6", "7",
+				"8", "9", "10", "11");
+		ck_assert_int_eq(r->type, REDIS_REPLY_ERROR);
+		ck_assert_str_eq(r->str, "ERR wrong number of arguments for 'ping' command");
+		freeReplyObject(r);
+		free(big);
+		redisFree(c);
+	}
+	stop_ok(&s);
+}
+END_TEST
+
+/* ------------------------------------------------------------ maxclients */
+
+START_TEST(test_maxclients)
+{
+	static const char *const args[] = {"--maxclients", "3", NULL};
+	TuskServer	s;
+	redisContext *cs[3],
+			   *extra;
+	redisReply *r;
+	time_t		deadline;
+	bool		accepted = false;
+
+	start(&s, args, false);
+	for (int i = 0; i < 3; i++)
+	{
+		cs[i] = connect_ok(&s);
+		ping_ok(cs[i]);
+	}
+	/* the fourth is told and closed */
+	RAW_CLOSE(s.port, "", "-ERR max number of clients reached\r\n");
+	extra = connect_ok(&s);
+	r = redisCommand(extra, "PING");
+	ck_assert_ptr_nonnull(r);
+	ck_assert_int_eq(r->type, REDIS_REPLY_ERROR);
+	ck_assert_str_eq(r->str, "ERR max number of clients reached");
+	freeReplyObject(r);
+	redisFree(extra);
+	/* the others did not notice */
+	for (int i = 0; i < 3; i++)
+		ping_ok(cs[i]);
+	/* one leaves: room again once the postmaster has reaped its backend */
+	redisFree(cs[2]);
+	deadline = time(NULL) + WAIT_SECONDS;
+	while (!accepted && time(NULL) <= deadline)
+	{
+		extra = connect_ok(&s);
+		r = redisCommand(extra, "PING");
+		accepted = r && r->type == REDIS_REPLY_STATUS && strcmp(r->str, "PONG") == 0;
+		if (r)
+			freeReplyObject(r);
+		redisFree(extra);
+		if (!accepted)
+			usleep(20 * 1000);
+	}
+	ck_assert_msg(accepted, "no room after a client left");
+	redisFree(cs[0]);
+	redisFree(cs[1]);
+	stop_ok(&s);
+}
+END_TEST
+
+/* ----------------------------------------------- SELECT and CLIENT ... */
+
+START_TEST(test_select_and_names)
+{
+	TuskServer	s;
+	redisContext *a,
+			   *b;
+	redisReply *r;
+	char		id[32];
+
+	start(&s, NULL, false);
+	a = connect_ok(&s);
+	b = connect_ok(&s);
+	expect_status(a, "OK", "SELECT 15");
+	expect_status(a, "OK", "SELECT 0");
+	expect_error(a, "ERR DB index is out of range", "SELECT 16");
+	expect_error(a, "ERR DB index is out of range", "SELECT -1");
+	expect_error(a, "ERR value is not an integer or out of range", "SELECT abc");
+	expect_status(a, "OK", "SELECT 7");
+
+	r = CMD(a, "CLIENT GETNAME");
+	ck_assert_int_eq(r->type, REDIS_REPLY_NIL);
+	freeReplyObject(r);
+	expect_status(a, "OK", "CLIENT SETNAME worker-1");
+	r = CMD(a, "CLIENT GETNAME");
+	ck_assert_int_eq(r->type, REDIS_REPLY_STRING);
+	ck_assert_str_eq(r->str, "worker-1");
+	freeReplyObject(r);
+	expect_error(a, "ERR Client names cannot contain spaces, newlines or special characters.",
+				 "CLIENT SETNAME %s", "a b");
+	expect_error(a, "ERR Client names cannot contain spaces, newlines or special characters.",
+				 "CLIENT SETNAME %s", "a\nb");
+
+	/* another backend sees the name and the db through the process array */
+	client_info_field(a, "id", id, sizeof(id));
+	r = CMD(b, "CLIENT LIST ID %s", id);
+	ck_assert_int_eq(r->type, REDIS_REPLY_STRING);
+	ck_assert_msg(strstr(r->str, " name=worker-1 ") != NULL, "%s", r->str);
+	ck_assert_msg(strstr(r->str, " db=7 ") != NULL, "%s", r->str);
+	freeReplyObject(r);
+
+	/* an empty name removes it */
+	expect_status(a, "OK", "CLIENT SETNAME %s", "");
+	r = CMD(a, "CLIENT GETNAME");
+	ck_assert_int_eq(r->type, REDIS_REPLY_NIL);
+	freeReplyObject(r);
+
+	redisFree(a);
+	redisFree(b);
+	stop_ok(&s);
+}
+END_TEST
+
+START_TEST(test_client_kill)
+{
+	TuskServer	s;
+	redisContext *a,
+			   *b,
+			   *c,
+			   *d;
+	long long	bid;
+	char		addr[128];
+
+	start(&s, NULL, false);
+	a = connect_ok(&s);
+	b = connect_ok(&s);
+	c = connect_ok(&s);
+	d = connect_ok(&s);
+
+	/* by id */
+	bid = expect_integer(b, "CLIENT ID");
+	ck_assert_int_eq(expect_integer(a, "CLIENT KILL ID %lld", bid), 1);
+	expect_closed(b);
+	ck_assert_int_eq(expect_integer(a, "CLIENT KILL ID %lld", bid + 100000), 0);
+	expect_error(a, "ERR client-id should be greater than 0", "CLIENT KILL ID 0");
+
+	/* by address, old style */
+	client_info_field(c, "addr", addr, sizeof(addr));
+	expect_status(a, "OK", "CLIENT KILL %s", addr);
+	expect_closed(c);
+	expect_error(a, "ERR No such client", "CLIENT KILL %s", "1.2.3.4:5");
+
+	/* by address, new style */
+	client_info_field(d, "addr", addr, sizeof(addr));
+	ck_assert_int_eq(expect_integer(a, "CLIENT KILL ADDR %s", addr), 1);
+	expect_closed(d);
+
+	/* the killer is fine, and new clients too */
+	ping_ok(a);
+	{
+		redisContext *e = connect_ok(&s);
+
+		ping_ok(e);
+		redisFree(e);
+	}
+	redisFree(a);
+	redisFree(b);
+	redisFree(c);
+	redisFree(d);
+	stop_ok(&s);
+}
+END_TEST
+
+/* ---------------------------------------------------------- CONFIG SET */
+
+START_TEST(test_config_timeout)
+{
+	TuskServer	s;
+	redisContext *a;
+	int			old_fd,
+				idle_fd;
+
+	start(&s, NULL, false);
+	/* connected before the change */
+	old_fd = HarnessRawConnect(s.port);
+	ck_assert_int_ge(old_fd, 0);
+	ck_assert(HarnessRawSend(old_fd, "CONFIG GET timeout\r\n", 20));
+	raw_expect(old_fd, "*2\r\n$7\r\ntimeout\r\n$1\r\n0\r\n");
+
+	a = connect_ok(&s);
+	expect_status(a, "OK", "CONFIG SET timeout 1");
+	redisFree(a);
+
+	/* the already-running backend reads the new value */
+	ck_assert(HarnessRawSend(old_fd, "CONFIG GET timeout\r\n", 20));
+	raw_expect(old_fd, "*2\r\n$7\r\ntimeout\r\n$1\r\n1\r\n");
+
+	/* and both it and a new idle client are closed after a second idle */
+	idle_fd = HarnessRawConnect(s.port);
+	ck_assert_int_ge(idle_fd, 0);
+	ck_assert_msg(HarnessRawWaitClosed(idle_fd, WAIT_SECONDS), "idle client not closed");
+	ck_assert_msg(HarnessRawWaitClosed(old_fd, WAIT_SECONDS), "old idle client not closed");
+	close(idle_fd);
+	close(old_fd);
+
+	/* the server itself is fine */
+	a = connect_ok(&s);
+	expect_status(a, "OK", "CONFIG SET timeout 0");
+	ping_ok(a);
+	redisFree(a);
+	stop_ok(&s);
+}
+END_TEST
+
+START_TEST(test_config_set_port)
+{
+	TuskServer	s;
+	redisContext *a,
+			   *b = NULL;
+	int			newport = 0,
+				oldport;
+	time_t		deadline;
+	redisReply *r;
+	char		portstr[16];
+
+	start(&s, NULL, false);
+	oldport = s.port;
+	a = connect_ok(&s);
+	do
+		newport = HarnessFreePort();
+	while (newport == oldport);
+	expect_status(a, "OK", "CONFIG SET port %d", newport);
+
+	/* the postmaster listens there soon */
+	deadline = time(NULL) + WAIT_SECONDS;
+	while (b == NULL && time(NULL) <= deadline)
+	{
+		b = HarnessConnectPort(newport);
+		if (b)
+		{
+			r = redisCommand(b, "PING");
+			if (r == NULL || r->type != REDIS_REPLY_STATUS)
+			{
+				redisFree(b);
+				b = NULL;
+			}
+			if (r)
+				freeReplyObject(r);
+		}
+		if (b == NULL)
+			usleep(20 * 1000);
+	}
+	ck_assert_msg(b != NULL, "nothing answers on the new port %d", newport);
+	r = CMD(b, "CONFIG GET port");
+	snprintf(portstr, sizeof(portstr), "%d", newport);
+	ck_assert_int_eq(r->type, REDIS_REPLY_ARRAY);
+	ck_assert_int_eq(r->elements, 2);
+	ck_assert_str_eq(r->element[1]->str, portstr);
+	freeReplyObject(r);
+
+	/* the old port stops accepting; existing connections stay */
+	deadline = time(NULL) + WAIT_SECONDS;
+	for (;;)
+	{
+		int			fd = HarnessRawConnect(oldport);
+
+		if (fd < 0)
+			break;
+		close(fd);
+		ck_assert_msg(time(NULL) <= deadline, "old port %d still accepts", oldport);
+		usleep(20 * 1000);
+	}
+	ping_ok(a);
+	redisFree(a);
+	redisFree(b);
+	s.port = newport;
+	stop_ok(&s);
+}
+END_TEST
+
+/* ----------------------------------------------------- HELLO, QUIT ... */
+
+START_TEST(test_hello3)
+{
+	TuskServer	s;
+	int			fd;
+	char		buf[2048],
+				want[512];
+	size_t		n;
+	bool		closed;
+	long long	id;
+
+	start(&s, NULL, false);
+	fd = HarnessRawConnect(s.port);
+	ck_assert_int_ge(fd, 0);
+	ck_assert(HarnessRawSend(fd, "CLIENT ID\r\n", 11));
+	HarnessRawReadUntil(fd, buf, sizeof(buf), "\r\n", WAIT_SECONDS);
+	ck_assert_msg(buf[0] == ':', "%s", buf);
+	id = atoll(buf + 1);
+
+	ck_assert(HarnessRawSend(fd, "HELLO 3\r\n", 9));
+	snprintf(want, sizeof(want),
+			 "%%7\r\n$6\r\nserver\r\n$5\r\nredis\r\n$7\r\nversion\r\n$6\r\n7.0.15\r\n"
+			 "$5\r\nproto\r\n:3\r\n$2\r\nid\r\n:%lld\r\n$4\r\nmode\r\n$10\r\nstandalone\r\n"
+			 "$4\r\nrole\r\n$6\r\nmaster\r\n$7\r\nmodules\r\n*0\r\n", id);
+	raw_expect(fd, want);
+
+	/* RESP3 from now on: null, map */
+	ck_assert(HarnessRawSend(fd, "CLIENT GETNAME\r\n", 16));
+	raw_expect(fd, "_\r\n");
+	ck_assert(HarnessRawSend(fd, "CONFIG GET timeout\r\n", 20));
+	raw_expect(fd, "%1\r\n$7\r\ntimeout\r\n$1\r\n0\r\n");
+	ck_assert(HarnessRawSend(fd, "HELLO 4\r\n", 9));
+	raw_expect(fd, "-NOPROTO unsupported protocol version\r\n");
+	ck_assert(HarnessRawSend(fd, "HELLO x\r\n", 9));
+	raw_expect(fd, "-ERR Protocol version is not an integer or out of range\r\n");
+	ck_assert(HarnessRawSend(fd, "HELLO 3 foo\r\n", 13));
+	raw_expect(fd, "-ERR Syntax error in HELLO option 'foo'\r\n");
+	ck_assert(HarnessRawSend(fd, "CLIENT INFO\r\n", 13));
+	HarnessRawReadUntil(fd, buf, sizeof(buf), "\n\r\n", WAIT_SECONDS);
+	ck_assert_msg(strncmp(buf, "=", 1) == 0 && strstr(buf, "\r\ntxt:id=") != NULL, "%s", buf);
+	ck_assert_msg(strstr(buf, " resp=3 ") != NULL, "%s", buf);
+
+	/* back to RESP2 */
+	ck_assert(HarnessRawSend(fd, "HELLO 2\r\n", 9));
+	n = HarnessRawRead(fd, want, 5, 5, WAIT_SECONDS, &closed);
+	ck_assert_uint_eq(n, 5);
+	ck_assert(memcmp(want, "*14\r\n", 5) == 0);
+	HarnessRawReadUntil(fd, buf, sizeof(buf), "*0\r\n", WAIT_SECONDS);
+	ck_assert(HarnessRawSend(fd, "CLIENT GETNAME\r\n", 16));
+	raw_expect(fd, "$-1\r\n");
+	close(fd);
+	stop_ok(&s);
+}
+END_TEST
+
+START_TEST(test_quit)
+{
+	TuskServer	s;
+	redisContext *c;
+	redisReply *r;
+
+	start(&s, NULL, false);
+	/* pipelined commands after QUIT are not run */
+	RAW_CLOSE(s.port, "QUIT\r\nPING\r\n", "+OK\r\n");
+	RAW_CLOSE(s.port, "PING\r\nQUIT\r\nPING\r\n", "+PONG\r\n+OK\r\n");
+	c = connect_ok(&s);
+	expect_status(c, "OK", "QUIT");
+	r = redisCommand(c, "PING");
+	ck_assert_ptr_null(r);
+	redisFree(c);
+	stop_ok(&s);
+}
+END_TEST
+
+START_TEST(test_shutdown)
+{
+	TuskServer	s;
+	redisContext *c,
+			   *other;
+	redisReply *r;
+	char		pidfile[HARNESS_PATH_LEN + 32];
+	FILE	   *f;
+	int			filepid = 0;
+
+	start(&s, NULL, false);
+	snprintf(pidfile, sizeof(pidfile), "%s/tusk-server.pid", s.dir);
+	f = fopen(pidfile, "r");
+	ck_assert_msg(f != NULL, "no pid file %s", pidfile);
+	ck_assert_int_eq(fscanf(f, "%d", &filepid), 1);
+	fclose(f);
+	ck_assert_int_eq(filepid, s.pid);
+
+	c = connect_ok(&s);
+	other = connect_ok(&s);
+	expect_error(c, "ERR No shutdown in progress.", "SHUTDOWN ABORT");
+	expect_error(c, "ERR syntax error", "SHUTDOWN SAVE NOSAVE");
+	expect_error(c, "ERR syntax error", "SHUTDOWN BOGUS");
+	/* the connection just closes, as with Redis */
+	r = redisCommand(c, "SHUTDOWN");
+	ck_assert_ptr_null(r);
+	ck_assert_msg(HarnessWaitExit(&s, WAIT_SECONDS), "server still running after SHUTDOWN");
+	ck_assert_msg(WIFEXITED(s.exit_status) && WEXITSTATUS(s.exit_status) == 0,
+				  "exit status 0x%x", s.exit_status);
+	ck_assert_msg(access(pidfile, F_OK) != 0, "pid file left behind");
+	/* every other client was disconnected too */
+	r = redisCommand(other, "PING");
+	ck_assert_ptr_null(r);
+	redisFree(c);
+	redisFree(other);
+	HarnessCleanup(&s);
+}
+END_TEST
+
+START_TEST(test_sigterm_with_clients)
+{
+	TuskServer	s;
+	redisContext *cs[10];
+
+	start(&s, NULL, false);
+	for (int i = 0; i < 10; i++)
+	{
+		cs[i] = connect_ok(&s);
+		ping_ok(cs[i]);
+	}
+	/* SIGTERM stops the backends and exits 0 */
+	stop_ok(&s);
+	for (int i = 0; i < 10; i++)
+	{
+		ck_assert_ptr_null(redisCommand(cs[i], "PING"));
+		redisFree(cs[i]);
+	}
+}
+END_TEST
+
+START_TEST(test_second_server_same_dir)
+{
+	TuskServer	s;
+	char		log2[HARNESS_PATH_LEN + 32],
+				port2[16],
+				pidfile[HARNESS_PATH_LEN + 32];
+	const char *args[8];
+	pid_t		pid2;
+	int			status = 0,
+				filepid = 0;
+	bool		exited = false;
+	time_t		deadline;
+	FILE	   *f;
+
+	start(&s, NULL, false);
+	snprintf(log2, sizeof(log2), "%s/second.log", s.dir);
+	snprintf(port2, sizeof(port2), "%d", HarnessFreePort());
+	args[0] = HarnessServerPath();
+	args[1] = "--port";
+	args[2] = port2;
+	args[3] = "--dir";
+	args[4] = s.dir;
+	args[5] = NULL;
+	pid2 = HarnessSpawn(args, log2);
+	ck_assert_int_gt(pid2, 0);
+	deadline = time(NULL) + WAIT_SECONDS;
+	while (!exited && time(NULL) <= deadline)
+	{
+		if (waitpid(pid2, &status, WNOHANG) == pid2)
+			exited = true;
+		else
+			usleep(10 * 1000);
+	}
+	if (!exited)
+	{
+		kill(pid2, SIGKILL);
+		waitpid(pid2, &status, 0);
+		ck_abort_msg("a second server on the same --dir kept running");
+	}
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) != 0,
+				  "second server: status 0x%x", status);
+	{
+		char		text[4096] = "";
+		size_t		n;
+
+		f = fopen(log2, "r");
+		ck_assert_ptr_nonnull(f);
+		n = fread(text, 1, sizeof(text) - 1, f);
+		text[n] = '\0';
+		fclose(f);
+		ck_assert_msg(strstr(text, "another tusk-server") != NULL, "second server said: %s",
+					  text);
+	}
+	/* the first one is unharmed, pid file included */
+	{
+		redisContext *c = connect_ok(&s);
+
+		ping_ok(c);
+		redisFree(c);
+	}
+	snprintf(pidfile, sizeof(pidfile), "%s/tusk-server.pid", s.dir);
+	f = fopen(pidfile, "r");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(fscanf(f, "%d", &filepid), 1);
+	fclose(f);
+	ck_assert_int_eq(filepid, s.pid);
+	stop_ok(&s);
+}
+END_TEST
+
+START_TEST(test_unix_socket)
+{
+	TuskServer	s;
+	redisContext *c;
+	char		addr[HARNESS_PATH_LEN + 40],
+				flags[16],
+				want[HARNESS_PATH_LEN + 40];
+	char		path[HARNESS_PATH_LEN + 32];
+
+	start(&s, NULL, true);
+	snprintf(path, sizeof(path), "%s", s.unix_path);
+	c = HarnessConnectUnix(path);
+	ck_assert_msg(c != NULL, "could not connect to %s", path);
+	ping_ok(c);
+	expect_status(c, "OK", "CLIENT SETNAME over-unix");
+	client_info_field(c, "addr", addr, sizeof(addr));
+	snprintf(want, sizeof(want), "%s:0", path);
+	ck_assert_str_eq(addr, want);
+	client_info_field(c, "flags", flags, sizeof(flags));
+	ck_assert_str_eq(flags, "U");
+	/* TCP still works alongside */
+	{
+		redisContext *t = connect_ok(&s);
+
+		ping_ok(t);
+		redisFree(t);
+	}
+	redisFree(c);
+	stop_ok(&s);
+}
+END_TEST
+
+START_TEST(test_unix_socket_removed_at_shutdown)
+{
+	TuskServer	s;
+	int			status;
+
+	start(&s, NULL, true);
+	ck_assert_int_eq(access(s.unix_path, F_OK), 0);
+	status = HarnessStop(&s);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	ck_assert_msg(access(s.unix_path, F_OK) != 0, "unix socket file left behind");
+	HarnessCleanup(&s);
+}
+END_TEST
+
+static Suite *
+server_suite(void)
+{
+	Suite	   *su = suite_create("server");
+	TCase	   *tc = tcase_create("server");
+
+	tcase_set_timeout(tc, 180);
+	tcase_add_test(tc, test_pipeline_10000);
+	tcase_add_test(tc, test_pipeline_raw_mixed);
+	tcase_add_test(tc, test_200_connections);
+	tcase_add_test(tc, test_kill9_backend);
+	tcase_add_test(tc, test_malformed_input);
+	tcase_add_test(tc, test_auth);
+	tcase_add_test(tc, test_maxclients);
+	tcase_add_test(tc, test_select_and_names);
+	tcase_add_test(tc, test_client_kill);
+	tcase_add_test(tc, test_config_timeout);
+	tcase_add_test(tc, test_config_set_port);
+	tcase_add_test(tc, test_hello3);
+	tcase_add_test(tc, test_quit);
+	tcase_add_test(tc, test_shutdown);
+	tcase_add_test(tc, test_sigterm_with_clients);
+	tcase_add_test(tc, test_second_server_same_dir);
+	tcase_add_test(tc, test_unix_socket);
+	tcase_add_test(tc, test_unix_socket_removed_at_shutdown);
+	suite_add_tcase(su, tc);
+	return su;
+}
+
+int
+main(void)
+{
+	SRunner    *sr;
+	int			failed;
+
+	if (access(HarnessServerPath(), X_OK) != 0)
+	{
+		fprintf(stderr, "tusk-server not found at %s (set TUSK_SERVER)\n", HarnessServerPath());
+		return EXIT_FAILURE;
+	}
+	/* a server that closes a connection must not kill the test */
+	signal(SIGPIPE, SIG_IGN);
+	if (!HarnessBeginRun())
+		return EXIT_FAILURE;
+	sr = srunner_create(server_suite());
+	srunner_set_fork_status(sr, CK_FORK);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	HarnessEndRun();
+	return failed != 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+}

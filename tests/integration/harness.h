@@ -1,0 +1,119 @@
+/*
+ * harness.h
+ *	  Start and stop a real tusk-server for integration tests.
+ *
+ * NOTES
+ *	  Each server runs from the build tree (TUSK_SERVER in the environment,
+ *	  else the path compiled in as TUSK_SERVER_PATH) in a fresh mkdtemp
+ *	  directory, on a TCP port the kernel just handed out (bind to port 0,
+ *	  read the port, close, pass it on; retried if another process takes it
+ *	  first). HarnessStart returns once PING answers. HarnessStop sends
+ *	  SIGTERM to the postmaster's pid, waits for it, escalates to SIGKILL if
+ *	  it hangs, and returns its wait status; HarnessCleanup removes the
+ *	  directory. The server is started with PR_SET_PDEATHSIG, and an atexit
+ *	  handler kills what is left, so a failed test (Check fork mode: the test
+ *	  process exits) leaves no server behind. The server's stderr is the
+ *	  file "server.log" in its directory; HarnessDumpLog prints it.
+ */
+#ifndef TUSK_TEST_HARNESS_H
+#define TUSK_TEST_HARNESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include <hiredis/hiredis.h>
+
+#define HARNESS_PATH_LEN 256
+
+typedef struct TuskServer
+{
+	pid_t		pid;			/* the postmaster; 0 once reaped */
+	int			port;
+	char		dir[HARNESS_PATH_LEN];
+	char		log_path[HARNESS_PATH_LEN + 32];
+	char		unix_path[HARNESS_PATH_LEN + 32];	/* "" unless with_unix_socket */
+	int			exit_status;	/* wait status once reaped */
+} TuskServer;
+
+/*
+ * Call once in the test runner before the tests (the parent of Check's
+ * forked test processes) and once after: every server directory is made
+ * inside one run directory, removed at the end even if a failed test
+ * process could not clean up after itself.
+ */
+bool		HarnessBeginRun(void);
+void		HarnessEndRun(void);
+
+/* The tusk-server binary to test. */
+const char *HarnessServerPath(void);
+
+/* A TCP port that was free a moment ago. */
+int			HarnessFreePort(void);
+
+/*
+ * Start a server with these extra arguments (NULL-terminated, may be
+ * NULL) in a new temp dir; true once it answers PING. with_unix_socket adds
+ * --unixsocket <dir>/tusk.sock.
+ */
+bool		HarnessStart(TuskServer *s, const char *const *extra_args,
+						 bool with_unix_socket);
+
+/* Start a tusk-server process with exactly these arguments; stderr to log. */
+pid_t		HarnessSpawn(const char *const *args, const char *log_path);
+
+/*
+ * Wait up to timeout_seconds for the postmaster to exit on its own; true
+ * and s->exit_status set if it did.
+ */
+bool		HarnessWaitExit(TuskServer *s, int timeout_seconds);
+
+/*
+ * SIGTERM, wait (up to 30 s), SIGKILL if still there. Returns the wait
+ * status (already-reaped servers return the saved one).
+ */
+int			HarnessStop(TuskServer *s);
+
+/* Remove the temp dir and everything in it. */
+void		HarnessCleanup(TuskServer *s);
+
+/* Print the server log to stderr (for failures). */
+void		HarnessDumpLog(const TuskServer *s);
+
+/* hiredis connections with a 30 s I/O timeout; NULL on failure. */
+redisContext *HarnessConnect(const TuskServer *s);
+redisContext *HarnessConnectPort(int port);
+redisContext *HarnessConnectUnix(const char *path);
+
+/* A raw TCP socket to the server (blocking, 30 s receive timeout). */
+int			HarnessRawConnect(int port);
+
+/* Send all bytes; false on error. */
+bool		HarnessRawSend(int fd, const void *data, size_t len);
+
+/*
+ * Read until the connection closes or `want` bytes arrived (0: until
+ * close), up to timeout_seconds. Returns the bytes read; *closed tells
+ * whether EOF (or a reset) was seen.
+ */
+size_t		HarnessRawRead(int fd, char *buf, size_t cap, size_t want,
+						   int timeout_seconds, bool *closed);
+
+/*
+ * Read until the bytes read so far contain marker (or close, or timeout);
+ * NUL-terminates buf. Returns the bytes read.
+ */
+size_t		HarnessRawReadUntil(int fd, char *buf, size_t cap, const char *marker,
+								int timeout_seconds);
+
+/* True if the connection is closed by the peer within timeout_seconds. */
+bool		HarnessRawWaitClosed(int fd, int timeout_seconds);
+
+/* Run a command and return its reply (caller frees), with printf args. */
+redisReply *HarnessCommand(redisContext *c, const char *fmt, ...);
+
+/* A field of a CLIENT LIST / CLIENT INFO line ("pid", "id", "addr"...). */
+bool		HarnessClientField(const char *line, const char *field, char *out,
+							   size_t outlen);
+
+#endif
