@@ -136,8 +136,8 @@ expire_generic(Client *c, bool relative, long long unit_ms)
 	if (when <= t.now_ms)
 		st = KsDelete(c->db, c->argv[1], c->argv_len[1], &cur);
 	else
-		st = KsPut(c->db, c->argv[1], c->argv_len[1], cur.type, cur.value, cur.value_len,
-				   when, &cur);
+		st = KsPutFlags(c->db, c->argv[1], c->argv_len[1], cur.type, cur.flags, cur.value,
+						cur.value_len, when, &cur);
 	if (st != KS_OK)
 		ok = ReplyKsError(c, st);
 	if (!ok)
@@ -256,7 +256,8 @@ PersistCommand(Client *c)
 		KsValueRelease(&cur);
 		return;
 	}
-	st = KsPut(c->db, c->argv[1], c->argv_len[1], cur.type, cur.value, cur.value_len, 0, &cur);
+	st = KsPutFlags(c->db, c->argv[1], c->argv_len[1], cur.type, cur.flags, cur.value,
+					cur.value_len, 0, &cur);
 	if (st != KS_OK)
 	{
 		CmdWriteAbort(c, &t);

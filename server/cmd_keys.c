@@ -97,7 +97,8 @@ delete_key(Client *c, int db, const char *key, size_t len, const KsValue *cur)
 static bool
 put_key(Client *c, int db, const char *key, size_t len, const KsValue *src, const KsValue *cur)
 {
-	KsStatus st = KsPut(db, key, len, src->type, src->value, src->value_len, src->expire_ms, cur);
+	KsStatus st = KsPutFlags(db, key, len, src->type, src->flags, src->value, src->value_len,
+							 src->expire_ms, cur);
 
 	return st == KS_OK || ReplyKsError(c, st);
 }
@@ -782,6 +783,7 @@ typedef struct SavedKey
 	char	   *value;
 	size_t		value_len;
 	uint8_t		type;
+	uint8_t		flags;
 	int64_t		expire_ms;
 } SavedKey;
 
@@ -810,6 +812,7 @@ save_visitor(const char *key, size_t len, const KsValue *v, void *arg)
 	memcpy(k->value, v->value, v->value_len);
 	k->value_len = v->value_len;
 	k->type = v->type;
+	k->flags = v->flags;
 	k->expire_ms = v->expire_ms;
 	return true;
 }
@@ -851,7 +854,8 @@ restore_db(Client *c, CmdTxn *t, int db, const SavedDb *s)
 		ok = load_latest(c, t, db, k->key, k->keylen, &cur);
 		if (ok)
 		{
-			st = KsPut(db, k->key, k->keylen, k->type, k->value, k->value_len, k->expire_ms, &cur);
+			st = KsPutFlags(db, k->key, k->keylen, k->type, k->flags, k->value, k->value_len,
+							k->expire_ms, &cur);
 			ok = st == KS_OK || ReplyKsError(c, st);
 		}
 		KsValueRelease(&cur);
@@ -940,9 +944,8 @@ string_is_int(const KsValue *v, long long *out)
 }
 
 /*
- * The encoding Redis 7.0 would report for a value written by SET.
- * XXX #3: Redis reports "raw" for a short string that APPEND or SETRANGE
- * grew in place; tusk does not record how a value was written.
+ * The encoding Redis 7.0 would report: strings grown in place by APPEND or
+ * SETRANGE carry KS_FLAG_RAW, as Redis keeps them raw.
  */
 static const char *
 encoding_name(const KsValue *v)
@@ -952,6 +955,8 @@ encoding_name(const KsValue *v)
 	switch (v->type)
 	{
 		case KS_TYPE_STRING:
+			if (v->flags & KS_FLAG_RAW)
+				return "raw";
 			if (string_is_int(v, &ll))
 				return "int";
 			return v->value_len <= EMBSTR_SIZE_LIMIT ? "embstr" : "raw";

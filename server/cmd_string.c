@@ -52,6 +52,18 @@ load_visible(Client *c, CmdTxn *t, int argi, KsValue *v)
 }
 
 static bool
+put_value_flags(Client *c, int argi, const char *val, size_t len, int64_t expire_ms,
+				const KsValue *cur, uint8_t flags)
+{
+	KsStatus st = KsPutFlags(c->db, c->argv[argi], c->argv_len[argi], KS_TYPE_STRING, flags,
+							 val, len, expire_ms, cur);
+
+	if (st != KS_OK)
+		return ReplyKsError(c, st);
+	return true;
+}
+
+static bool
 put_value(Client *c, int argi, const char *val, size_t len, int64_t expire_ms, const KsValue *cur)
 {
 	KsStatus st = KsPut(c->db, c->argv[argi], c->argv_len[argi], KS_TYPE_STRING, val, len,
@@ -144,6 +156,20 @@ invalid:
 	return false;
 }
 
+static int
+expire_option(Client *c, int j)
+{
+	if (ArgEquals(c, j, "ex"))
+		return OPT_EX;
+	if (ArgEquals(c, j, "px"))
+		return OPT_PX;
+	if (ArgEquals(c, j, "exat"))
+		return OPT_EXAT;
+	if (ArgEquals(c, j, "pxat"))
+		return OPT_PXAT;
+	return 0;
+}
+
 /*
  * Parse SET / GETEX options from argv[start]. allowed: the flags the
  * command accepts. Returns false after a syntax error reply.
@@ -169,12 +195,13 @@ parse_string_options(Client *c, int start, int allowed, int *flags, int *expire_
 		else if ((allowed & OPT_PERSIST) && ArgEquals(c, j, "persist") &&
 				 !(*flags & (OPT_EXPIRE_ANY | OPT_KEEPTTL)))
 			*flags |= OPT_PERSIST;
-		else if (next && !(*flags & (OPT_EXPIRE_ANY | OPT_KEEPTTL | OPT_PERSIST)) &&
+		else if (next && !(*flags & (OPT_KEEPTTL | OPT_PERSIST)) &&
 				 (ArgEquals(c, j, "ex") || ArgEquals(c, j, "px") ||
-				  ArgEquals(c, j, "exat") || ArgEquals(c, j, "pxat")))
+				  ArgEquals(c, j, "exat") || ArgEquals(c, j, "pxat")) &&
+				 !(*flags & OPT_EXPIRE_ANY & ~expire_option(c, j)))
 		{
-			*flags |= ArgEquals(c, j, "ex") ? OPT_EX : ArgEquals(c, j, "px") ? OPT_PX :
-				ArgEquals(c, j, "exat") ? OPT_EXAT : OPT_PXAT;
+			/* the same option again is allowed (the last one wins), as in Redis */
+			*flags = (*flags & ~OPT_EXPIRE_ANY) | expire_option(c, j);
 			*expire_arg = ++j;
 		}
 		else
@@ -299,8 +326,6 @@ get_and_modify(Client *c, bool delete_key, int flags, int expire_arg)
 	int64_t expire_ms = 0;
 	bool ok = true, modify;
 
-	if (expire_arg && !expire_from_arg(c, expire_arg, flags & OPT_EXPIRE_ANY, NowMs(), &expire_ms))
-		return;
 	if (!CmdWriteBeginKeys(c, &t, 1, 1, 1))
 		return;
 	if (!load_latest(c, &t, 1, &cur))
@@ -320,6 +345,13 @@ get_and_modify(Client *c, bool delete_key, int flags, int expire_arg)
 	{
 		CmdWriteAbort(c, &t);
 		AddReplyError(&c->reply, err_wrongtype);
+		KsValueRelease(&cur);
+		return;
+	}
+	/* Redis looks the key up before it checks the expire time */
+	if (expire_arg && !expire_from_arg(c, expire_arg, flags & OPT_EXPIRE_ANY, t.now_ms, &expire_ms))
+	{
+		CmdWriteAbort(c, &t);
 		KsValueRelease(&cur);
 		return;
 	}
@@ -461,7 +493,8 @@ typedef bool (*ModifyFn) (Client *c, const KsValue *cur, char **newval, size_t *
 						  void *arg);
 
 static void
-modify_string(Client *c, ModifyFn fn, void *arg, void (*reply) (Client *c, void *arg))
+modify_string(Client *c, ModifyFn fn, void *arg, void (*reply) (Client *c, void *arg),
+			  uint8_t new_flags)
 {
 	CmdTxn t;
 	KsValue cur;
@@ -480,7 +513,7 @@ modify_string(Client *c, ModifyFn fn, void *arg, void (*reply) (Client *c, void 
 	if (ok)
 		ok = fn(c, &cur, &newval, &newlen, arg);
 	if (ok && newval)
-		ok = put_value(c, 1, newval, newlen, cur.exists ? cur.expire_ms : 0, &cur);
+		ok = put_value_flags(c, 1, newval, newlen, cur.exists ? cur.expire_ms : 0, &cur, new_flags);
 	if (ok && newval == NULL)
 	{
 		/* nothing to write: no commit record needed */
@@ -541,7 +574,7 @@ incr_generic(Client *c, long long incr)
 	ModifyArg arg;
 
 	arg.number = incr;
-	modify_string(c, incr_fn, &arg, reply_number);
+	modify_string(c, incr_fn, &arg, reply_number, 0);
 }
 
 void
@@ -624,7 +657,7 @@ IncrbyfloatCommand(Client *c)
 		AddReplyError(&c->reply, "ERR value is not a valid float");
 		return;
 	}
-	modify_string(c, incrbyfloat_fn, &arg, reply_text);
+	modify_string(c, incrbyfloat_fn, &arg, reply_text, 0);
 }
 
 static bool
@@ -653,7 +686,7 @@ AppendCommand(Client *c)
 {
 	ModifyArg arg;
 
-	modify_string(c, append_fn, &arg, reply_number);
+	modify_string(c, append_fn, &arg, reply_number, KS_FLAG_RAW);
 }
 
 static bool
@@ -698,7 +731,7 @@ SetrangeCommand(Client *c)
 		AddReplyError(&c->reply, "ERR offset is out of range");
 		return;
 	}
-	modify_string(c, setrange_fn, &arg, reply_number);
+	modify_string(c, setrange_fn, &arg, reply_number, KS_FLAG_RAW);
 }
 
 void

@@ -74,9 +74,14 @@ find_crlf(const char *start, size_t len)
 static RespStatus
 parse_inline(RespParser *p, const char *buf, size_t len)
 {
-	const char *nl = memchr(buf, '\n', len);
+	const char *nul = memchr(buf, '\0', len);
+	const char *nl = memchr(buf, '\n', nul ? (size_t) (nul - buf) : len);
 	size_t linelen;
 
+	/*
+	 * Redis finds the end of an inline request with strchr(), which stops
+	 * at a NUL byte: a NUL before the newline means "no newline yet".
+	 */
 	if (nl == NULL)
 	{
 		if (len > RESP_INLINE_MAX_SIZE)

@@ -173,6 +173,7 @@ void		DecrCommand(Client *c);
 void		IncrbyCommand(Client *c);
 void		DecrbyCommand(Client *c);
 void		IncrbyfloatCommand(Client *c);
+void		LcsCommand(Client *c);	/* server/cmd_lcs.c */
 
 /* server/cmd_keys.c (DbsizeCommand is declared above) */
 void		DelCommand(Client *c);

@@ -235,6 +235,7 @@ static void
 fill_from_tuple(KsValue *v, int64_t now_ms)
 {
 	v->type = v->tup.type;
+	v->flags = v->tup.flags & KS_USER_FLAGS;
 	v->expire_ms = v->tup.expire_ms;
 	v->xmin = v->tup.xmin;
 	v->value = v->tup.value;
@@ -385,13 +386,23 @@ KsStatus
 KsPut(int db, const char *key, size_t len, uint8_t type, const char *value,
 	  size_t value_len, int64_t expire_ms, const KsValue *cur)
 {
+	/* re-storing the same value (EXPIRE, GETEX, RENAME) keeps its flags */
+	uint8_t flags = (cur->exists && value == cur->value) ? cur->flags : 0;
+
+	return KsPutFlags(db, key, len, type, flags, value, value_len, expire_ms, cur);
+}
+
+KsStatus
+KsPutFlags(int db, const char *key, size_t len, uint8_t type, uint8_t user_flags,
+		   const char *value, size_t value_len, int64_t expire_ms, const KsValue *cur)
+{
 	TransactionId xid = XactGetCurrentXid();
 	const ItemPointerData *prev = cur->has_latest ? &cur->latest_tid : NULL;
 	BlockNumber preferred = cur->has_latest ? cur->latest_tid.block : InvalidBlockNumber;
 	ItemPointerData tid, old;
 	const char *stored = value;
 	size_t stored_len = value_len;
-	uint8_t flags = 0;
+	uint8_t flags = user_flags & KS_USER_FLAGS;
 	char *dir = NULL;
 	KsStatus st;
 	HeapStatus hs;

@@ -38,6 +38,9 @@
 /* Tuple flags */
 #define KS_FLAG_CHUNKED	0x01	/* the value is a chunk directory */
 #define KS_FLAG_CHUNK	0x02	/* a chunk, not a key's version */
+#define KS_FLAG_RAW		0x04	/* a string grown in place (APPEND, SETRANGE):
+								 * OBJECT ENCODING reports "raw", as Redis */
+#define KS_USER_FLAGS	KS_FLAG_RAW	/* what callers may set and read */
 
 #define KS_INLINE_MAX 4000		/* values up to this are stored in the version */
 #define KS_MAX_VALUE ((size_t) 512 * 1024 * 1024)
@@ -55,6 +58,7 @@ typedef struct KsValue
 {
 	bool		exists;			/* visible (reader) or live (writer), not expired */
 	uint8_t		type;
+	uint8_t		flags;			/* KS_USER_FLAGS of the version */
 	int64_t		expire_ms;		/* 0: no expiry */
 	TransactionId xmin;			/* inserting transaction (WATCH) */
 	const char *value;
@@ -92,6 +96,10 @@ KsStatus	KsGetLatest(int db, const char *key, size_t len, int64_t now_ms, KsValu
 KsStatus	KsPut(int db, const char *key, size_t len, uint8_t type,
 				  const char *value, size_t value_len, int64_t expire_ms,
 				  const KsValue *cur);
+/* The same with KS_USER_FLAGS for the new version. */
+KsStatus	KsPutFlags(int db, const char *key, size_t len, uint8_t type, uint8_t user_flags,
+					   const char *value, size_t value_len, int64_t expire_ms,
+					   const KsValue *cur);
 
 /* Writer: delete the key's newest version; cur->has_latest must be true. */
 KsStatus	KsDelete(int db, const char *key, size_t len, const KsValue *cur);
