@@ -197,7 +197,7 @@ HelloCommand(Client *c)
 		c->authenticated = true;
 	if (!c->authenticated && server_config->requirepass[0] != '\0')
 	{
-		AddReplyError(&c->reply, "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time");
+		AddReplyError(&c->reply, "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time");
 		return;
 	}
 	if (setname_arg > 0 &&
@@ -242,9 +242,14 @@ SelectCommand(Client *c)
 {
 	long long id;
 
-	if (!StringToLongLong(c->argv[1], c->argv_len[1], &id) || id < INT_MIN || id > INT_MAX)
+	if (!StringToLongLong(c->argv[1], c->argv_len[1], &id))
 	{
 		AddReplyError(&c->reply, err_not_integer);
+		return;
+	}
+	if (id < INT_MIN || id > INT_MAX)
+	{
+		AddReplyError(&c->reply, "ERR value is out of range, value must between -2147483648 and 2147483647");
 		return;
 	}
 	if (id < 0 || id >= server_config->databases)

@@ -2,7 +2,7 @@
  * cmd_string.c
  *	  String commands: GET SET SETNX SETEX PSETEX GETSET GETDEL GETEX MGET
  *	  MSET MSETNX APPEND STRLEN GETRANGE SETRANGE INCR INCRBY INCRBYFLOAT
- *	  DECR DECRBY LCS.
+ *	  DECR DECRBY (LCS is in cmd_lcs.c).
  *
  * NOTES
  *	  Every command follows server/txn.h: reads take a snapshot and no
@@ -33,8 +33,8 @@ load_latest(Client *c, CmdTxn *t, int argi, KsValue *v)
 
 	KsValueInit(v);
 	st = KsGetLatest(c->db, c->argv[argi], c->argv_len[argi], t->now_ms, v);
-	if (st == KS_OK || st == KS_NOT_FOUND)
-		return true;
+	if (st == KS_OK || st == KS_NOT_FOUND || st == KS_KEY_TOO_LONG)
+		return true;			/* a key tusk cannot store does not exist */
 	return ReplyKsError(c, st);
 }
 
@@ -46,8 +46,8 @@ load_visible(Client *c, CmdTxn *t, int argi, KsValue *v)
 
 	KsValueInit(v);
 	st = KsGet(t->snap, c->db, c->argv[argi], c->argv_len[argi], t->now_ms, v);
-	if (st == KS_OK || st == KS_NOT_FOUND)
-		return true;
+	if (st == KS_OK || st == KS_NOT_FOUND || st == KS_KEY_TOO_LONG)
+		return true;			/* a key tusk cannot store does not exist */
 	return ReplyKsError(c, st);
 }
 

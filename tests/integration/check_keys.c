@@ -3,7 +3,7 @@
  *	  Integration tests of the generic key and expiry commands against a
  *	  real tusk-server: DEL UNLINK EXISTS TOUCH TYPE RENAME RENAMENX COPY
  *	  MOVE KEYS SCAN RANDOMKEY DBSIZE FLUSHDB FLUSHALL SWAPDB OBJECT, EXPIRE
- *	  and friends, TTLs across a restart, and the checkpointer's sweep.
+ *	  and friends, LCS, TTLs across a restart, and the checkpointer's sweep.
  *
  * NOTES
  *	  Each test starts its own server (tests/integration/harness.h) in a
@@ -638,6 +638,83 @@ START_TEST(test_restart_keeps_ttl)
 }
 END_TEST
 
+/* Values stored as chunks (over 4000 bytes) survive every key command. */
+START_TEST(test_large_values)
+{
+	TuskServer	s;
+	redisContext *c;
+	size_t		len = 300000;
+	char	   *v = malloc(len + 1);
+	redisReply *r;
+
+	for (size_t i = 0; i < len; i++)
+		v[i] = (char) ('a' + (i * 7) % 26);
+	v[len] = '\0';
+	start(&s);
+	c = connect_ok(&s);
+	expect_status(c, "OK", "SET big %b", v, len);
+	expect_int(c, 1, "EXPIRE big 1000");
+	expect_bulk(c, v, "GET big");
+	expect_bulk(c, "raw", "OBJECT ENCODING big");
+	expect_status(c, "OK", "RENAME big big2");
+	expect_int(c, 1, "COPY big2 big3");
+	expect_int(c, 1, "COPY big2 big3 DB 4");
+	expect_int(c, 1, "MOVE big2 5");
+	expect_int(c, 1, "PERSIST big3");
+	expect_bulk(c, v, "GET big3");
+	expect_int(c, -1, "TTL big3");
+	expect_status(c, "OK", "SWAPDB 0 5");
+	expect_bulk(c, v, "GET big2");
+	ck_assert_int_gt(get_int(c, "TTL big2"), 900);
+	expect_int(c, 1, "PEXPIRE big2 1");
+	usleep(50 * 1000);
+	expect_int(c, 0, "EXISTS big2");
+	expect_status(c, "OK", "SELECT 4");
+	expect_bulk(c, v, "GET big3");
+	expect_status(c, "OK", "FLUSHDB");
+	expect_int(c, 0, "DBSIZE");
+	expect_status(c, "OK", "SELECT 5");
+	expect_bulk(c, v, "GET big3");
+	r = cmd(c, "KEYS *");
+	ck_assert_int_eq(r->elements, 1);
+	freeReplyObject(r);
+	free(v);
+	redisFree(c);
+	stop_ok(&s);
+}
+END_TEST
+
+/* LCS (server/cmd_lcs.c): Redis's documentation example. */
+START_TEST(test_lcs)
+{
+	TuskServer	s;
+	redisContext *c;
+	redisReply *r;
+
+	start(&s);
+	c = connect_ok(&s);
+	expect_status(c, "OK", "MSET key1 ohmytext key2 mynewtext");
+	expect_bulk(c, "mytext", "LCS key1 key2");
+	expect_int(c, 6, "LCS key1 key2 LEN");
+	expect_bulk(c, "", "LCS key1 nope");
+	r = cmd(c, "LCS key1 key2 IDX MINMATCHLEN 4 WITHMATCHLEN");
+	ck_assert_int_eq(r->type, REDIS_REPLY_ARRAY);
+	ck_assert_int_eq(r->elements, 4);
+	ck_assert_str_eq(r->element[0]->str, "matches");
+	ck_assert_int_eq(r->element[1]->elements, 1);
+	ck_assert_int_eq(r->element[1]->element[0]->element[0]->element[0]->integer, 4);
+	ck_assert_int_eq(r->element[1]->element[0]->element[0]->element[1]->integer, 7);
+	ck_assert_int_eq(r->element[1]->element[0]->element[2]->integer, 4);
+	ck_assert_int_eq(r->element[3]->integer, 6);
+	freeReplyObject(r);
+	expect_error(c, "ERR If you want both the length and indexes, please just use IDX.",
+				 "LCS key1 key2 LEN IDX");
+	expect_error(c, "ERR syntax error", "LCS key1 key2 FOO");
+	redisFree(c);
+	stop_ok(&s);
+}
+END_TEST
+
 static Suite *
 keys_suite(void)
 {
@@ -652,6 +729,8 @@ keys_suite(void)
 	tcase_add_test(tc, test_flush_swapdb);
 	tcase_add_test(tc, test_object);
 	tcase_add_test(tc, test_expire_commands);
+	tcase_add_test(tc, test_large_values);
+	tcase_add_test(tc, test_lcs);
 	tcase_add_test(tc, test_sweep);
 	tcase_add_test(tc, test_restart_keeps_ttl);
 	suite_add_tcase(su, tc);
