@@ -427,6 +427,14 @@ StartupXLOG(void)
 	{
 		if (!bootstrap())
 			return false;
+		/* running from now on: a crash must be seen as one at the next start */
+		cf->state = CONTROL_STATE_IN_PRODUCTION;
+		cf->time = (int64_t) time(NULL);
+		if (!ControlFileWrite(".", cf, errbuf))
+		{
+			elog(WARNING, "could not write control file: %s", errbuf);
+			return false;
+		}
 		atomic_store(&ctl->in_recovery, 0);
 		return true;
 	}
