@@ -189,20 +189,30 @@ class Server:
         self.sync = sync
         self.proc = None
         self.port = None
+        self.shared_buffers = "32mb"
 
     def start(self, wait=True):
         self.port = free_port()
         logf = open(self.logpath, "ab")
-        logf.write(b"==== start port %d\n" % self.port)
+        logf.write(b"==== start port %d shared_buffers %s\n" % (self.port, self.shared_buffers.encode()))
         logf.flush()
-        self.proc = subprocess.Popen(
+        self.proc = self._spawn(
             [self.binary, "--port", str(self.port), "--dir", self.datadir,
-             "--synchronous_commit", self.sync, "--shared_buffers", "32mb"],
-            stdin=subprocess.DEVNULL, stdout=logf, stderr=subprocess.STDOUT,
-            start_new_session=True)
+             "--synchronous_commit", self.sync, "--shared_buffers", self.shared_buffers], logf)
         logf.close()
         if wait:
             self.wait_ready()
+
+    def _spawn(self, argv, logf):
+        # Retry briefly: a rebuild may be replacing the binary (EACCES/ETXTBSY).
+        for attempt in range(50):
+            try:
+                return subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=logf,
+                                        stderr=subprocess.STDOUT, start_new_session=True)
+            except OSError as e:
+                if e.errno not in (errno.EACCES, errno.ETXTBSY, errno.ENOENT) or attempt == 49:
+                    raise
+                time.sleep(0.1)
 
     def wait_ready(self, timeout=60.0):
         deadline = time.time() + timeout
@@ -278,12 +288,23 @@ class Server:
 
 
 def run_check(check_bin, datadir):
-    r = subprocess.run([check_bin, datadir], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    # Retry briefly: a concurrent rebuild may be relinking the binary.
+    for attempt in range(50):
+        try:
+            r = subprocess.run([check_bin, datadir], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE)
+            break
+        except OSError as e:
+            if e.errno not in (errno.EACCES, errno.ETXTBSY, errno.ENOENT) or attempt == 49:
+                raise
+            time.sleep(0.1)
     out = r.stdout.decode(errors="replace")
     err = r.stderr.decode(errors="replace")
     if r.returncode != 0:
         raise TestFailure("tusk-check %s exited %d:\n%s%s" % (datadir, r.returncode, out, err))
-    return err.strip().splitlines()[-1] if err.strip() else ""
+    lines = err.strip().splitlines()
+    notes = [l.split("note: ", 1)[1] for l in lines if "note: " in l]
+    return (lines[-1] if lines else "") + "".join("\n    note: " + n for n in notes)
 
 
 # ---------------------------------------------------------------- writers
@@ -518,6 +539,9 @@ def crash_rounds(args, rng, workdir, power_loss):
                 if mount:
                     mount.drop()
             delay, acked = write_and_crash(server, states, rng, crash)
+            # A small pool makes backends evict (write) dirty pages between
+            # checkpoints, so data pages are lost or stale at the crash too.
+            server.shared_buffers = rng.choice(["1mb", "32mb"])
             server.start()
             again = rng.random() < 0.2
             if again:
@@ -533,8 +557,10 @@ def crash_rounds(args, rng, workdir, power_loss):
                 server.stop()
                 checked = "; " + run_check(check_bin, datadir).split(": ", 1)[-1]
                 server.start()
-            log("round %d: crash after %.2f s, %d SETs acknowledged%s, verified %d SETs and "
-                "%d counters%s" % (rnd, delay, acked, ", crashed again in recovery" if again else "",
+            log("round %d: crash after %.2f s, %d SETs acknowledged%s, restarted with shared_buffers "
+                "%s, verified %d SETs and %d counters%s"
+                % (rnd, delay, acked, ", crashed again in recovery" if again else "",
+                   server.shared_buffers,
                                    sum(len(s.acked) for s in states), len(states), checked))
         server.stop()
         log("%d rounds in %.1f s; final tusk-check: %s"
@@ -649,6 +675,9 @@ def main():
     except TestFailure as e:
         log("FAIL (seed %d): %s" % (seed, e))
         return 1
+    except Exception as e:          # noqa: BLE001 - a harness error is a failure too
+        log("FAIL (seed %d): unexpected %s: %s" % (seed, type(e).__name__, e))
+        raise
     finally:
         if ok and not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)
