@@ -14,6 +14,7 @@
 #include "config.h"
 
 #include "server/auxprocess.h"
+#include "server/postmaster.h"
 #include "server/ps_status.h"
 #include "server/settings.h"
 #include "server/util.h"
@@ -155,7 +156,7 @@ StartAuxProcess(ProcKind kind, int slotno)
 {
 	struct sigaction sa;
 	sigset_t none;
-	pid_t pid = fork();
+	pid_t pid = ForkWithSignalsBlocked();
 	char title[64];
 
 	if (pid != 0)

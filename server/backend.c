@@ -358,6 +358,13 @@ BackendMain(int fd, int slotno, bool unix_socket)
 	sa.sa_handler = die_handler;	/* no SA_RESTART: interrupt read/write */
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	{
+		sigset_t none;
+
+		/* blocked since the fork (ForkWithSignalsBlocked): now we can die */
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+	}
 	for (;;)
 		read_and_process(c);
 }

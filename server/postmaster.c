@@ -170,6 +170,26 @@ remove_pid_file(void)
 }
 
 static void on_accept(evutil_socket_t fd, short what, void *arg);
+
+/*
+ * fork() with every signal blocked: a SIGTERM sent to a child before it has
+ * installed its own handler stays pending instead of running the
+ * postmaster's (inherited) handler. The parent gets its mask back at once;
+ * the child unblocks when it is ready.
+ */
+pid_t
+ForkWithSignalsBlocked(void)
+{
+	sigset_t all, old;
+	pid_t pid;
+
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, &old);
+	pid = fork();
+	if (pid != 0)
+		sigprocmask(SIG_SETMASK, &old, NULL);
+	return pid;
+}
 static void reset_shared_memory(void);
 
 static void
@@ -297,11 +317,15 @@ open_unix_listener(void)
 	elog(LOG, "listening on unix socket %s", path);
 }
 
+/*
+ * In the child, still with every signal blocked (see fork_child): drop the
+ * handlers libevent installed for the postmaster, which would write into
+ * the postmaster's signal pipe. The child unblocks once it has its own.
+ */
 static void
 reset_child_signals(void)
 {
 	struct sigaction sa;
-	sigset_t none;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = SIG_DFL;
@@ -309,8 +333,6 @@ reset_child_signals(void)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGCHLD, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
 static void
@@ -346,7 +368,7 @@ on_accept(evutil_socket_t fd, short what, void *arg)
 	}
 	slotno = free_slots[--num_free_slots];
 	ProcArrayNoteSlotUsed(slotno);
-	pid = fork();
+	pid = ForkWithSignalsBlocked();
 	if (pid < 0)
 	{
 		static const char msg[] = "-ERR could not start a backend process\r\n";
@@ -362,7 +384,7 @@ on_accept(evutil_socket_t fd, short what, void *arg)
 	}
 	if (pid == 0)
 	{
-		reset_child_signals();
+		reset_child_signals();		/* BackendMain unblocks signals */
 		for (int i = 0; i < num_listeners; i++)
 			close(listeners[i].fd);
 		BackendMain(client_fd, slotno, l->unix_socket);

@@ -6,6 +6,9 @@
 #ifndef TUSK_POSTMASTER_H
 #define TUSK_POSTMASTER_H
 
+#include <sys/types.h>
+
 int			PostmasterMain(int argc, char **argv);
+pid_t		ForkWithSignalsBlocked(void);
 
 #endif
