@@ -63,6 +63,14 @@ StorageShmemInit(void)
 	XactShmemInit();
 	HeapShmemInit();
 	KeyLockShmemInit();
+	ConfigApplyStorageSettings();
+}
+
+void
+ConfigApplyStorageSettings(void)
+{
+	XLogSetSettings(server_config->checkpoint_timeout, server_config->checkpoint_completion_target,
+					(uint64_t) server_config->max_wal_size, server_config->wal_writer_delay);
 }
 
 void

@@ -135,6 +135,7 @@ ConfigSetCommand(Client *c)
 	}
 	if (listen_changed)
 		kill(getppid(), SIGHUP);
+	ConfigApplyStorageSettings();
 	AddReplyOk(&c->reply);
 }
 

@@ -14,6 +14,7 @@
 #include "server/util.h"
 #include "storage/elog.h"
 #include "storage/mem.h"
+#include "wal/xlog.h"
 
 #include <limits.h>
 #include <signal.h>
@@ -314,3 +315,44 @@ ShutdownCommand(Client *c)
 }
 
 /* DbsizeCommand is in server/cmd_keys.c (it scans the keyspace). */
+
+/*
+ * SAVE, BGSAVE, BGREWRITEAOF: tusk has no snapshot file; its durable image
+ * is the data files plus the WAL, so each of these asks the checkpointer
+ * for a checkpoint (SAVE waits for it, the others return at once).
+ */
+void
+SaveCommand(Client *c)
+{
+	if (!RequestCheckpoint(CHECKPOINT_REQUESTED | CHECKPOINT_IMMEDIATE | CHECKPOINT_WAIT))
+	{
+		AddReplyError(&c->reply, "ERR checkpoint failed; see the server log");
+		return;
+	}
+	AddReplyOk(&c->reply);
+}
+
+void
+BgsaveCommand(Client *c)
+{
+	if (c->argc > 2 || (c->argc == 2 && !ArgEquals(c, 1, "schedule")))
+	{
+		ReplySyntaxError(c);
+		return;
+	}
+	RequestCheckpoint(CHECKPOINT_REQUESTED | CHECKPOINT_IMMEDIATE);
+	AddReplyStatus(&c->reply, "Background saving started");
+}
+
+void
+BgrewriteaofCommand(Client *c)
+{
+	RequestCheckpoint(CHECKPOINT_REQUESTED | CHECKPOINT_IMMEDIATE);
+	AddReplyStatus(&c->reply, "Background append only file rewriting started");
+}
+
+void
+LastsaveCommand(Client *c)
+{
+	AddReplyLongLong(&c->reply, (long long) XLogLastCheckpointTime());
+}

@@ -15,6 +15,7 @@
 #include "server/util.h"
 #include "storage/mem.h"
 #include "storage/proc.h"
+#include "wal/xlog.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -126,9 +127,72 @@ section_clients(ReplyBuf *out)
 }
 
 static void
+section_persistence(ReplyBuf *out)
+{
+	XLogStats ws;
+	uint64_t checkpoints;
+	XLogRecPtr redo, insert = XLogGetInsertPosition(), flush = XLogGetFlushPosition();
+	int64_t last;
+
+	XLogGetStats(&ws);
+	XLogGetCheckpointInfo(&checkpoints, &redo, &last);
+	info_printf(out,
+				"# Persistence\r\n"
+				"loading:0\r\n"
+				"async_loading:0\r\n"
+				"current_cow_peak:0\r\n"
+				"current_cow_size:0\r\n"
+				"current_cow_size_age:0\r\n"
+				"current_fork_perc:0.00\r\n"
+				"current_save_keys_processed:0\r\n"
+				"current_save_keys_total:0\r\n"
+				"rdb_changes_since_last_save:0\r\n"
+				"rdb_bgsave_in_progress:0\r\n"
+				"rdb_last_save_time:%lld\r\n"
+				"rdb_last_bgsave_status:ok\r\n"
+				"rdb_last_bgsave_time_sec:-1\r\n"
+				"rdb_current_bgsave_time_sec:-1\r\n"
+				"rdb_saves:%llu\r\n"
+				"rdb_last_cow_size:0\r\n"
+				"rdb_last_load_keys_expired:0\r\n"
+				"rdb_last_load_keys_loaded:0\r\n"
+				"aof_enabled:0\r\n"
+				"aof_rewrite_in_progress:0\r\n"
+				"aof_rewrite_scheduled:0\r\n"
+				"aof_last_rewrite_time_sec:-1\r\n"
+				"aof_current_rewrite_time_sec:-1\r\n"
+				"aof_last_bgrewrite_status:ok\r\n"
+				"aof_rewrites:0\r\n"
+				"aof_rewrites_consecutive_failures:0\r\n"
+				"aof_last_write_status:ok\r\n"
+				"aof_last_cow_size:0\r\n"
+				"module_fork_in_progress:0\r\n"
+				"module_fork_last_cow_size:0\r\n"
+				"synchronous_commit:%s\r\n"
+				"wal_insert_lsn:%X/%08X\r\n"
+				"wal_flush_lsn:%X/%08X\r\n"
+				"wal_records:%llu\r\n"
+				"wal_bytes:%llu\r\n"
+				"wal_fpi:%llu\r\n"
+				"wal_fsyncs:%llu\r\n"
+				"wal_commits:%llu\r\n"
+				"checkpoints:%llu\r\n"
+				"last_checkpoint_redo_lsn:%X/%08X\r\n"
+				"last_checkpoint_time:%lld\r\n",
+				(long long) last, (unsigned long long) checkpoints,
+				server_config->synchronous_commit ? "on" : "off",
+				(unsigned) (insert >> 32), (unsigned) insert,
+				(unsigned) (flush >> 32), (unsigned) flush,
+				(unsigned long long) ws.records, (unsigned long long) ws.bytes,
+				(unsigned long long) ws.fpi, (unsigned long long) ws.flushes,
+				(unsigned long long) ws.commits, (unsigned long long) checkpoints,
+				(unsigned) (redo >> 32), (unsigned) redo, (long long) last);
+}
+
+static void
 section_keyspace(ReplyBuf *out)
 {
-	/* XXX #3: no keys until storage exists */
+	/* XXX #5: per-database key counts need counters kept at commit (a scan is O(n)) */
 	info_printf(out, "# Keyspace\r\n");
 }
 
@@ -142,6 +206,7 @@ typedef struct InfoSection
 static const InfoSection sections[] = {
 	{"server", section_server, true},
 	{"clients", section_clients, true},
+	{"persistence", section_persistence, true},
 	{"keyspace", section_keyspace, true},
 };
 

@@ -37,6 +37,7 @@ typedef enum ConfigType
 	CT_STRING,
 	CT_ENUM,
 	CT_OCTAL,
+	CT_DOUBLE,
 } ConfigType;
 
 #define CF_IMMUTABLE	0x01
@@ -70,6 +71,8 @@ static const int huge_pages_values[] = {HUGE_PAGES_OFF, HUGE_PAGES_TRY, HUGE_PAG
 static const ConfigEntry config_entries[] = {
 	{"appendonly", CT_BOOL, CF_IMMUTABLE, OFF(appendonly), 0, "yes"},
 	{"bind", CT_STRING, CF_LISTEN | CF_MULTIARG, OFF(bind), SZ(bind), "127.0.0.1"},
+	{"checkpoint_completion_target", CT_DOUBLE, 0, OFF(checkpoint_completion_target), 0, "0.9", 0, 1},
+	{"checkpoint_timeout", CT_INT, 0, OFF(checkpoint_timeout), 0, "300", 30, 86400},
 	{"client-query-buffer-limit", CT_MEMORY, 0, OFF(client_query_buffer_limit), 0, "1gb", 1024 * 1024, LLONG_MAX},
 	{"daemonize", CT_BOOL, CF_IMMUTABLE, OFF(daemonize), 0, "no"},
 	{"databases", CT_INT, CF_IMMUTABLE, OFF(databases), 0, "16", 1, INT_MAX},
@@ -77,6 +80,7 @@ static const ConfigEntry config_entries[] = {
 	{"huge_pages", CT_ENUM, CF_IMMUTABLE, OFF(huge_pages), 0, "try", 0, 0, huge_pages_names, huge_pages_values},
 	{"logfile", CT_STRING, CF_IMMUTABLE, OFF(logfile), SZ(logfile), ""},
 	{"loglevel", CT_ENUM, 0, OFF(loglevel), 0, "notice", 0, 0, loglevel_names, loglevel_values},
+	{"max_wal_size", CT_MEMORY, 0, OFF(max_wal_size), 0, "1gb", 32 * 1024 * 1024, LLONG_MAX},
 	{"maxclients", CT_INT, 0, OFF(maxclients), 0, "10000", 1, 4294967295LL},
 	{"port", CT_INT, CF_LISTEN, OFF(port), 0, "6379", 0, 65535},
 	{"proto-max-bulk-len", CT_MEMORY, 0, OFF(proto_max_bulk_len), 0, "512mb", 1024 * 1024, LLONG_MAX},
@@ -89,6 +93,7 @@ static const ConfigEntry config_entries[] = {
 	{"timeout", CT_INT, 0, OFF(timeout), 0, "0", 0, INT_MAX},
 	{"unixsocket", CT_STRING, CF_IMMUTABLE, OFF(unixsocket), SZ(unixsocket), ""},
 	{"unixsocketperm", CT_OCTAL, CF_IMMUTABLE, OFF(unixsocketperm), 0, "0", 0, 0777},
+	{"wal_writer_delay", CT_INT, 0, OFF(wal_writer_delay), 0, "200", 1, 10000},
 };
 
 #define NUM_ENTRIES (sizeof(config_entries) / sizeof(config_entries[0]))
@@ -170,6 +175,7 @@ parse_bool(const char *s, bool *out)
 /* A parsed value, before it is stored. */
 typedef struct ConfigValue
 {
+	double		real;
 	long long	number;
 	bool		boolean;
 	const char *string;
@@ -217,6 +223,25 @@ parse_value(const ConfigEntry *e, const char *s, ConfigValue *v, char *err, size
 				return false;
 			}
 			return true;
+		case CT_DOUBLE:
+			{
+				char *end;
+
+				errno = 0;
+				v->real = strtod(s, &end);
+				if (*s == '\0' || *end != '\0' || errno == ERANGE || v->real != v->real)
+				{
+					snprintf(err, errlen, "argument couldn't be parsed into a number");
+					return false;
+				}
+				if (v->real < (double) e->min || v->real > (double) e->max)
+				{
+					snprintf(err, errlen, "argument must be between %lld and %lld inclusive",
+							 e->min, e->max);
+					return false;
+				}
+				return true;
+			}
 		case CT_BOOL:
 			if (!parse_bool(s, &v->boolean))
 			{
@@ -271,6 +296,9 @@ store_value(ServerConfig *cfg, const ConfigEntry *e, const ConfigValue *v)
 		case CT_BOOL:
 			*(bool *) field = v->boolean;
 			break;
+		case CT_DOUBLE:
+			*(double *) field = v->real;
+			break;
 		case CT_STRING:
 			snprintf(field, e->size, "%s", v->string);
 			break;
@@ -292,6 +320,9 @@ format_value(const ServerConfig *cfg, const ConfigEntry *e, char *out, size_t ou
 			break;
 		case CT_MEMORY:
 			snprintf(out, outlen, "%lld", *(const long long *) field);
+			break;
+		case CT_DOUBLE:
+			snprintf(out, outlen, "%g", *(const double *) field);
 			break;
 		case CT_BOOL:
 			if (e->flags & CF_ONOFF)

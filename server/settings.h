@@ -53,6 +53,10 @@ typedef struct ServerConfig
 	int			huge_pages;
 	long long	shared_buffers;
 	bool		synchronous_commit;
+	int			checkpoint_timeout;	/* seconds */
+	double		checkpoint_completion_target;
+	long long	max_wal_size;
+	int			wal_writer_delay;	/* ms */
 	char		save[CONFIG_STRING_LEN];	/* accepted, no effect: see README */
 	bool		appendonly;		/* always yes: every write goes to the WAL */
 
@@ -87,6 +91,9 @@ bool		ConfigGetValue(const char *name, char *out, size_t outlen);
 
 /* Redis memory value: "100", "1k", "1kb", "2mb", "1gb" (case-insensitive). */
 bool		ConfigParseMemory(const char *s, long long *out);
+
+/* Push the WAL settings into shared memory (start-up and CONFIG SET). */
+void		ConfigApplyStorageSettings(void);
 
 /* Mutable settings the postmaster must act on (listening sockets). */
 bool		ConfigIsListenSetting(const char *name);

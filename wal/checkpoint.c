@@ -365,3 +365,13 @@ WalWriterMain(void)
 		nanosleep(&delay, NULL);
 	}
 }
+
+void
+XLogGetCheckpointInfo(uint64_t *count, XLogRecPtr *redo, int64_t *time_s)
+{
+	XLogCtlData *ctl = XLogCtl;
+
+	*count = atomic_load(&ctl->ckpt_count);
+	*redo = atomic_load(&ctl->last_checkpoint_redo);
+	*time_s = atomic_load(&ctl->last_checkpoint_time);
+}

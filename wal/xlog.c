@@ -71,10 +71,24 @@ XLogShmemInit(void)
 	for (int i = 0; i < XLOG_BUFFER_PAGES; i++)
 		atomic_store(&ctl->page_addr[i], XLOG_NO_PAGE);
 	atomic_store(&ctl->in_recovery, 1);
+	atomic_store(&ctl->checkpoint_timeout_s, 300);
+	atomic_store(&ctl->completion_target_pct, 90);
+	atomic_store(&ctl->max_wal_size, (uint64_t) 1024 * 1024 * 1024);
+	atomic_store(&ctl->wal_writer_delay_ms, 200);
 	XLogCtl = ctl;
 	bufmgr_wal_flush_hook = XLogFlush;
 	/* A descriptor from before a restart names nothing useful now. */
 	XLogCloseSegment();
+}
+
+void
+XLogSetSettings(int checkpoint_timeout_s, double completion_target, uint64_t max_wal_size,
+				int wal_writer_delay_ms)
+{
+	atomic_store(&XLogCtl->checkpoint_timeout_s, checkpoint_timeout_s);
+	atomic_store(&XLogCtl->completion_target_pct, (int) (completion_target * 100 + 0.5));
+	atomic_store(&XLogCtl->max_wal_size, max_wal_size);
+	atomic_store(&XLogCtl->wal_writer_delay_ms, wal_writer_delay_ms);
 }
 
 static inline int

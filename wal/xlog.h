@@ -38,6 +38,9 @@
 /* Shared memory: WAL buffers (wal_buffers bytes, default 4 MB) and state. */
 size_t		XLogShmemSize(void);
 void		XLogShmemInit(void);
+/* checkpoint_timeout, checkpoint_completion_target, max_wal_size, wal_writer_delay */
+void		XLogSetSettings(int checkpoint_timeout_s, double completion_target,
+							uint64_t max_wal_size, int wal_writer_delay_ms);
 
 /* Record building; one record at a time per process. */
 WalRecordBuilder *XLogBeginInsert(uint8_t rmid, uint8_t info, uint64_t xid);
@@ -160,6 +163,7 @@ bool		CreateCheckPoint(int flags);
 /* From backends: ask the checkpointer; with CHECKPOINT_WAIT, wait for it. */
 bool		RequestCheckpoint(int flags);
 int64_t		XLogLastCheckpointTime(void);	/* unix seconds */
+void		XLogGetCheckpointInfo(uint64_t *count, XLogRecPtr *redo, int64_t *time_s);
 
 /* Auxiliary process mains; they return when asked to exit. */
 void		CheckpointerMain(void);

@@ -34,10 +34,11 @@
  * module carries them (XXX wire checkpoint_timeout, max_wal_size,
  * checkpoint_completion_target and wal_writer_delay to server settings).
  */
-#define CHECKPOINT_TIMEOUT_S		 300
-#define CHECKPOINT_COMPLETION_TARGET 0.9
-#define MAX_WAL_SIZE				 ((uint64_t) 1024 * 1024 * 1024)
-#define WAL_WRITER_DELAY_MS			 200
+/* Settings, in XLogCtl; the server sets them with XLogSetSettings. */
+#define CHECKPOINT_TIMEOUT_S		 ((int) atomic_load_explicit(&XLogCtl->checkpoint_timeout_s, memory_order_relaxed))
+#define CHECKPOINT_COMPLETION_TARGET (atomic_load_explicit(&XLogCtl->completion_target_pct, memory_order_relaxed) / 100.0)
+#define MAX_WAL_SIZE				 ((uint64_t) atomic_load_explicit(&XLogCtl->max_wal_size, memory_order_relaxed))
+#define WAL_WRITER_DELAY_MS			 ((int) atomic_load_explicit(&XLogCtl->wal_writer_delay_ms, memory_order_relaxed))
 /* Recycled segments kept ready past the insert position. */
 #define XLOG_RECYCLE_AHEAD 4
 
@@ -110,6 +111,12 @@ typedef struct XLogCtlData
 	ControlFile control;
 
 	char *pages; /* XLOG_BUFFER_PAGES * WAL_PAGE_SIZE, in shmem */
+
+	/* settings (XLogSetSettings), read without a lock */
+	_Atomic int checkpoint_timeout_s;
+	_Atomic int completion_target_pct;
+	_Atomic uint64_t max_wal_size;
+	_Atomic int wal_writer_delay_ms;
 } XLogCtlData;
 
 extern XLogCtlData *XLogCtl;
