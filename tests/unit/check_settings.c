@@ -790,8 +790,9 @@ START_TEST(test_get_patterns)
 	ck_assert_str_eq(v->names[0], "timeout");
 
 	v = visit("*max*");
-	ck_assert_int_eq(v->n, 2);
+	ck_assert_int_eq(v->n, 3);
 	ck_assert(visited_has(v, "maxclients"));
+	ck_assert(visited_has(v, "max_wal_size"));
 	ck_assert(visited_has(v, "proto-max-bulk-len"));
 
 	/* either spelling of the separator matches, each setting once */
