@@ -81,6 +81,10 @@ typedef struct ProcSlot
 	 * the snapshots this process holds, 0 if none, SNAPSHOT_XMIN_PENDING
 	 * while a snapshot is being taken.
 	 */
+	/* group commit (wal/xlog.c XLogFlush): owner sets, the flusher wakes */
+	_Atomic uint64_t flush_wait_lsn;	/* 0: not waiting for a WAL flush */
+	_Atomic uint32_t flush_latch;	/* futex word the owner sleeps on */
+
 	_Atomic uint64_t xid;
 	_Atomic uint64_t xmin;
 } __attribute__((aligned(CACHELINE_SIZE))) ProcSlot;

@@ -28,6 +28,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +38,7 @@
 
 #include "storage/elog.h"
 #include "storage/futex.h"
+#include "storage/proc.h"
 #include "storage/shmem.h"
 
 XLogCtlData *XLogCtl;
@@ -447,13 +449,73 @@ XLogWriteLockRelease(void)
 	LWLockRelease(&ctl->write_lock);
 	atomic_fetch_add(&ctl->flush_generation, 1);
 	if (atomic_load(&ctl->flush_waiters) > 0)
+	{
+		XLogRecPtr flushed = atomic_load(&ctl->flush_ptr);
+		int n = proc_array ? ProcArrayHighWater() : 0;
+		bool handed_over = false;
+
+		/*
+		 * Wake exactly the processes this flush covered, plus one that it
+		 * did not (to become the next flusher): waking every sleeper after
+		 * every flush cost 50 context switches per fdatasync at -c 50.
+		 * Processes without a slot (unit tests) sleep on flush_generation.
+		 */
+		for (int i = 0; i < n; i++)
+		{
+			ProcSlot *slot = &proc_array->slots[i];
+			XLogRecPtr want = atomic_load(&slot->flush_wait_lsn);
+
+			if (want == 0)
+				continue;
+			if (want <= flushed || !handed_over)
+			{
+				if (want > flushed)
+					handed_over = true;
+				atomic_fetch_add(&slot->flush_latch, 1);
+				FutexWake(&slot->flush_latch, 1);
+			}
+		}
 		FutexWake(&ctl->flush_generation, INT_MAX);
+	}
 }
 
 /*
  * Write and fdatasync everything inserted so far. Caller holds write_lock.
  * Afterwards flush_ptr >= the insert_done read on entry.
  */
+/*
+ * The flusher's commit delay: while other backends are inside a command
+ * (and so probably about to commit) but not yet waiting for a flush, give
+ * them the CPU briefly so that this fdatasync covers their commits too.
+ * Bounded: at most GATHER_YIELDS yields, and none when nobody is running.
+ * On a 2-core machine with 50 clients this is the difference between a
+ * handful and dozens of commits per fdatasync.
+ */
+#define GATHER_YIELDS 3
+
+static void
+gather_siblings(void)
+{
+	int n = proc_array ? ProcArrayHighWater() : 0;
+
+	for (int round = 0; round < GATHER_YIELDS; round++)
+	{
+		int running = 0;
+
+		for (int i = 0; i < n; i++)
+		{
+			ProcSlot *slot = &proc_array->slots[i];
+
+			if (slot != MyProc && atomic_load_explicit(&slot->in_storage, memory_order_relaxed) &&
+				atomic_load_explicit(&slot->flush_wait_lsn, memory_order_relaxed) == 0)
+				running++;
+		}
+		if (running == 0)
+			return;
+		sched_yield();
+	}
+}
+
 static void
 flush_locked(void)
 {
@@ -506,21 +568,39 @@ XLogFlush(XLogRecPtr upto)
 		uint32_t gen;
 		struct timespec timeout = {1, 0};
 
+		uint32_t latch = 0;
+
 		if (upto <= atomic_load_explicit(&ctl->flush_ptr, memory_order_acquire))
 			return true;
-		/* Announce ourselves before reading the generation (README "Group commit"). */
+		/*
+		 * Announce ourselves (and what we wait for) before reading the
+		 * futex word, then re-check: a flusher that finishes after this
+		 * point sees us and wakes us (README "Group commit").
+		 */
 		atomic_fetch_add(&ctl->flush_waiters, 1);
+		if (MyProc)
+		{
+			atomic_store(&MyProc->flush_wait_lsn, upto);
+			latch = atomic_load(&MyProc->flush_latch);
+		}
 		gen = atomic_load(&ctl->flush_generation);
 		if (upto <= atomic_load_explicit(&ctl->flush_ptr, memory_order_acquire))
 		{
+			if (MyProc)
+				atomic_store(&MyProc->flush_wait_lsn, 0);
 			atomic_fetch_sub(&ctl->flush_waiters, 1);
 			return true;
 		}
 		if (LWLockConditionalAcquire(&ctl->write_lock, LW_EXCLUSIVE))
 		{
+			if (MyProc)
+				atomic_store(&MyProc->flush_wait_lsn, 0);
 			atomic_fetch_sub(&ctl->flush_waiters, 1);
 			if (upto > atomic_load(&ctl->flush_ptr))
+			{
+				gather_siblings();
 				flush_locked();
+			}
 			XLogWriteLockRelease();
 			continue;
 		}
@@ -529,7 +609,12 @@ XLogFlush(XLogRecPtr upto)
 			atomic_fetch_add_explicit(&ctl->stat_flush_waits, 1, memory_order_relaxed);
 			counted_wait = true;
 		}
-		FutexWait(&ctl->flush_generation, gen, &timeout);
+		if (MyProc)
+			FutexWait(&MyProc->flush_latch, latch, &timeout);
+		else
+			FutexWait(&ctl->flush_generation, gen, &timeout);
+		if (MyProc)
+			atomic_store(&MyProc->flush_wait_lsn, 0);
 		atomic_fetch_sub(&ctl->flush_waiters, 1);
 	}
 }
