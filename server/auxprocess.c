@@ -174,6 +174,7 @@ StartAuxProcess(ProcKind kind, int slotno)
 		return pid;
 	}
 
+	PostmasterCloseListenersInChild();
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = SIG_DFL;
 	sigaction(SIGINT, &sa, NULL);

@@ -177,6 +177,14 @@ static void on_accept(evutil_socket_t fd, short what, void *arg);
  * postmaster's (inherited) handler. The parent gets its mask back at once;
  * the child unblocks when it is ready.
  */
+/* In a forked child: the listening sockets belong to the postmaster alone. */
+void
+PostmasterCloseListenersInChild(void)
+{
+	for (int i = 0; i < num_listeners; i++)
+		close(listeners[i].fd);
+}
+
 pid_t
 ForkWithSignalsBlocked(void)
 {
@@ -385,8 +393,7 @@ on_accept(evutil_socket_t fd, short what, void *arg)
 	if (pid == 0)
 	{
 		reset_child_signals();		/* BackendMain unblocks signals */
-		for (int i = 0; i < num_listeners; i++)
-			close(listeners[i].fd);
+		PostmasterCloseListenersInChild();
 		BackendMain(client_fd, slotno, l->unix_socket);
 	}
 	close(client_fd);

@@ -10,5 +10,6 @@
 
 int			PostmasterMain(int argc, char **argv);
 pid_t		ForkWithSignalsBlocked(void);
+void		PostmasterCloseListenersInChild(void);
 
 #endif

@@ -64,7 +64,9 @@ fail(RespParser *p, const char *text)
 static const char *
 find_crlf(const char *start, size_t len)
 {
-	const char *cr = memchr(start, '\r', len);
+	/* ... and, like strchr(), it never looks past a NUL byte */
+	const char *nul = memchr(start, '\0', len);
+	const char *cr = memchr(start, '\r', nul ? (size_t) (nul - start) : len);
 
 	if (cr == NULL || (size_t) (cr - start) + 2 > len)
 		return NULL;

@@ -855,16 +855,27 @@ START_TEST(test_config_set_port)
 	ck_assert_str_eq(r->element[1]->str, portstr);
 	freeReplyObject(r);
 
-	/* the old port stops accepting; existing connections stay */
+	/*
+	 * The old port stops being served: connections are refused. A
+	 * connection that is accepted but never answered means some process
+	 * still holds the old listening socket.
+	 */
 	deadline = time(NULL) + WAIT_SECONDS;
 	for (;;)
 	{
 		int			fd = HarnessRawConnect(oldport);
+		char		buf[64];
 
 		if (fd < 0)
 			break;
+		ck_assert(HarnessRawSend(fd, "PING\r\n", 6));
+		buf[0] = '\0';
+		HarnessRawReadUntil(fd, buf, sizeof(buf), "\r\n", 5);
 		close(fd);
-		ck_assert_msg(time(NULL) <= deadline, "old port %d still accepts", oldport);
+		ck_assert_msg(strcmp(buf, "+PONG\r\n") == 0,
+					  "old port %d accepts connections but nobody serves them "
+					  "(its listening socket is still open in some process)", oldport);
+		ck_assert_msg(time(NULL) <= deadline, "old port %d still served", oldport);
 		usleep(20 * 1000);
 	}
 	ping_ok(a);
@@ -1126,32 +1137,40 @@ START_TEST(test_unix_socket_removed_at_shutdown)
 }
 END_TEST
 
+/* One test case per test, named without "test_": CK_RUN_CASE=auth runs one. */
+static void
+add(Suite *su, const char *name, const TTest *test)
+{
+	TCase	   *tc = tcase_create(name);
+
+	tcase_set_timeout(tc, 180);
+	tcase_add_test(tc, test);
+	suite_add_tcase(su, tc);
+}
+
 static Suite *
 server_suite(void)
 {
 	Suite	   *su = suite_create("server");
-	TCase	   *tc = tcase_create("server");
 
-	tcase_set_timeout(tc, 180);
-	tcase_add_test(tc, test_pipeline_10000);
-	tcase_add_test(tc, test_pipeline_raw_mixed);
-	tcase_add_test(tc, test_200_connections);
-	tcase_add_test(tc, test_kill9_backend);
-	tcase_add_test(tc, test_malformed_input);
-	tcase_add_test(tc, test_auth);
-	tcase_add_test(tc, test_maxclients);
-	tcase_add_test(tc, test_select_and_names);
-	tcase_add_test(tc, test_client_kill);
-	tcase_add_test(tc, test_config_timeout);
-	tcase_add_test(tc, test_config_set_port);
-	tcase_add_test(tc, test_hello3);
-	tcase_add_test(tc, test_quit);
-	tcase_add_test(tc, test_shutdown);
-	tcase_add_test(tc, test_sigterm_with_clients);
-	tcase_add_test(tc, test_second_server_same_dir);
-	tcase_add_test(tc, test_unix_socket);
-	tcase_add_test(tc, test_unix_socket_removed_at_shutdown);
-	suite_add_tcase(su, tc);
+	add(su, "pipeline_10000", test_pipeline_10000);
+	add(su, "pipeline_raw_mixed", test_pipeline_raw_mixed);
+	add(su, "200_connections", test_200_connections);
+	add(su, "kill9_backend", test_kill9_backend);
+	add(su, "malformed_input", test_malformed_input);
+	add(su, "auth", test_auth);
+	add(su, "maxclients", test_maxclients);
+	add(su, "select_and_names", test_select_and_names);
+	add(su, "client_kill", test_client_kill);
+	add(su, "config_timeout", test_config_timeout);
+	add(su, "config_set_port", test_config_set_port);
+	add(su, "hello3", test_hello3);
+	add(su, "quit", test_quit);
+	add(su, "shutdown", test_shutdown);
+	add(su, "sigterm_with_clients", test_sigterm_with_clients);
+	add(su, "second_server_same_dir", test_second_server_same_dir);
+	add(su, "unix_socket", test_unix_socket);
+	add(su, "unix_socket_removed_at_shutdown", test_unix_socket_removed_at_shutdown);
 	return su;
 }
 

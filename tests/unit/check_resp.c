@@ -804,6 +804,49 @@ START_TEST(test_redis_quirks)
 }
 END_TEST
 
+/*
+ * Redis finds line ends with strchr(), which stops at a NUL: a NUL before
+ * the end of an inline request or of a '*' / '$' header line means "no line
+ * end yet" (redis-server 7.0.15 leaves "ECHO a\0b\r\n" and "*1\0\r\n"
+ * unanswered, and says "too big ..." once 64 KiB have piled up). NUL bytes
+ * inside bulk payloads are ordinary data (test_binary_args).
+ */
+START_TEST(test_inline_nul_waits)
+{
+	size_t		len;
+	char	   *buf;
+
+	assert_need_more(S("ECHO a\0b\r\n"), default_opts);
+	assert_need_more(S("ECHO \"a\0b\"\r\n"), default_opts);
+	assert_need_more(S("\0\r\n"), default_opts);
+	/* the request before it is still answered */
+	ASSERT_TRACE("PING\r\nECHO a\0b\r\nPING\r\n", default_opts, "R1 c6 [4]PING\nN16\n");
+	buf = make_run("ECHO a", 'b', RESP_INLINE_MAX_SIZE, "\r\n", &len);
+	buf[6] = '\0';
+	assert_error(buf, len, default_opts, "too big inline request");
+	free(buf);
+}
+END_TEST
+
+/* The same for the '*' and '$' header lines of a multibulk request. */
+START_TEST(test_nul_in_header_line_waits)
+{
+	size_t		len;
+	char	   *buf;
+
+	assert_need_more(S("*1\0\r\n"), default_opts);
+	assert_need_more(S("*1\r\n$4\0\r\nPING\r\n"), default_opts);
+	buf = make_run("*1", '1', RESP_INLINE_MAX_SIZE, "\r\n", &len);
+	buf[2] = '\0';
+	assert_error(buf, len, default_opts, "too big mbulk count string");
+	free(buf);
+	buf = make_run("*1\r\n$4", '1', RESP_INLINE_MAX_SIZE, "\r\n", &len);
+	buf[6] = '\0';
+	assert_error(buf, len, default_opts, "too big bulk count string");
+	free(buf);
+}
+END_TEST
+
 /* ------------------------------------------------------------ errors */
 
 START_TEST(test_error_invalid_multibulk_length)
@@ -1041,6 +1084,8 @@ resp_suite(void)
 	tcase_add_test(tc, test_many_arguments);
 	tcase_add_test(tc, test_empty_requests);
 	tcase_add_test(tc, test_redis_quirks);
+	tcase_add_test(tc, test_inline_nul_waits);
+	tcase_add_test(tc, test_nul_in_header_line_waits);
 	tcase_add_test(tc, test_reuse_after_reset);
 	tcase_add_test(tc, test_inline_quoting);
 	suite_add_tcase(s, tc);
