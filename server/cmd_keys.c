@@ -957,7 +957,7 @@ encoding_name(const KsValue *v)
 		case KS_TYPE_STRING:
 			if (v->flags & KS_FLAG_RAW)
 				return "raw";
-			if (string_is_int(v, &ll))
+			if (!(v->flags & KS_FLAG_NOINT) && string_is_int(v, &ll))
 				return "int";
 			return v->value_len <= EMBSTR_SIZE_LIMIT ? "embstr" : "raw";
 		case KS_TYPE_LIST:

@@ -489,12 +489,21 @@ MsetnxCommand(Client *c)
  * old (NULL when the key does not exist) and writes the reply it wants on
  * success into *reply_num or returns false after replying an error.
  */
+typedef struct ModifyArg
+{
+	long long	number;
+	long double fnumber;
+	long long	result_len;
+	uint8_t		flags;			/* KS_USER_FLAGS for the new value, set by fn */
+	char		text[5 * 1024];
+	size_t		text_len;
+} ModifyArg;
+
 typedef bool (*ModifyFn) (Client *c, const KsValue *cur, char **newval, size_t *newlen,
 						  void *arg);
 
 static void
-modify_string(Client *c, ModifyFn fn, void *arg, void (*reply) (Client *c, void *arg),
-			  uint8_t new_flags)
+modify_string(Client *c, ModifyFn fn, ModifyArg *arg, void (*reply) (Client *c, void *arg))
 {
 	CmdTxn t;
 	KsValue cur;
@@ -510,10 +519,11 @@ modify_string(Client *c, ModifyFn fn, void *arg, void (*reply) (Client *c, void 
 		AddReplyError(&c->reply, err_wrongtype);
 		ok = false;
 	}
+	arg->flags = 0;
 	if (ok)
 		ok = fn(c, &cur, &newval, &newlen, arg);
 	if (ok && newval)
-		ok = put_value_flags(c, 1, newval, newlen, cur.exists ? cur.expire_ms : 0, &cur, new_flags);
+		ok = put_value_flags(c, 1, newval, newlen, cur.exists ? cur.expire_ms : 0, &cur, arg->flags);
 	if (ok && newval == NULL)
 	{
 		/* nothing to write: no commit record needed */
@@ -525,15 +535,6 @@ modify_string(Client *c, ModifyFn fn, void *arg, void (*reply) (Client *c, void 
 	MemFree(newval);
 	KsValueRelease(&cur);
 }
-
-typedef struct ModifyArg
-{
-	long long	number;
-	long double fnumber;
-	long long	result_len;
-	char		text[5 * 1024];
-	size_t		text_len;
-} ModifyArg;
 
 static bool
 incr_fn(Client *c, const KsValue *cur, char **newval, size_t *newlen, void *argp)
@@ -574,7 +575,7 @@ incr_generic(Client *c, long long incr)
 	ModifyArg arg;
 
 	arg.number = incr;
-	modify_string(c, incr_fn, &arg, reply_number, 0);
+	modify_string(c, incr_fn, &arg, reply_number);
 }
 
 void
@@ -634,6 +635,7 @@ incrbyfloat_fn(Client *c, const KsValue *cur, char **newval, size_t *newlen, voi
 	}
 	n = FormatHumanLongDouble(arg->text, sizeof(arg->text), value);
 	arg->text_len = (size_t) n;
+	arg->flags = KS_FLAG_NOINT;	/* Redis stores the result as a plain string */
 	*newval = MemStrndup(arg->text, (size_t) n);
 	*newlen = (size_t) n;
 	return true;
@@ -657,7 +659,7 @@ IncrbyfloatCommand(Client *c)
 		AddReplyError(&c->reply, "ERR value is not a valid float");
 		return;
 	}
-	modify_string(c, incrbyfloat_fn, &arg, reply_text, 0);
+	modify_string(c, incrbyfloat_fn, &arg, reply_text);
 }
 
 static bool
@@ -677,6 +679,8 @@ append_fn(Client *c, const KsValue *cur, char **newval, size_t *newlen, void *ar
 		memcpy(*newval, cur->value, oldlen);
 	memcpy(*newval + oldlen, c->argv[2], addlen);
 	*newlen = oldlen + addlen;
+	/* Redis grows an existing string in place (raw); a new one is encoded as SET's */
+	arg->flags = cur->exists ? KS_FLAG_RAW : 0;
 	arg->number = (long long) *newlen;
 	return true;
 }
@@ -686,7 +690,7 @@ AppendCommand(Client *c)
 {
 	ModifyArg arg;
 
-	modify_string(c, append_fn, &arg, reply_number, KS_FLAG_RAW);
+	modify_string(c, append_fn, &arg, reply_number);
 }
 
 static bool
@@ -715,6 +719,7 @@ setrange_fn(Client *c, const KsValue *cur, char **newval, size_t *newlen, void *
 		memcpy(*newval, cur->value, oldlen);
 	memcpy(*newval + offset, c->argv[3], vlen);
 	*newlen = total;
+	arg->flags = KS_FLAG_RAW;	/* Redis builds or grows it in place */
 	arg->number = (long long) total;
 	return true;
 }
@@ -731,7 +736,7 @@ SetrangeCommand(Client *c)
 		AddReplyError(&c->reply, "ERR offset is out of range");
 		return;
 	}
-	modify_string(c, setrange_fn, &arg, reply_number, KS_FLAG_RAW);
+	modify_string(c, setrange_fn, &arg, reply_number);
 }
 
 void

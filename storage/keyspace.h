@@ -40,7 +40,9 @@
 #define KS_FLAG_CHUNK	0x02	/* a chunk, not a key's version */
 #define KS_FLAG_RAW		0x04	/* a string grown in place (APPEND, SETRANGE):
 								 * OBJECT ENCODING reports "raw", as Redis */
-#define KS_USER_FLAGS	KS_FLAG_RAW	/* what callers may set and read */
+#define KS_FLAG_NOINT	0x08	/* a string Redis would not int-encode (an
+								 * INCRBYFLOAT result): embstr or raw */
+#define KS_USER_FLAGS	(KS_FLAG_RAW | KS_FLAG_NOINT)	/* what callers may set and read */
 
 #define KS_INLINE_MAX 4000		/* values up to this are stored in the version */
 #define KS_MAX_VALUE ((size_t) 512 * 1024 * 1024)
