@@ -17,6 +17,7 @@
 #include "storage/elog.h"
 #include "storage/keylock.h"
 #include "storage/mem.h"
+#include "storage/visibility.h"
 #include "storage/xact.h"
 #include "wal/xlog.h"
 
@@ -34,6 +35,7 @@ CmdReadBegin(Client *c, CmdTxn *t)
 	t->writing = false;
 	t->now_ms = NowMs();
 	t->snap = &backend_snapshot;
+	visibility_depends_lsn = InvalidXLogRecPtr;
 	SnapshotTake(t->snap);
 }
 
@@ -50,10 +52,16 @@ wait_durable(Client *c, XLogRecPtr lsn)
 	return true;
 }
 
+/*
+ * A read waits only if what it saw depends on a commit whose record is not
+ * yet flushed (visibility_depends_lsn), so readers do not queue behind
+ * writers' fsyncs; a commit not yet flushed was not yet acknowledged, and
+ * what a reader shows must not disappear in a crash (DESIGN.md section 4).
+ */
 bool
 CmdReadEnd(Client *c, CmdTxn *t)
 {
-	XLogRecPtr lsn = t->snap->commit_lsn;
+	XLogRecPtr lsn = visibility_depends_lsn;
 
 	SnapshotReleaseAll();
 	return wait_durable(c, lsn);
@@ -127,6 +135,14 @@ CmdWriteAbort(Client *c, CmdTxn *t)
 	SnapshotReleaseAll();
 	KeyLockReleaseAll();
 	t->writing = false;
+	/*
+	 * The reply of a command that wrote nothing (SET NX on an existing key,
+	 * WRONGTYPE) may still rest on another's commit that is not yet
+	 * durable; writers read the newest version without tracking that, so
+	 * wait for every commit so far (usually already flushed).
+	 */
+	if (server_config->synchronous_commit)
+		(void) XLogFlush(XLogGetLastCommitPosition());	/* a failure is PANIC */
 }
 
 bool

@@ -52,6 +52,21 @@ commit_hint_allowed(XLogRecPtr commit_lsn)
 		commit_lsn <= XLogGetFlushPosition();
 }
 
+/*
+ * The newest commit record a visibility decision of this process relied
+ * on while that record was not yet flushed. A reader waits for the WAL to
+ * pass it before replying (server/txn.c), and only then: a reader that saw
+ * nothing committed-but-unflushed never waits for a writer's fsync.
+ */
+XLogRecPtr	visibility_depends_lsn;
+
+static inline void
+note_dependency(XLogRecPtr commit_lsn)
+{
+	if (commit_lsn > visibility_depends_lsn)
+		visibility_depends_lsn = commit_lsn;
+}
+
 /* Status of xid for a snapshot that does not count it as running. */
 static XidStatus
 finished_status(TransactionId xid, XLogRecPtr *lsn)
@@ -85,6 +100,8 @@ HeapTupleXminVisible(HeapTupleHeader tup, const Snapshot *snap, Buffer buf)
 	{
 		if (commit_hint_allowed(lsn))
 			set_hint(tup, HEAP_XMIN_COMMITTED, buf);
+		else
+			note_dependency(lsn);
 		return true;
 	}
 	set_hint(tup, HEAP_XMIN_INVALID, buf);
@@ -109,6 +126,8 @@ HeapTupleXmaxVisible(HeapTupleHeader tup, const Snapshot *snap, Buffer buf)
 	{
 		if (commit_hint_allowed(lsn))
 			set_hint(tup, HEAP_XMAX_COMMITTED, buf);
+		else
+			note_dependency(lsn);
 		return true;
 	}
 	set_hint(tup, HEAP_XMAX_INVALID, buf);

@@ -21,6 +21,12 @@
 #include "storage/snapshot.h"
 
 /* Is the tuple's insertion visible to snap (committed before, or own)? */
+/*
+ * Newest unflushed commit a visibility decision relied on since it was last
+ * reset (a reader resets it, reads, then waits for the flush to pass it).
+ */
+extern XLogRecPtr visibility_depends_lsn;
+
 bool		HeapTupleXminVisible(HeapTupleHeader tup, const Snapshot *snap, Buffer buf);
 
 /* The full rule: inserted and not deleted, as seen by snap. */
