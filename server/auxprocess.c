@@ -16,6 +16,7 @@
 #include "server/auxprocess.h"
 #include "server/postmaster.h"
 #include "server/ps_status.h"
+#include "server/server.h"
 #include "server/settings.h"
 #include "server/util.h"
 #include "storage/btree.h"
@@ -50,6 +51,7 @@ StorageShmemSize(void)
 	size = ShmemAddSize(size, XactShmemSize());
 	size = ShmemAddSize(size, HeapShmemSize());
 	size = ShmemAddSize(size, KeyLockShmemSize());
+	size = ShmemAddSize(size, SlowlogShmemSize());
 	return size;
 }
 
@@ -63,6 +65,7 @@ StorageShmemInit(void)
 	XactShmemInit();
 	HeapShmemInit();
 	KeyLockShmemInit();
+	SlowlogShmemInit();
 	ConfigApplyStorageSettings();
 }
 

@@ -28,6 +28,7 @@
 #include "storage/lwlock.h"
 #include "storage/mem.h"
 #include "storage/proc.h"
+#include "storage/stats.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -118,6 +119,12 @@ flush_reply(Client *c)
 {
 	ReplyBuf *r = &c->reply;
 
+	/*
+	 * Counted before writing, so that a client that has its reply finds it
+	 * counted; bytes a failed write could not send are counted too.
+	 */
+	if (r->len > r->sent)
+		StatsNetOutput((uint64_t) (r->len - r->sent));
 	while (r->sent < r->len)
 	{
 		ssize_t n = write(c->fd, r->data + r->sent, r->len - r->sent);
@@ -184,6 +191,7 @@ process_input(Client *c)
 		{
 			elog(VERBOSE, "protocol error from client %s: %s", c->addr, c->parser.error);
 			AddReplyErrorFormat(&c->reply, "ERR Protocol error: %s", c->parser.error);
+			StatsErrorReply("ERR", 3);
 			c->flags |= CLIENT_CLOSE_AFTER_REPLY;
 			break;
 		}
@@ -276,6 +284,7 @@ read_and_process(Client *c)
 		backend_exit(c, 0);
 	}
 	c->qbuf_len += (size_t) n;
+	StatsNetInput((uint64_t) n);
 	if ((long long) (c->qbuf_len - c->qbuf_pos) > server_config->client_query_buffer_limit)
 	{
 		elog(WARNING, "closing client that reached max query buffer length: addr=%s qbuf=%zu",

@@ -14,6 +14,7 @@
 #include "server/util.h"
 #include "storage/mem.h"
 #include "storage/proc.h"
+#include "storage/stats.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -142,7 +143,7 @@ ConfigSetCommand(Client *c)
 void
 ConfigResetstatCommand(Client *c)
 {
-	/* XXX #5: statistics counters arrive with the stats process */
+	StatsReset();
 	AddReplyOk(&c->reply);
 }
 

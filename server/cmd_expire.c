@@ -16,6 +16,7 @@
 #include "server/server.h"
 #include "server/txn.h"
 #include "server/util.h"
+#include "storage/stats.h"
 
 #include <limits.h>
 #include <string.h>
@@ -190,6 +191,7 @@ ttl_generic(Client *c, bool output_ms, bool output_abs)
 		KsValueRelease(&v);
 		return;
 	}
+	StatsKeyspaceLookup(st == KS_OK);
 	if (CmdReadEnd(c, &t))
 	{
 		if (st != KS_OK)

@@ -25,6 +25,7 @@
 #include "server/util.h"
 #include "storage/keylock.h"
 #include "storage/mem.h"
+#include "storage/stats.h"
 #include "storage/xact.h"
 
 #include <ctype.h>
@@ -68,6 +69,7 @@ load_visible(Client *c, CmdTxn *t, int argi, KsValue *v)
 		return ReplyKsError(c, st);
 	if (st != KS_OK)
 		v->exists = false;
+	StatsKeyspaceLookup(v->exists);
 	return true;
 }
 

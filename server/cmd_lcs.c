@@ -16,6 +16,7 @@
 #include "server/settings.h"
 #include "server/txn.h"
 #include "storage/mem.h"
+#include "storage/stats.h"
 
 #include <stdint.h>
 #include <string.h>
@@ -203,6 +204,7 @@ load_string(Client *c, CmdTxn *t, int argi, KsValue *v)
 		return ReplyKsError(c, st);
 	if (st != KS_OK)
 		v->exists = false;
+	StatsKeyspaceLookup(v->exists);
 	return true;
 }
 

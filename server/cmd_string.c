@@ -17,6 +17,7 @@
 #include "server/txn.h"
 #include "server/util.h"
 #include "storage/mem.h"
+#include "storage/stats.h"
 
 #include <limits.h>
 #include <math.h>
@@ -47,7 +48,10 @@ load_visible(Client *c, CmdTxn *t, int argi, KsValue *v)
 	KsValueInit(v);
 	st = KsGet(t->snap, c->db, c->argv[argi], c->argv_len[argi], t->now_ms, v);
 	if (st == KS_OK || st == KS_NOT_FOUND || st == KS_KEY_TOO_LONG)
+	{
+		StatsKeyspaceLookup(st == KS_OK && v->exists);
 		return true;			/* a key tusk cannot store does not exist */
+	}
 	return ReplyKsError(c, st);
 }
 
@@ -238,6 +242,8 @@ set_generic(Client *c, int keyi, int vali, int flags, int expire_arg, int reply_
 		return;
 	}
 	exists = cur.exists;
+	if (flags & OPT_GET)
+		StatsKeyspaceLookup(exists);	/* Redis's GET part reads the key */
 	if ((flags & OPT_GET) && exists && cur.type != KS_TYPE_STRING)
 	{
 		CmdWriteAbort(c, &t);
@@ -334,6 +340,7 @@ get_and_modify(Client *c, bool delete_key, int flags, int expire_arg)
 		KsValueRelease(&cur);
 		return;
 	}
+	StatsKeyspaceLookup(cur.exists);	/* GETDEL, GETEX read the key */
 	if (!cur.exists)
 	{
 		CmdWriteAbort(c, &t);

@@ -16,6 +16,7 @@
 #include "server/util.h"
 #include "storage/elog.h"
 #include "storage/mem.h"
+#include "storage/stats.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -84,6 +85,18 @@ static const Command object_subcommands[] = {
 	 "@keyspace @read @slow", "generic", "2.2.3", "Get the time since a Redis object was last accessed", "O(1)", NULL, "key"},
 	{SUB("object", "refcount"), ObjectRefcountCommand, 3, CMD_READONLY, 2, 2, 1,
 	 "@keyspace @read @slow", "generic", "2.2.3", "Get the number of references to the value of the key", "O(1)", NULL, "key"},
+	{NULL}
+};
+
+static const Command slowlog_subcommands[] = {
+	{SUB("slowlog", "get"), SlowlogGetCommand, -2, CMD_ADMIN | CMD_LOADING | CMD_STALE, 0, 0, 0,
+	 "@admin @slow @dangerous", "server", "2.2.12", "Get the slow log's entries", "O(N) where N is the number of entries returned", NULL, "[count]"},
+	{SUB("slowlog", "help"), SlowlogHelpCommand, 2, CMD_LOADING | CMD_STALE, 0, 0, 0,
+	 "@slow", "server", "6.2.0", "Show helpful text about the different subcommands", "O(1)", NULL, ""},
+	{SUB("slowlog", "len"), SlowlogLenCommand, 2, CMD_ADMIN | CMD_LOADING | CMD_STALE, 0, 0, 0,
+	 "@admin @slow @dangerous", "server", "2.2.12", "Get the slow log's length", "O(1)", NULL, ""},
+	{SUB("slowlog", "reset"), SlowlogResetCommand, 2, CMD_ADMIN | CMD_LOADING | CMD_STALE, 0, 0, 0,
+	 "@admin @slow @dangerous", "server", "2.2.12", "Clear all entries from the slow log", "O(N) where N is the number of entries in the slowlog", NULL, ""},
 	{NULL}
 };
 
@@ -214,6 +227,8 @@ const Command command_table[] = {
 	 "@fast @connection", "connection", "1.0.0", "Change the selected database for the current connection", "O(1)", NULL, "index"},
 	{"shutdown", ShutdownCommand, -1, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_NO_MULTI | CMD_SENTINEL | CMD_ALLOW_BUSY, 0, 0, 0,
 	 "@admin @slow @dangerous", "server", "1.0.0", "Synchronously save the dataset to disk and then shut down the server", "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)", NULL, "[NOSAVE|SAVE] [NOW] [FORCE] [ABORT]"},
+	{"slowlog", NULL, -2, 0, 0, 0, 0,
+	 "@slow", "server", "2.2.12", "A container for slow log commands", "Depends on subcommand.", slowlog_subcommands, ""},
 	{"swapdb", SwapdbCommand, 3, CMD_WRITE | CMD_FAST, 0, 0, 0,
 	 "@keyspace @write @fast @dangerous", "server", "4.0.0", "Swaps two Redis databases", "O(N) where N is the count of clients watching or blocking on keys from both databases.", NULL, "index1 index2"},
 	{"time", TimeCommand, 1, CMD_LOADING | CMD_STALE | CMD_FAST, 0, 0, 0,
@@ -225,6 +240,66 @@ const Command command_table[] = {
 #define LOOKUP_SIZE 1024
 static const Command *lookup_table[LOOKUP_SIZE];
 static int num_commands;
+
+/*
+ * Statistics index of every command and subcommand (storage/stats.h): its
+ * position in the table walk of CommandTableInit, found from the Command
+ * pointer through a second open-addressing hash. Built before forking.
+ */
+#define INDEX_HASH_SIZE (2 * STATS_MAX_COMMANDS)
+static const Command *indexed[STATS_MAX_COMMANDS];
+static int	index_hash[INDEX_HASH_SIZE];	/* index + 1; 0: empty */
+static int	num_indexed;
+
+static uint32_t
+hash_pointer(const Command *cmd)
+{
+	uint64_t	k = (uint64_t) (uintptr_t) cmd;
+
+	k ^= k >> 33;
+	k *= 0xff51afd7ed558ccdULL;
+	k ^= k >> 33;
+	return (uint32_t) k;
+}
+
+static void
+index_command(const Command *cmd)
+{
+	uint32_t	h = hash_pointer(cmd) & (INDEX_HASH_SIZE - 1);
+
+	if (num_indexed >= STATS_MAX_COMMANDS)
+		elog(FATAL, "more than %d commands: raise STATS_MAX_COMMANDS", STATS_MAX_COMMANDS);
+	while (index_hash[h])
+		h = (h + 1) & (INDEX_HASH_SIZE - 1);
+	indexed[num_indexed] = cmd;
+	index_hash[h] = ++num_indexed;
+}
+
+int
+CommandIndex(const Command *cmd)
+{
+	uint32_t	h = hash_pointer(cmd) & (INDEX_HASH_SIZE - 1);
+
+	while (index_hash[h])
+	{
+		if (indexed[index_hash[h] - 1] == cmd)
+			return index_hash[h] - 1;
+		h = (h + 1) & (INDEX_HASH_SIZE - 1);
+	}
+	return -1;
+}
+
+const Command *
+CommandByIndex(int index)
+{
+	return index >= 0 && index < num_indexed ? indexed[index] : NULL;
+}
+
+int
+CommandIndexCount(void)
+{
+	return num_indexed;
+}
 
 static uint32_t
 hash_name(const char *s, size_t len)
@@ -243,7 +318,9 @@ void
 CommandTableInit(void)
 {
 	memset(lookup_table, 0, sizeof(lookup_table));
+	memset(index_hash, 0, sizeof(index_hash));
 	num_commands = 0;
+	num_indexed = 0;
 	for (const Command *cmd = command_table; cmd->name; cmd++)
 	{
 		uint32_t h = hash_name(cmd->name, strlen(cmd->name)) & (LOOKUP_SIZE - 1);
@@ -252,6 +329,9 @@ CommandTableInit(void)
 			h = (h + 1) & (LOOKUP_SIZE - 1);
 		lookup_table[h] = cmd;
 		num_commands++;
+		index_command(cmd);
+		for (const Command *sub = cmd->subcommands; sub && sub->name; sub++)
+			index_command(sub);
 	}
 }
 
@@ -341,6 +421,39 @@ reply_unknown_command(Client *c)
 						c->argv[0], args);
 }
 
+/*
+ * Count the error reply a command (or its rejection) left at reply_start,
+ * if any, under its first word as Redis does (only a word within the first
+ * 32 bytes; otherwise ERR). Returns whether the reply is an error.
+ */
+static bool
+count_error_reply(const Client *c, size_t reply_start)
+{
+	const char *e;
+	size_t		len;
+	const char *space;
+
+	if (c->reply.len <= reply_start || c->reply.data[reply_start] != '-')
+		return false;
+	e = c->reply.data + reply_start + 1;
+	len = c->reply.len - reply_start - 1;
+	space = memchr(e, ' ', len < 31 ? len : 31);
+	if (space)
+		StatsErrorReply(e, (size_t) (space - e));
+	else
+		StatsErrorReply("ERR", 3);
+	return true;
+}
+
+/* A command that was not run: count the error and, if known, the command. */
+static void
+count_rejected(const Client *c, const Command *cmd, size_t reply_start)
+{
+	count_error_reply(c, reply_start);
+	if (cmd)
+		StatsCommandRejected(CommandIndex(cmd));
+}
+
 static bool
 auth_required(const Client *c)
 {
@@ -351,6 +464,9 @@ void
 ProcessCommand(Client *c)
 {
 	const Command *cmd;
+	size_t		reply_start = c->reply.len;
+	int64_t		start, duration;
+	bool		failed;
 
 	ConfigRefreshLocal();
 	cmd = CommandLookup(c->argv[0], c->argv_len[0]);
@@ -368,6 +484,7 @@ ProcessCommand(Client *c)
 			upper[n] = '\0';
 			AddReplyErrorFormat(&c->reply, "ERR unknown subcommand '%.128s'. Try %s HELP.",
 								c->argv[1], upper);
+			count_rejected(c, NULL, reply_start);
 			return;
 		}
 		cmd = sub;
@@ -375,20 +492,28 @@ ProcessCommand(Client *c)
 	if (cmd == NULL)
 	{
 		reply_unknown_command(c);
+		count_rejected(c, NULL, reply_start);
 		return;
 	}
 	if ((cmd->arity > 0 && cmd->arity != c->argc) || c->argc < -cmd->arity)
 	{
 		ReplyWrongArity(c, cmd);
+		count_rejected(c, cmd, reply_start);
 		return;
 	}
 	if (auth_required(c) && !(cmd->flags & CMD_NO_AUTH))
 	{
 		AddReplyError(&c->reply, "NOAUTH Authentication required.");
+		count_rejected(c, cmd, reply_start);
 		return;
 	}
 	c->cmd = cmd;
 	ClientPublish(c, cmd->name);
+	start = MonotonicUs();
 	cmd->proc(c);
+	duration = MonotonicUs() - start;
+	failed = count_error_reply(c, reply_start);
+	StatsCommandCall(CommandIndex(cmd), (uint64_t) duration, failed);
+	SlowlogPushIfNeeded(c, cmd, duration);
 	c->cmd = NULL;
 }

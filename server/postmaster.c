@@ -31,6 +31,7 @@
 #include "storage/mem.h"
 #include "storage/proc.h"
 #include "storage/shmem.h"
+#include "storage/stats.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -371,6 +372,7 @@ on_accept(evutil_socket_t fd, short what, void *arg)
 			/* the client is gone anyway */
 		}
 		close(client_fd);
+		StatsRejectedConnection();
 		elog(VERBOSE, "rejected a connection: max number of clients reached");
 		return;
 	}
@@ -673,12 +675,14 @@ create_shared_memory(void)
 
 	size = ShmemAddSize(size, ConfigShmemSize());
 	size = ShmemAddSize(size, ProcArrayShmemSize(max_backends));
+	size = ShmemAddSize(size, StatsShmemSize(max_backends + PROC_AUX_SLOTS));
 	size = ShmemAddSize(size, StorageShmemSize());
 	size += 64 * 1024;			/* slack for alignment */
 	if (!ShmemCreate(size, server_config->huge_pages, err, sizeof(err)))
 		elog(FATAL, "%s", err);
 	ConfigShmemInit();
 	ProcArrayShmemInit(max_backends);
+	StatsShmemInit(max_backends + PROC_AUX_SLOTS);
 	StorageShmemInit();
 }
 

@@ -109,6 +109,10 @@ void		CommandTableInit(void);
 const Command *CommandLookup(const char *name, size_t len);
 const Command *CommandLookupSub(const Command *parent, const char *name, size_t len);
 int			CommandCount(void);
+/* Statistics index of a command or subcommand (0 .. CommandIndexCount()-1). */
+int			CommandIndex(const Command *cmd);
+const Command *CommandByIndex(int index);
+int			CommandIndexCount(void);
 
 /* Runs one parsed request: lookup, arity, auth, the command itself. */
 void		ProcessCommand(Client *c);
@@ -200,6 +204,15 @@ void		ObjectEncodingCommand(Client *c);
 void		ObjectFreqCommand(Client *c);
 void		ObjectIdletimeCommand(Client *c);
 void		ObjectRefcountCommand(Client *c);
+
+/* server/cmd_slowlog.c */
+size_t		SlowlogShmemSize(void);
+void		SlowlogShmemInit(void);
+void		SlowlogPushIfNeeded(Client *c, const Command *cmd, int64_t duration);
+void		SlowlogGetCommand(Client *c);
+void		SlowlogLenCommand(Client *c);
+void		SlowlogResetCommand(Client *c);
+void		SlowlogHelpCommand(Client *c);
 
 /* server/cmd_expire.c */
 void		ExpireCommand(Client *c);

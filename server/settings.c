@@ -38,6 +38,7 @@ typedef enum ConfigType
 	CT_ENUM,
 	CT_OCTAL,
 	CT_DOUBLE,
+	CT_LONGLONG,
 } ConfigType;
 
 #define CF_IMMUTABLE	0x01
@@ -87,6 +88,8 @@ static const ConfigEntry config_entries[] = {
 	{"requirepass", CT_STRING, CF_SENSITIVE, OFF(requirepass), SZ(requirepass), ""},
 	{"save", CT_STRING, CF_MULTIARG, OFF(save), SZ(save), ""},
 	{"shared_buffers", CT_MEMORY, CF_IMMUTABLE, OFF(shared_buffers), 0, "128mb", 1024 * 1024, LLONG_MAX},
+	{"slowlog-log-slower-than", CT_LONGLONG, 0, OFF(slowlog_log_slower_than), 0, "10000", -1, LLONG_MAX},
+	{"slowlog-max-len", CT_LONGLONG, 0, OFF(slowlog_max_len), 0, "128", 0, LLONG_MAX},
 	{"synchronous_commit", CT_BOOL, CF_ONOFF, OFF(synchronous_commit), 0, "on"},
 	{"tcp-backlog", CT_INT, CF_IMMUTABLE, OFF(tcp_backlog), 0, "511", 0, INT_MAX},
 	{"tcp-keepalive", CT_INT, 0, OFF(tcp_keepalive), 0, "300", 0, INT_MAX},
@@ -192,6 +195,7 @@ parse_value(const ConfigEntry *e, const char *s, ConfigValue *v, char *err, size
 	{
 		case CT_INT:
 		case CT_OCTAL:
+		case CT_LONGLONG:
 			{
 				char *end;
 
@@ -291,6 +295,7 @@ store_value(ServerConfig *cfg, const ConfigEntry *e, const ConfigValue *v)
 			*(int *) field = (int) v->number;
 			break;
 		case CT_MEMORY:
+		case CT_LONGLONG:
 			*(long long *) field = v->number;
 			break;
 		case CT_BOOL:
@@ -319,6 +324,7 @@ format_value(const ServerConfig *cfg, const ConfigEntry *e, char *out, size_t ou
 			snprintf(out, outlen, "%o", *(const int *) field);
 			break;
 		case CT_MEMORY:
+		case CT_LONGLONG:
 			snprintf(out, outlen, "%lld", *(const long long *) field);
 			break;
 		case CT_DOUBLE:
@@ -666,6 +672,14 @@ ConfigGetValue(const char *name, char *out, size_t outlen)
 		return false;
 	format_value(server_config, e, out, outlen);
 	return true;
+}
+
+bool
+ConfigIsSensitive(const char *name)
+{
+	const ConfigEntry *e = find_entry(name);
+
+	return e && (e->flags & CF_SENSITIVE);
 }
 
 bool

@@ -57,6 +57,8 @@ typedef struct ServerConfig
 	double		checkpoint_completion_target;
 	long long	max_wal_size;
 	int			wal_writer_delay;	/* ms */
+	long long	slowlog_log_slower_than;	/* us; -1 off, 0 every command */
+	long long	slowlog_max_len;
 	char		save[CONFIG_STRING_LEN];	/* accepted, no effect: see README */
 	bool		appendonly;		/* always yes: every write goes to the WAL */
 
@@ -94,6 +96,9 @@ bool		ConfigParseMemory(const char *s, long long *out);
 
 /* Push the WAL settings into shared memory (start-up and CONFIG SET). */
 void		ConfigApplyStorageSettings(void);
+
+/* Settings whose values are never shown (SLOWLOG redacts them). */
+bool		ConfigIsSensitive(const char *name);
 
 /* Mutable settings the postmaster must act on (listening sockets). */
 bool		ConfigIsListenSetting(const char *name);

@@ -23,6 +23,7 @@
 #include "storage/keylock.h"
 #include "storage/mem.h"
 #include "storage/smgr.h"
+#include "storage/stats.h"
 #include "storage/xact.h"
 
 #include <string.h>
@@ -683,7 +684,10 @@ KsSweepExpired(int db, uint64_t *cursor, int max_keys, int64_t now_ms)
 		KsValueRelease(&v);
 	}
 	if (st == KS_OK)
+	{
 		XactCommit();
+		StatsExpiredKeys((uint64_t) deleted);
+	}
 	else
 		XactAbort();
 	KeyLockReleaseAll();

@@ -51,6 +51,7 @@ static const char *const tranche_names[LWTRANCHE_COUNT] = {
 	[LWTRANCHE_KEYLOCK] = "KeyLock",
 	[LWTRANCHE_CLOG] = "CommitLog",
 	[LWTRANCHE_DBLOCK] = "DatabaseLock",
+	[LWTRANCHE_SLOWLOG] = "Slowlog",
 };
 
 void
