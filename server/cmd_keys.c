@@ -538,6 +538,8 @@ KeysCommand(Client *c)
 }
 
 /* Redis's parseScanCursorOrReply: strtoull, no leading space, no junk. */
+#define SCAN_CURSOR_SHIFT 11	/* cursors stay below 2^53 */
+
 static bool
 parse_cursor_or_reply(Client *c, int argi, uint64_t *cursor)
 {
@@ -605,8 +607,17 @@ ScanCommand(Client *c)
 	}
 	if (count > INT_MAX)
 		count = INT_MAX;
+	/*
+	 * The cursor is the top 53 bits of the key hash to resume at: clients
+	 * that hold cursors in a double (node-redis) lose nothing. Resuming at
+	 * the start of that 2^11-wide hash range never skips a key; it can only
+	 * repeat one that shares the prefix, which SCAN allows.
+	 */
 	CmdReadBegin(c, &t);
-	st = KsScan(t.snap, c->db, cursor, (int) count, t.now_ms, collect_visitor, &l, &next);
+	st = KsScan(t.snap, c->db, cursor << SCAN_CURSOR_SHIFT, (int) count, t.now_ms,
+				collect_visitor, &l, &next);
+	if (next != 0)
+		next = (next >> SCAN_CURSOR_SHIFT) ? next >> SCAN_CURSOR_SHIFT : 1;
 	if (st != KS_OK)
 	{
 		SnapshotReleaseAll();

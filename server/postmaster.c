@@ -201,6 +201,26 @@ ForkWithSignalsBlocked(void)
 }
 static void reset_shared_memory(void);
 
+/*
+ * Connections are accepted only in PM_RUN; during start-up and crash
+ * recovery the listening sockets stay open but unwatched, so clients wait
+ * in the backlog and are served once recovery is done.
+ */
+static bool accepting;
+
+static void
+set_accepting(bool on)
+{
+	for (int i = 0; i < num_listeners; i++)
+	{
+		if (on)
+			event_add(listeners[i].ev, NULL);
+		else
+			event_del(listeners[i].ev);
+	}
+	accepting = on;
+}
+
 static void
 add_listener(int fd, bool unix_socket)
 {
@@ -209,7 +229,8 @@ add_listener(int fd, bool unix_socket)
 	l->fd = fd;
 	l->unix_socket = unix_socket;
 	l->ev = event_new(pm_base, fd, EV_READ | EV_PERSIST, on_accept, l);
-	event_add(l->ev, NULL);
+	if (accepting)
+		event_add(l->ev, NULL);
 }
 
 static void
@@ -435,6 +456,7 @@ static void
 start_startup_process(void)
 {
 	pm_state = PM_STARTUP;
+	set_accepting(false);
 	start_aux(PROC_KIND_STARTUP, AUX_SLOT_STARTUP);
 }
 
@@ -560,6 +582,7 @@ reap_children(void)
 			if (!shutting_down)
 			{
 				pm_state = PM_RUN;
+				set_accepting(true);
 				start_aux(PROC_KIND_CHECKPOINTER, AUX_SLOT_CHECKPOINTER);
 				start_aux(PROC_KIND_WALWRITER, AUX_SLOT_WALWRITER);
 				elog(LOG, "ready to accept connections");

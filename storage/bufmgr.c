@@ -996,6 +996,8 @@ sleep_us(int64_t us)
  * holds no pins or locks. A failed write is logged and the others still
  * go out; a failed fsync returns false at once (the caller PANICs).
  */
+volatile int *bufmgr_spread_cancel;
+
 bool
 BufFlushAll(int64_t spread_us, uint64_t *written)
 {
@@ -1042,7 +1044,8 @@ BufFlushAll(int64_t spread_us, uint64_t *written)
 				if (written != NULL)
 					(*written)++;
 				if (done < to_write)
-					sleep_us(pause_us);
+					if (!(bufmgr_spread_cancel && *bufmgr_spread_cancel))
+						sleep_us(pause_us);
 			}
 			else if (r == FLUSH_FAILED)
 				ok = false;

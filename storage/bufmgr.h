@@ -87,6 +87,8 @@ void		BufReleaseAll(void);
  * error (logged).
  */
 bool		BufFlushAll(int64_t spread_us, uint64_t *written);
+/* When set and non-zero, BufFlushAll stops spreading (shutdown requested). */
+extern volatile int *bufmgr_spread_cancel;
 /* bgwriter: write up to max_pages dirty buffers ahead of the clock hand. */
 int			BufBackgroundWrite(int max_pages);
 /* After recovery or at shutdown: forget every buffer of every relation. */

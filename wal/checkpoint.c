@@ -295,6 +295,8 @@ checkpoint_done(uint64_t served, bool ok)
 void
 CheckpointerMain(void)
 {
+	/* a shutdown request finishes a spread checkpoint at full speed */
+	bufmgr_spread_cancel = &aux_shutdown_requested;
 	XLogCtlData *ctl = XLogCtl;
 	double last = now_seconds();
 	double last_idle = last;
