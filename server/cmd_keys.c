@@ -50,44 +50,6 @@ type_name(uint8_t type)
 	return type < sizeof(type_names) / sizeof(type_names[0]) ? type_names[type] : "none";
 }
 
-/* A lookup can fail only by I/O; a key too long to index cannot exist. */
-static bool
-lookup_failed(KsStatus st)
-{
-	return st != KS_OK && st != KS_NOT_FOUND && st != KS_KEY_TOO_LONG;
-}
-
-/* Reader: the visible version of argv[argi]; false after an error reply. */
-static bool
-load_visible(Client *c, CmdTxn *t, int argi, KsValue *v)
-{
-	KsStatus st;
-
-	KsValueInit(v);
-	st = KsGet(t->snap, c->db, c->argv[argi], c->argv_len[argi], t->now_ms, v);
-	if (lookup_failed(st))
-		return ReplyKsError(c, st);
-	if (st != KS_OK)
-		v->exists = false;
-	StatsKeyspaceLookup(v->exists);
-	return true;
-}
-
-/* Writer: the newest version of key in db; false after an error reply. */
-static bool
-load_latest(Client *c, CmdTxn *t, int db, const char *key, size_t len, KsValue *v)
-{
-	KsStatus st;
-
-	KsValueInit(v);
-	st = KsGetLatest(db, key, len, t->now_ms, v);
-	if (lookup_failed(st))
-		return ReplyKsError(c, st);
-	if (st != KS_OK)
-		v->exists = false;
-	return true;
-}
-
 static bool
 delete_key(Client *c, int db, const char *key, size_t len, const KsValue *cur)
 {
@@ -183,7 +145,7 @@ del_generic(Client *c)
 	{
 		KsValue cur;
 
-		ok = load_latest(c, &t, c->db, c->argv[i], c->argv_len[i], &cur);
+		ok = CmdLoadLatestKey(c, &t, c->db, c->argv[i], c->argv_len[i], &cur);
 		if (ok && cur.exists)
 		{
 			ok = delete_key(c, c->db, c->argv[i], c->argv_len[i], &cur);
@@ -224,7 +186,7 @@ count_existing(Client *c)
 	for (int i = 1; i < c->argc; i++)
 	{
 		KsValue v;
-		bool ok = load_visible(c, &t, i, &v);
+		bool ok = CmdLoadVisible(c, &t, i, &v);
 
 		n += ok && v.exists;
 		KsValueRelease(&v);
@@ -258,7 +220,7 @@ TypeCommand(Client *c)
 	KsValue v;
 
 	CmdReadBegin(c, &t);
-	if (!load_visible(c, &t, 1, &v))
+	if (!CmdLoadVisible(c, &t, 1, &v))
 	{
 		SnapshotReleaseAll();
 		KsValueRelease(&v);
@@ -281,7 +243,7 @@ rename_generic(Client *c, bool nx)
 	if (!CmdWriteBeginKeys(c, &t, 1, 2, 1))
 		return;
 	KsValueInit(&dst);
-	ok = load_latest(c, &t, c->db, c->argv[1], c->argv_len[1], &src);
+	ok = CmdLoadLatestKey(c, &t, c->db, c->argv[1], c->argv_len[1], &src);
 	if (ok && !src.exists)
 	{
 		AddReplyError(&c->reply, "ERR no such key");
@@ -300,7 +262,7 @@ rename_generic(Client *c, bool nx)
 		return;
 	}
 	if (ok)
-		ok = load_latest(c, &t, c->db, c->argv[2], c->argv_len[2], &dst);
+		ok = CmdLoadLatestKey(c, &t, c->db, c->argv[2], c->argv_len[2], &dst);
 	if (ok && nx && dst.exists)
 	{
 		CmdWriteAbort(c, &t);
@@ -349,9 +311,9 @@ copy_locked(Client *c, CmdTxn *t, int dstdb, int dstkey, bool replace, bool move
 	bool ok;
 
 	KsValueInit(&dst);
-	ok = load_latest(c, t, c->db, c->argv[1], c->argv_len[1], &src);
+	ok = CmdLoadLatestKey(c, t, c->db, c->argv[1], c->argv_len[1], &src);
 	if (ok && src.exists)
-		ok = load_latest(c, t, dstdb, c->argv[dstkey], c->argv_len[dstkey], &dst);
+		ok = CmdLoadLatestKey(c, t, dstdb, c->argv[dstkey], c->argv_len[dstkey], &dst);
 	if (ok && (!src.exists || (dst.exists && !replace)))
 	{
 		CmdWriteAbort(c, t);
@@ -864,7 +826,7 @@ restore_db(Client *c, CmdTxn *t, int db, const SavedDb *s)
 		KsValue cur;
 		KsStatus st;
 
-		ok = load_latest(c, t, db, k->key, k->keylen, &cur);
+		ok = CmdLoadLatestKey(c, t, db, k->key, k->keylen, &cur);
 		if (ok)
 		{
 			st = KsPutFlags(db, k->key, k->keylen, k->type, k->flags, k->value, k->value_len,
@@ -996,7 +958,7 @@ object_generic(Client *c, char what)
 	long long ll;
 
 	CmdReadBegin(c, &t);
-	if (!load_visible(c, &t, 2, &v))
+	if (!CmdLoadVisible(c, &t, 2, &v))
 	{
 		SnapshotReleaseAll();
 		KsValueRelease(&v);

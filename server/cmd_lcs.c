@@ -193,21 +193,6 @@ reply_lcs(Client *c, const char *a, uint32_t alen, const char *b, uint32_t blen,
 	MemFree(lcs);
 }
 
-static bool
-load_string(Client *c, CmdTxn *t, int argi, KsValue *v)
-{
-	KsStatus	st;
-
-	KsValueInit(v);
-	st = KsGet(t->snap, c->db, c->argv[argi], c->argv_len[argi], t->now_ms, v);
-	if (st != KS_OK && st != KS_NOT_FOUND && st != KS_KEY_TOO_LONG)
-		return ReplyKsError(c, st);
-	if (st != KS_OK)
-		v->exists = false;
-	StatsKeyspaceLookup(v->exists);
-	return true;
-}
-
 void
 LcsCommand(Client *c)
 {
@@ -218,7 +203,7 @@ LcsCommand(Client *c)
 
 	CmdReadBegin(c, &t);
 	KsValueInit(&b);
-	ok = load_string(c, &t, 1, &a) && load_string(c, &t, 2, &b);
+	ok = CmdLoadVisible(c, &t, 1, &a) && CmdLoadVisible(c, &t, 2, &b);
 	if (!ok)
 		SnapshotReleaseAll();
 	else if (CmdReadEnd(c, &t))

@@ -26,35 +26,6 @@
 
 #define STRING_MAX_SIZE ((size_t) 512 * 1024 * 1024)
 
-/* Writer: the key's newest version into v; false if an error was replied. */
-static bool
-load_latest(Client *c, CmdTxn *t, int argi, KsValue *v)
-{
-	KsStatus st;
-
-	KsValueInit(v);
-	st = KsGetLatest(c->db, c->argv[argi], c->argv_len[argi], t->now_ms, v);
-	if (st == KS_OK || st == KS_NOT_FOUND || st == KS_KEY_TOO_LONG)
-		return true;			/* a key tusk cannot store does not exist */
-	return ReplyKsError(c, st);
-}
-
-/* Reader: v->exists tells; false if an error was replied (not yet ended). */
-static bool
-load_visible(Client *c, CmdTxn *t, int argi, KsValue *v)
-{
-	KsStatus st;
-
-	KsValueInit(v);
-	st = KsGet(t->snap, c->db, c->argv[argi], c->argv_len[argi], t->now_ms, v);
-	if (st == KS_OK || st == KS_NOT_FOUND || st == KS_KEY_TOO_LONG)
-	{
-		StatsKeyspaceLookup(st == KS_OK && v->exists);
-		return true;			/* a key tusk cannot store does not exist */
-	}
-	return ReplyKsError(c, st);
-}
-
 static bool
 put_value_flags(Client *c, int argi, const char *val, size_t len, int64_t expire_ms,
 				const KsValue *cur, uint8_t flags)
@@ -97,7 +68,7 @@ GetCommand(Client *c)
 	KsValue v;
 
 	CmdReadBegin(c, &t);
-	if (!load_visible(c, &t, 1, &v))
+	if (!CmdLoadVisible(c, &t, 1, &v))
 	{
 		SnapshotReleaseAll();
 		KsValueRelease(&v);
@@ -235,7 +206,7 @@ set_generic(Client *c, int keyi, int vali, int flags, int expire_arg, int reply_
 		return;
 	if (!CmdWriteBeginKeys(c, &t, keyi, keyi, 1))
 		return;
-	if (!load_latest(c, &t, keyi, &cur))
+	if (!CmdLoadLatest(c, &t, keyi, &cur))
 	{
 		CmdWriteAbort(c, &t);
 		KsValueRelease(&cur);
@@ -334,7 +305,7 @@ get_and_modify(Client *c, bool delete_key, int flags, int expire_arg)
 
 	if (!CmdWriteBeginKeys(c, &t, 1, 1, 1))
 		return;
-	if (!load_latest(c, &t, 1, &cur))
+	if (!CmdLoadLatest(c, &t, 1, &cur))
 	{
 		CmdWriteAbort(c, &t);
 		KsValueRelease(&cur);
@@ -410,7 +381,7 @@ MgetCommand(Client *c)
 	CmdReadBegin(c, &t);
 	for (int i = 1; i < c->argc && ok; i++)
 	{
-		ok = load_visible(c, &t, i, &vals[i - 1]);
+		ok = CmdLoadVisible(c, &t, i, &vals[i - 1]);
 		loaded++;
 	}
 	if (!ok)
@@ -450,7 +421,7 @@ mset_generic(Client *c, bool nx)
 	{
 		for (int i = 1; i < c->argc && ok; i += 2)
 		{
-			ok = load_latest(c, &t, i, &cur);
+			ok = CmdLoadLatest(c, &t, i, &cur);
 			if (ok && cur.exists)
 				set = 0;
 			KsValueRelease(&cur);
@@ -459,7 +430,7 @@ mset_generic(Client *c, bool nx)
 	/* a key named twice: the last value wins, as in Redis */
 	for (int i = 1; i < c->argc && ok && set; i += 2)
 	{
-		ok = load_latest(c, &t, i, &cur);
+		ok = CmdLoadLatest(c, &t, i, &cur);
 		if (ok)
 			ok = put_value(c, i, c->argv[i + 1], c->argv_len[i + 1], 0, &cur);
 		KsValueRelease(&cur);
@@ -520,7 +491,7 @@ modify_string(Client *c, ModifyFn fn, ModifyArg *arg, void (*reply) (Client *c, 
 
 	if (!CmdWriteBeginKeys(c, &t, 1, 1, 1))
 		return;
-	ok = load_latest(c, &t, 1, &cur);
+	ok = CmdLoadLatest(c, &t, 1, &cur);
 	if (ok && cur.exists && cur.type != KS_TYPE_STRING)
 	{
 		AddReplyError(&c->reply, err_wrongtype);
@@ -753,7 +724,7 @@ StrlenCommand(Client *c)
 	KsValue v;
 
 	CmdReadBegin(c, &t);
-	if (!load_visible(c, &t, 1, &v))
+	if (!CmdLoadVisible(c, &t, 1, &v))
 	{
 		SnapshotReleaseAll();
 		KsValueRelease(&v);
@@ -779,7 +750,7 @@ GetrangeCommand(Client *c)
 	if (!GetLongLongOrReply(c, 2, &start, NULL) || !GetLongLongOrReply(c, 3, &end, NULL))
 		return;
 	CmdReadBegin(c, &t);
-	if (!load_visible(c, &t, 1, &v))
+	if (!CmdLoadVisible(c, &t, 1, &v))
 	{
 		SnapshotReleaseAll();
 		KsValueRelease(&v);

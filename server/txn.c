@@ -17,6 +17,7 @@
 #include "storage/elog.h"
 #include "storage/keylock.h"
 #include "storage/mem.h"
+#include "storage/stats.h"
 #include "storage/visibility.h"
 #include "storage/xact.h"
 #include "wal/xlog.h"
@@ -161,4 +162,45 @@ ReplyKsError(Client *c, KsStatus st)
 			break;
 	}
 	return false;
+}
+
+static bool
+lookup_ok(KsStatus st)
+{
+	return st == KS_OK || st == KS_NOT_FOUND || st == KS_KEY_TOO_LONG;
+}
+
+bool
+CmdLoadVisible(Client *c, CmdTxn *t, int argi, KsValue *v)
+{
+	KsStatus st;
+
+	KsValueInit(v);
+	st = KsGet(t->snap, c->db, c->argv[argi], c->argv_len[argi], t->now_ms, v);
+	if (!lookup_ok(st))
+		return ReplyKsError(c, st);
+	if (st != KS_OK)
+		v->exists = false;
+	StatsKeyspaceLookup(v->exists);
+	return true;
+}
+
+bool
+CmdLoadLatestKey(Client *c, CmdTxn *t, int db, const char *key, size_t len, KsValue *v)
+{
+	KsStatus st;
+
+	KsValueInit(v);
+	st = KsGetLatest(db, key, len, t->now_ms, v);
+	if (!lookup_ok(st))
+		return ReplyKsError(c, st);
+	if (st != KS_OK)
+		v->exists = false;
+	return true;
+}
+
+bool
+CmdLoadLatest(Client *c, CmdTxn *t, int argi, KsValue *v)
+{
+	return CmdLoadLatestKey(c, t, c->db, c->argv[argi], c->argv_len[argi], v);
 }

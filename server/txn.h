@@ -41,6 +41,17 @@ bool		CmdWriteBegin(Client *c, CmdTxn *t, const char *const *keys, const size_t 
 bool		CmdWriteCommit(Client *c, CmdTxn *t);
 void		CmdWriteAbort(Client *c, CmdTxn *t);
 
+/*
+ * Load one key; false after an error reply. A key tusk cannot store (too
+ * long) does not exist. CmdLoadVisible reads through the snapshot and
+ * counts a keyspace hit or miss; the writers' versions read the newest
+ * version under the key lock.
+ */
+bool		CmdLoadVisible(Client *c, CmdTxn *t, int argi, KsValue *v);
+bool		CmdLoadLatest(Client *c, CmdTxn *t, int argi, KsValue *v);
+bool		CmdLoadLatestKey(Client *c, CmdTxn *t, int db, const char *key, size_t len,
+							 KsValue *v);
+
 /* Replies the error for a keyspace failure and returns false. */
 bool		ReplyKsError(Client *c, KsStatus st);
 
