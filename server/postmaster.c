@@ -388,12 +388,13 @@ on_accept(evutil_socket_t fd, short what, void *arg)
 	{
 		static const char msg[] = "-ERR max number of clients reached\r\n";
 
+		/* count first: a client that got the error may ask INFO at once */
+		StatsRejectedConnection();
 		if (write(client_fd, msg, sizeof(msg) - 1) < 0)
 		{
 			/* the client is gone anyway */
 		}
 		close(client_fd);
-		StatsRejectedConnection();
 		elog(VERBOSE, "rejected a connection: max number of clients reached");
 		return;
 	}
