@@ -342,7 +342,7 @@ resolve_aborted(Page page, BlockNumber blk, HeapTupleHeader tup, PruneState *ps,
 			return;
 		}
 		prev = get_tuple(page, &off, true, &redirected);
-		if (prev == NULL || (!redirected && prev->xmin != expect))
+		if (prev == NULL || (!redirected && prev->xmin != expect) || prev->xmin > tup->xmin)
 		{
 			/* The older versions were pruned: dead to everyone (H3). */
 			*action = PRUNE_DEAD;
@@ -918,6 +918,7 @@ walk_chain(const Snapshot *snap, const ItemPointerData *tid, HeapTupleData *out)
 	BlockNumber blk = tid->block;
 	OffsetNumber off = tid->offset;
 	TransactionId expect_xmin = InvalidTransactionId;	/* none for the index pointer */
+	TransactionId from_xmin = InvalidTransactionId;	/* xmin of the version we came from */
 	int			steps = 0;
 
 	if (!ItemPointerIsValid(tid))
@@ -947,9 +948,16 @@ walk_chain(const Snapshot *snap, const ItemPointerData *tid, HeapTupleData *out)
 				return HEAP_CORRUPT;
 			}
 			tup = get_tuple(page, &off, true, &redirected);
-			/* Gone, or the slot was reused: nothing older is visible (H3). */
+			/*
+			 * Gone, or the slot was reused: nothing older is visible (H3).
+			 * A prev hop never reaches a newer transaction's version: when
+			 * it does (a freed slot reused by a version that aborted and was
+			 * pruned into a redirect back up the chain), the chain ends
+			 * there, which also rules out cycles.
+			 */
 			if (tup == NULL || (expect_xmin != InvalidTransactionId && !redirected &&
-								tup->xmin != expect_xmin))
+								tup->xmin != expect_xmin) ||
+				(from_xmin != InvalidTransactionId && tup->xmin > from_xmin))
 			{
 				BufUnlockRelease(buf);
 				return HEAP_NOT_FOUND;
@@ -998,6 +1006,7 @@ walk_chain(const Snapshot *snap, const ItemPointerData *tid, HeapTupleData *out)
 				return HEAP_NOT_FOUND;
 			}
 			expect_xmin = tup->prev_xmin;
+			from_xmin = tup->xmin;
 			off = tup->prev_offset;
 			if (tup->prev_block != blk)
 			{
