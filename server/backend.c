@@ -78,6 +78,20 @@ format_address(const struct sockaddr_storage *ss, bool unix_socket, const char *
 	}
 }
 
+static char title_prefix[192];
+static size_t title_prefix_len;
+static int	title_db = -1;
+
+/* strlcpy: these run twice per command, where snprintf's parsing shows */
+static void
+copy_bounded(char *dst, size_t cap, const char *src)
+{
+	size_t n = strnlen(src, cap - 1);
+
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
 /*
  * Publish what CLIENT LIST shows and update the process title. Called when
  * a command starts (cmdname) and when the client goes idle (NULL).
@@ -96,13 +110,22 @@ ClientPublish(Client *c, const char *cmdname)
 	slot->omem = c->reply.cap;
 	slot->in_command = cmdname != NULL;
 	if (cmdname)
-		snprintf(slot->cmd, sizeof(slot->cmd), "%s", cmdname);
-	if (c->name)
-		snprintf(slot->name, sizeof(slot->name), "%s", c->name);
-	else
-		slot->name[0] = '\0';
+		copy_bounded(slot->cmd, sizeof(slot->cmd), cmdname);
+	copy_bounded(slot->name, sizeof(slot->name), c->name ? c->name : "");
 	ProcSlotEndWrite(slot);
-	PsStatusSet("tusk: backend %s db%d %s", c->addr, c->db, cmdname ? cmdname : "idle");
+
+	/* the title's prefix changes only with the database: format it then */
+	if (c->db != title_db)
+	{
+		int n = snprintf(title_prefix, sizeof(title_prefix), "tusk: backend %s db%d ",
+						 c->addr, c->db);
+
+		title_prefix_len = n < 0 ? 0 : (size_t) n < sizeof(title_prefix) ? (size_t) n : sizeof(title_prefix) - 1;
+		title_db = c->db;
+	}
+	if (cmdname == NULL)
+		cmdname = "idle";
+	PsStatusSetParts(title_prefix, title_prefix_len, cmdname, strlen(cmdname));
 }
 
 static void

@@ -87,3 +87,27 @@ PsStatusSet(const char *fmt, ...)
 	ps_buffer[len] = '\0';
 	ps_last_len = len;
 }
+
+/*
+ * The same as PsStatusSet("%s%s", a, b) without formatting: backends call
+ * it twice per command, so it is on the hot path.
+ */
+void
+PsStatusSetParts(const char *a, size_t alen, const char *b, size_t blen)
+{
+	size_t len;
+
+	if (ps_buffer == NULL || ps_buffer_size < 2)
+		return;
+	if (alen > ps_buffer_size - 1)
+		alen = ps_buffer_size - 1;
+	if (blen > ps_buffer_size - 1 - alen)
+		blen = ps_buffer_size - 1 - alen;
+	memcpy(ps_buffer, a, alen);
+	memcpy(ps_buffer + alen, b, blen);
+	len = alen + blen;
+	if (ps_last_len > len)
+		memset(ps_buffer + len, 0, ps_last_len - len);
+	ps_buffer[len] = '\0';
+	ps_last_len = len;
+}

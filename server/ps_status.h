@@ -8,6 +8,9 @@
 
 void		PsStatusInit(int argc, char **argv);
 void		PsStatusSetShortName(const char *name);
+#include <stddef.h>
+
+void		PsStatusSetParts(const char *a, size_t alen, const char *b, size_t blen);
 void		PsStatusSet(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif
