@@ -38,6 +38,7 @@
 #include "storage/snapshot.h"
 #include "storage/visibility.h"
 #include "storage/xact.h"
+#include "tests/unit/storage_fixture.h"
 #include "wal/xlog.h"
 #include "wal/xlog_int.h"
 
@@ -71,55 +72,22 @@ seed_rng(const char *test)
 			test, seed, seed);
 }
 
-static int
-remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return remove(path);
-}
-
 static void
 shmem_start(void)
 {
-	char		errbuf[256];
-	size_t		size = XLogShmemSize() + BufMgrShmemSize(TEST_SHARED_BUFFERS) +
-		SmgrShmemSize() + ProcArrayShmemSize(TEST_BACKENDS) + ClogShmemSize() +
-		XactShmemSize() + HeapShmemSize() + KeyLockShmemSize() + 65536;
-
-	ck_assert_msg(ShmemCreate(size, HUGE_PAGES_OFF, errbuf, sizeof(errbuf)), "%s", errbuf);
-	SmgrShmemInit();
-	BufMgrShmemInit(TEST_SHARED_BUFFERS);
-	XLogShmemInit();
-	ProcArrayShmemInit(TEST_BACKENDS);
-	ClogShmemInit();
-	XactShmemInit();
-	HeapShmemInit();
-	KeyLockShmemInit();
-	/* As the postmaster does before forking each child. */
-	for (int i = 0; i < TEST_BACKENDS; i++)
-		ProcArrayNoteSlotUsed(i);
-	ProcSlotAttach(0, PROC_KIND_BACKEND);
+	FixtureShmemStart(TEST_SHARED_BUFFERS, TEST_BACKENDS);
 }
 
 static void
 start_db(void)
 {
-	XactRegisterRedo();
-	ClogRegisterRedo();
-	HeapRegisterRedo();
-	ck_assert(StartupXLOG());
-	XactStartup();
-	ck_assert(ClogCheckpoint());
+	FixtureStartDb();
 }
 
 static void
 crash_and_restart(void)
 {
-	BufDropAll();
-	SmgrCloseAll();
-	XLogCloseSegment();
-	ShmemDestroy();
-	shmem_start();
-	start_db();
+	FixtureCrashAndRestart(TEST_SHARED_BUFFERS, TEST_BACKENDS);
 }
 
 static void
@@ -147,8 +115,7 @@ setup(void)
 static void
 teardown(void)
 {
-	if (chdir("/tmp") == 0)
-		nftw(test_dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	FixtureRemoveDir(test_dir);
 }
 
 /* ------------------------------------------------------------ helpers */

@@ -31,6 +31,7 @@
 #include "storage/snapshot.h"
 #include "storage/visibility.h"
 #include "storage/xact.h"
+#include "tests/unit/storage_fixture.h"
 #include "wal/xlog.h"
 
 #define TEST_SHARED_BUFFERS ((long long) 32 * BLCKSZ)
@@ -38,49 +39,23 @@
 
 static char test_dir[64];
 
-static int
-remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return remove(path);
-}
-
 static void
 setup(void)
 {
 	char		errbuf[256];
-	size_t		size = XLogShmemSize() + BufMgrShmemSize(TEST_SHARED_BUFFERS) +
-		SmgrShmemSize() + ProcArrayShmemSize(TEST_BACKENDS) + ClogShmemSize() +
-		XactShmemSize() + HeapShmemSize() + KeyLockShmemSize() + 65536;
 
 	strcpy(test_dir, "/tmp/tusk_vis_XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(test_dir));
 	ck_assert_int_eq(chdir(test_dir), 0);
-	ck_assert_msg(ShmemCreate(size, HUGE_PAGES_OFF, errbuf, sizeof(errbuf)), "%s", errbuf);
-	SmgrShmemInit();
-	BufMgrShmemInit(TEST_SHARED_BUFFERS);
-	XLogShmemInit();
-	ProcArrayShmemInit(TEST_BACKENDS);
-	ClogShmemInit();
-	XactShmemInit();
-	HeapShmemInit();
-	KeyLockShmemInit();
-	/* As the postmaster does before forking each child. */
-	for (int i = 0; i < TEST_BACKENDS; i++)
-		ProcArrayNoteSlotUsed(i);
-	ProcSlotAttach(0, PROC_KIND_BACKEND);
+	FixtureShmemStart(TEST_SHARED_BUFFERS, TEST_BACKENDS);
 	ck_assert_msg(SmgrInitDataDirectory(errbuf, sizeof(errbuf)), "%s", errbuf);
-	XactRegisterRedo();
-	ClogRegisterRedo();
-	HeapRegisterRedo();
-	ck_assert(StartupXLOG());
-	XactStartup();
+	FixtureStartDb();
 }
 
 static void
 teardown(void)
 {
-	if (chdir("/tmp") == 0)
-		nftw(test_dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	FixtureRemoveDir(test_dir);
 }
 
 /* Make another slot look like a process running transaction xid. */
