@@ -102,8 +102,41 @@ aux_name(ProcKind kind)
 			return "checkpointer";
 		case PROC_KIND_WALWRITER:
 			return "walwriter";
+		case PROC_KIND_BGWRITER:
+			return "background writer";
+		case PROC_KIND_STATS:
+			return "stats collector";
+		case PROC_KIND_AUTOVACUUM:
+			return "autovacuum launcher";
+		case PROC_KIND_AUTOVACUUM_WORKER:
+			return "autovacuum worker";
 		default:
 			return "auxiliary";
+	}
+}
+
+/* The letter after the pid in log lines. */
+static char
+aux_role(ProcKind kind)
+{
+	switch (kind)
+	{
+		case PROC_KIND_STARTUP:
+			return 'S';
+		case PROC_KIND_CHECKPOINTER:
+			return 'C';
+		case PROC_KIND_WALWRITER:
+			return 'W';
+		case PROC_KIND_BGWRITER:
+			return 'G';
+		case PROC_KIND_STATS:
+			return 'T';
+		case PROC_KIND_AUTOVACUUM:
+			return 'L';
+		case PROC_KIND_AUTOVACUUM_WORKER:
+			return 'V';
+		default:
+			return 'A';
 	}
 }
 
@@ -189,7 +222,7 @@ StartAuxProcess(ProcKind kind, int slotno)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 
-	elog_role = kind == PROC_KIND_STARTUP ? 'S' : kind == PROC_KIND_CHECKPOINTER ? 'C' : 'W';
+	elog_role = aux_role(kind);
 	ProcSlotAttach(slotno, kind);
 	snprintf(title, sizeof(title), "tusk: %s", aux_name(kind));
 	PsStatusSetShortName(title);
@@ -206,6 +239,18 @@ StartAuxProcess(ProcKind kind, int slotno)
 			break;
 		case PROC_KIND_WALWRITER:
 			WalWriterMain();
+			break;
+		case PROC_KIND_BGWRITER:
+			BgWriterMain();
+			break;
+		case PROC_KIND_STATS:
+			StatsProcessMain();
+			break;
+		case PROC_KIND_AUTOVACUUM:
+			AutoVacLauncherMain();
+			break;
+		case PROC_KIND_AUTOVACUUM_WORKER:
+			AutoVacWorkerMain();
 			break;
 		default:
 			break;

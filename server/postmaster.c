@@ -85,21 +85,41 @@ typedef enum PMState
 	PM_STARTUP,					/* the startup process replays WAL */
 	PM_RUN,						/* normal operation */
 	PM_STOP_BACKENDS,			/* shutdown: waiting for backends to exit */
+	PM_STOP_WRITERS,			/* shutdown: autovacuum and bgwriter exit */
 	PM_STOP_AUX,				/* shutdown: checkpointer writes the last checkpoint */
 } PMState;
 
 static PMState pm_state = PM_STARTUP;
 static int max_backends;
 
-/* Auxiliary slots follow the backend slots. */
 /*
  * Auxiliary slots come first, then the backends', so that loops over the
- * slots in use (ProcArrayHighWater) stay short.
+ * slots in use (ProcArrayHighWater) stay short. The slot numbers are in
+ * auxprocess.h.
  */
-#define AUX_SLOT_STARTUP		0
-#define AUX_SLOT_CHECKPOINTER	1
-#define AUX_SLOT_WALWRITER		2
 #define IS_BACKEND_SLOT(slotno)	((slotno) >= PROC_AUX_SLOTS)
+
+/*
+ * The auxiliary processes that run for as long as the server does, started
+ * once recovery is done and started again if one exits cleanly. Those with
+ * stop_first are stopped before the others at shutdown, so that nothing
+ * writes WAL after the checkpointer's shutdown checkpoint.
+ */
+static const struct
+{
+	ProcKind	kind;
+	int			slotno;
+	bool		stop_first;
+}			permanent_aux[] = {
+	{PROC_KIND_CHECKPOINTER, AUX_SLOT_CHECKPOINTER, false},
+	{PROC_KIND_WALWRITER, AUX_SLOT_WALWRITER, false},
+	{PROC_KIND_BGWRITER, AUX_SLOT_BGWRITER, true},
+	{PROC_KIND_STATS, AUX_SLOT_STATS, false},
+	{PROC_KIND_AUTOVACUUM, AUX_SLOT_AUTOVACUUM, true},
+};
+
+#define IS_AUTOVACUUM_WORKER_SLOT(slotno) \
+	((slotno) >= AUX_SLOT_AV_WORKER_FIRST && (slotno) < AUX_SLOT_AV_WORKER_FIRST + AUTOVACUUM_MAX_WORKERS)
 
 int64_t		server_start_time_ms;
 char		server_run_id[41];
@@ -506,14 +526,45 @@ aux_running(void)
 	return false;
 }
 
-/* Move the shutdown along: backends first, then the auxiliary processes. */
+/* Does slot slotno belong to a process that may write WAL besides the checkpointer? */
+static bool
+stops_first(int slotno)
+{
+	if (IS_AUTOVACUUM_WORKER_SLOT(slotno))
+		return true;
+	for (size_t i = 0; i < sizeof(permanent_aux) / sizeof(permanent_aux[0]); i++)
+		if (permanent_aux[i].slotno == slotno)
+			return permanent_aux[i].stop_first;
+	return false;
+}
+
+static bool
+first_stoppers_running(void)
+{
+	for (int i = 0; i < PROC_AUX_SLOTS; i++)
+		if (slot_pids[i] > 0 && stops_first(i))
+			return true;
+	return false;
+}
+
+/*
+ * Move the shutdown along: backends first, then the auxiliary processes
+ * that write (autovacuum, bgwriter), then the rest: the checkpointer writes
+ * the shutdown checkpoint on SIGTERM, the stats process saves its file.
+ */
 static void
 advance_shutdown(void)
 {
 	if (pm_state == PM_STOP_BACKENDS && num_backends == 0)
 	{
+		pm_state = PM_STOP_WRITERS;
+		for (int i = 0; i < PROC_AUX_SLOTS; i++)
+			if (slot_pids[i] > 0 && stops_first(i))
+				kill(slot_pids[i], SIGTERM);
+	}
+	if (pm_state == PM_STOP_WRITERS && !first_stoppers_running())
+	{
 		pm_state = PM_STOP_AUX;
-		/* the checkpointer writes the shutdown checkpoint on SIGTERM */
 		for (int i = 0; i < PROC_AUX_SLOTS; i++)
 			if (slot_pids[i] > 0)
 				kill(slot_pids[i], SIGTERM);
@@ -533,6 +584,14 @@ child_name(int slotno)
 		return "checkpointer";
 	if (slotno == AUX_SLOT_WALWRITER)
 		return "walwriter";
+	if (slotno == AUX_SLOT_BGWRITER)
+		return "background writer";
+	if (slotno == AUX_SLOT_STATS)
+		return "stats collector";
+	if (slotno == AUX_SLOT_AUTOVACUUM)
+		return "autovacuum launcher";
+	if (IS_AUTOVACUUM_WORKER_SLOT(slotno))
+		return "autovacuum worker";
 	return "auxiliary process";
 }
 
@@ -584,8 +643,8 @@ reap_children(void)
 			{
 				pm_state = PM_RUN;
 				set_accepting(true);
-				start_aux(PROC_KIND_CHECKPOINTER, AUX_SLOT_CHECKPOINTER);
-				start_aux(PROC_KIND_WALWRITER, AUX_SLOT_WALWRITER);
+				for (size_t i = 0; i < sizeof(permanent_aux) / sizeof(permanent_aux[0]); i++)
+					start_aux(permanent_aux[i].kind, permanent_aux[i].slotno);
 				elog(LOG, "ready to accept connections");
 			}
 			continue;
@@ -605,9 +664,10 @@ reap_children(void)
 		}
 		else if (!shutting_down && !abnormal && pm_state == PM_RUN)
 		{
-			/* an auxiliary process that exits cleanly is simply started again */
-			start_aux(slotno == AUX_SLOT_CHECKPOINTER ? PROC_KIND_CHECKPOINTER : PROC_KIND_WALWRITER,
-					  slotno);
+			/* a permanent auxiliary process that exits cleanly is simply started again */
+			for (size_t i = 0; i < sizeof(permanent_aux) / sizeof(permanent_aux[0]); i++)
+				if (permanent_aux[i].slotno == slotno)
+					start_aux(permanent_aux[i].kind, slotno);
 		}
 	}
 	if (need_restart && !shutting_down)
@@ -665,6 +725,29 @@ on_sigterm(evutil_socket_t sig, short what, void *arg)
 	advance_shutdown();
 	timeout_event = evtimer_new(pm_base, on_shutdown_timeout, NULL);
 	evtimer_add(timeout_event, &ten_seconds);
+}
+
+/*
+ * SIGUSR1: the autovacuum launcher wants workers. Start as many as it asks
+ * for, into free worker slots.
+ */
+static void
+on_sigusr1(evutil_socket_t sig, short what, void *arg)
+{
+	int wanted;
+
+	if (shutting_down || pm_state != PM_RUN)
+		return;
+	wanted = AutoVacTakeWorkerRequests();
+	for (int i = 0; i < AUTOVACUUM_MAX_WORKERS && wanted > 0; i++)
+	{
+		int slotno = AUX_SLOT_AV_WORKER_FIRST + i;
+
+		if (slot_pids[slotno] > 0)
+			continue;
+		start_aux(PROC_KIND_AUTOVACUUM_WORKER, slotno);
+		wanted--;
+	}
 }
 
 /* A backend changed port or bind: re-open the TCP listeners. */
@@ -793,7 +876,7 @@ daemonize(void)
 int
 PostmasterMain(int argc, char **argv)
 {
-	struct event *sigterm_event, *sigint_event, *sigchld_event, *sighup_event;
+	struct event *sigterm_event, *sigint_event, *sigchld_event, *sighup_event, *sigusr1_event;
 	char err[512];
 	static char exe[CONFIG_PATH_LEN];
 
@@ -847,6 +930,8 @@ PostmasterMain(int argc, char **argv)
 	sigint_event = evsignal_new(pm_base, SIGINT, on_sigterm, NULL);
 	sigchld_event = evsignal_new(pm_base, SIGCHLD, on_sigchld, NULL);
 	sighup_event = evsignal_new(pm_base, SIGHUP, on_sighup, NULL);
+	sigusr1_event = evsignal_new(pm_base, SIGUSR1, on_sigusr1, NULL);
+	event_add(sigusr1_event, NULL);
 	event_add(sigterm_event, NULL);
 	event_add(sigint_event, NULL);
 	event_add(sigchld_event, NULL);
