@@ -15,151 +15,15 @@
 #include "config.h"
 
 #include <check.h>
-#include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "tests/integration/harness.h"
 
 #define WAIT_SECONDS 30
-
-/* ---------------------------------------------------------------- helpers */
-
-static void
-start(TuskServer *s)
-{
-	ck_assert_msg(HarnessStart(s, NULL, false), "could not start %s", HarnessServerPath());
-}
-
-static void
-stop_ok(TuskServer *s)
-{
-	int			status = HarnessStop(s);
-
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-	{
-		HarnessDumpLog(s);
-		ck_abort_msg("server did not exit cleanly: status 0x%x", status);
-	}
-	HarnessCleanup(s);
-}
-
-static redisContext *
-connect_ok(const TuskServer *s)
-{
-	redisContext *c = HarnessConnect(s);
-
-	ck_assert_msg(c != NULL, "could not connect to port %d", s->port);
-	return c;
-}
-
-static redisReply *
-vcmd(redisContext *c, const char *fmt, va_list ap)
-{
-	redisReply *r = redisvCommand(c, fmt, ap);
-
-	ck_assert_msg(r != NULL, "\"%s\": no reply: %s", fmt, c->errstr);
-	return r;
-}
-
-static redisReply *
-cmd(redisContext *c, const char *fmt, ...)
-{
-	va_list		ap;
-	redisReply *r;
-
-	va_start(ap, fmt);
-	r = vcmd(c, fmt, ap);
-	va_end(ap);
-	return r;
-}
-
-static void
-expect_status(redisContext *c, const char *want, const char *fmt, ...)
-{
-	va_list		ap;
-	redisReply *r;
-
-	va_start(ap, fmt);
-	r = vcmd(c, fmt, ap);
-	va_end(ap);
-	ck_assert_msg(r->type == REDIS_REPLY_STATUS && strcmp(r->str, want) == 0,
-				  "\"%s\": want +%s, got type %d \"%s\"", fmt, want, r->type,
-				  r->str ? r->str : "");
-	freeReplyObject(r);
-}
-
-static void
-expect_error(redisContext *c, const char *want, const char *fmt, ...)
-{
-	va_list		ap;
-	redisReply *r;
-
-	va_start(ap, fmt);
-	r = vcmd(c, fmt, ap);
-	va_end(ap);
-	ck_assert_msg(r->type == REDIS_REPLY_ERROR && strcmp(r->str, want) == 0,
-				  "\"%s\": want -%s, got type %d \"%s\"", fmt, want, r->type,
-				  r->str ? r->str : "");
-	freeReplyObject(r);
-}
-
-static void
-expect_int(redisContext *c, long long want, const char *fmt, ...)
-{
-	va_list		ap;
-	redisReply *r;
-
-	va_start(ap, fmt);
-	r = vcmd(c, fmt, ap);
-	va_end(ap);
-	ck_assert_msg(r->type == REDIS_REPLY_INTEGER && r->integer == want,
-				  "\"%s\": want :%lld, got type %d %lld \"%s\"", fmt, want, r->type,
-				  r->integer, r->str ? r->str : "");
-	freeReplyObject(r);
-}
-
-static long long
-get_int(redisContext *c, const char *fmt, ...)
-{
-	va_list		ap;
-	redisReply *r;
-	long long	v;
-
-	va_start(ap, fmt);
-	r = vcmd(c, fmt, ap);
-	va_end(ap);
-	ck_assert_msg(r->type == REDIS_REPLY_INTEGER, "\"%s\": want an integer, got type %d \"%s\"",
-				  fmt, r->type, r->str ? r->str : "");
-	v = r->integer;
-	freeReplyObject(r);
-	return v;
-}
-
-/* want NULL: a nil reply */
-static void
-expect_bulk(redisContext *c, const char *want, const char *fmt, ...)
-{
-	va_list		ap;
-	redisReply *r;
-
-	va_start(ap, fmt);
-	r = vcmd(c, fmt, ap);
-	va_end(ap);
-	if (want == NULL)
-		ck_assert_msg(r->type == REDIS_REPLY_NIL, "\"%s\": want nil, got type %d \"%s\"", fmt,
-					  r->type, r->str ? r->str : "");
-	else
-		ck_assert_msg(r->type == REDIS_REPLY_STRING && strcmp(r->str, want) == 0,
-					  "\"%s\": want \"%s\", got type %d \"%s\"", fmt, want, r->type,
-					  r->str ? r->str : "");
-	freeReplyObject(r);
-}
 
 /* ---------------------------------------------------------------- tests */
 
@@ -168,34 +32,34 @@ START_TEST(test_del_exists_type)
 	TuskServer	s;
 	redisContext *c;
 
-	start(&s);
-	c = connect_ok(&s);
-	expect_status(c, "OK", "MSET a 1 b 2 c 3");
-	expect_int(c, 3, "DBSIZE");
-	expect_int(c, 3, "EXISTS a a a");
-	expect_int(c, 2, "EXISTS a b nope");
-	expect_int(c, 0, "EXISTS nope");
-	expect_error(c, "ERR wrong number of arguments for 'exists' command", "EXISTS");
-	expect_int(c, 2, "TOUCH a b nope");
-	expect_status(c, "string", "TYPE a");
-	expect_status(c, "none", "TYPE nope");
-	expect_int(c, 1, "DEL a a");
-	expect_int(c, 0, "DEL a");
-	expect_int(c, 2, "UNLINK b c nope");
-	expect_int(c, 0, "DBSIZE");
-	expect_error(c, "ERR wrong number of arguments for 'del' command", "DEL");
+	HarnessStartOk(&s, NULL, false);
+	c = HarnessConnectOk(&s);
+	HarnessExpectStatus(c, "OK", "MSET a 1 b 2 c 3");
+	HarnessExpectInt(c, 3, "DBSIZE");
+	HarnessExpectInt(c, 3, "EXISTS a a a");
+	HarnessExpectInt(c, 2, "EXISTS a b nope");
+	HarnessExpectInt(c, 0, "EXISTS nope");
+	HarnessExpectError(c, "ERR wrong number of arguments for 'exists' command", "EXISTS");
+	HarnessExpectInt(c, 2, "TOUCH a b nope");
+	HarnessExpectStatus(c, "string", "TYPE a");
+	HarnessExpectStatus(c, "none", "TYPE nope");
+	HarnessExpectInt(c, 1, "DEL a a");
+	HarnessExpectInt(c, 0, "DEL a");
+	HarnessExpectInt(c, 2, "UNLINK b c nope");
+	HarnessExpectInt(c, 0, "DBSIZE");
+	HarnessExpectError(c, "ERR wrong number of arguments for 'del' command", "DEL");
 	/* a key too long to store cannot exist */
 	{
 		char	   *big = malloc(5000);
 
 		memset(big, 'k', 4999);
 		big[4999] = '\0';
-		expect_int(c, 0, "EXISTS %s", big);
-		expect_int(c, 0, "DEL %s", big);
+		HarnessExpectInt(c, 0, "EXISTS %s", big);
+		HarnessExpectInt(c, 0, "DEL %s", big);
 		free(big);
 	}
 	redisFree(c);
-	stop_ok(&s);
+	HarnessStopOk(&s);
 }
 END_TEST
 
@@ -205,31 +69,31 @@ START_TEST(test_rename)
 	redisContext *c;
 	long long	ttl;
 
-	start(&s);
-	c = connect_ok(&s);
-	expect_error(c, "ERR no such key", "RENAME nope x");
-	expect_error(c, "ERR no such key", "RENAMENX nope x");
-	expect_status(c, "OK", "SET a v EX 1000");
-	expect_status(c, "OK", "RENAME a a");
-	expect_int(c, 0, "RENAMENX a a");
-	ttl = get_int(c, "TTL a");
+	HarnessStartOk(&s, NULL, false);
+	c = HarnessConnectOk(&s);
+	HarnessExpectError(c, "ERR no such key", "RENAME nope x");
+	HarnessExpectError(c, "ERR no such key", "RENAMENX nope x");
+	HarnessExpectStatus(c, "OK", "SET a v EX 1000");
+	HarnessExpectStatus(c, "OK", "RENAME a a");
+	HarnessExpectInt(c, 0, "RENAMENX a a");
+	ttl = HarnessGetInt(c, "TTL a");
 	ck_assert_msg(ttl > 900 && ttl <= 1000, "ttl %lld", ttl);
-	expect_status(c, "OK", "RENAME a b");
-	expect_int(c, 0, "EXISTS a");
-	expect_bulk(c, "v", "GET b");
-	ttl = get_int(c, "TTL b");
+	HarnessExpectStatus(c, "OK", "RENAME a b");
+	HarnessExpectInt(c, 0, "EXISTS a");
+	HarnessExpectBulk(c, "v", "GET b");
+	ttl = HarnessGetInt(c, "TTL b");
 	ck_assert_msg(ttl > 900 && ttl <= 1000, "TTL kept by RENAME: %lld", ttl);
-	expect_status(c, "OK", "SET c other");
-	expect_int(c, 0, "RENAMENX b c");
-	expect_bulk(c, "other", "GET c");
-	expect_status(c, "OK", "RENAME b c");	/* overwrites, TTL moves */
-	expect_bulk(c, "v", "GET c");
-	ck_assert_int_gt(get_int(c, "TTL c"), 900);
-	expect_int(c, 1, "RENAMENX c d");
-	expect_int(c, 0, "EXISTS c");
-	expect_bulk(c, "v", "GET d");
+	HarnessExpectStatus(c, "OK", "SET c other");
+	HarnessExpectInt(c, 0, "RENAMENX b c");
+	HarnessExpectBulk(c, "other", "GET c");
+	HarnessExpectStatus(c, "OK", "RENAME b c");	/* overwrites, TTL moves */
+	HarnessExpectBulk(c, "v", "GET c");
+	ck_assert_int_gt(HarnessGetInt(c, "TTL c"), 900);
+	HarnessExpectInt(c, 1, "RENAMENX c d");
+	HarnessExpectInt(c, 0, "EXISTS c");
+	HarnessExpectBulk(c, "v", "GET d");
 	redisFree(c);
-	stop_ok(&s);
+	HarnessStopOk(&s);
 }
 END_TEST
 
@@ -238,42 +102,42 @@ START_TEST(test_copy_move)
 	TuskServer	s;
 	redisContext *c;
 
-	start(&s);
-	c = connect_ok(&s);
-	expect_status(c, "OK", "SET src hello PX 1000000");
-	expect_error(c, "ERR source and destination objects are the same", "COPY src src");
-	expect_error(c, "ERR DB index is out of range", "COPY src dst DB 16");
-	expect_error(c, "ERR DB index is out of range", "COPY src dst DB -1");
-	expect_error(c, "ERR value is not an integer or out of range", "COPY src dst DB x");
-	expect_error(c, "ERR syntax error", "COPY src dst FOO");
-	expect_error(c, "ERR syntax error", "COPY src dst DB");
-	expect_int(c, 0, "COPY nope dst");
-	expect_int(c, 1, "COPY src dst");
-	expect_bulk(c, "hello", "GET dst");
-	ck_assert_int_gt(get_int(c, "PTTL dst"), 900000);
-	expect_status(c, "OK", "SET dst2 old");
-	expect_int(c, 0, "COPY src dst2");
-	expect_bulk(c, "old", "GET dst2");
-	expect_int(c, 1, "COPY src dst2 REPLACE");
-	expect_bulk(c, "hello", "GET dst2");
-	expect_int(c, 1, "COPY src src DB 1");
-	expect_int(c, 0, "COPY src src DB 1");
-	expect_int(c, 1, "COPY src src DB 1 REPLACE");
+	HarnessStartOk(&s, NULL, false);
+	c = HarnessConnectOk(&s);
+	HarnessExpectStatus(c, "OK", "SET src hello PX 1000000");
+	HarnessExpectError(c, "ERR source and destination objects are the same", "COPY src src");
+	HarnessExpectError(c, "ERR DB index is out of range", "COPY src dst DB 16");
+	HarnessExpectError(c, "ERR DB index is out of range", "COPY src dst DB -1");
+	HarnessExpectError(c, "ERR value is not an integer or out of range", "COPY src dst DB x");
+	HarnessExpectError(c, "ERR syntax error", "COPY src dst FOO");
+	HarnessExpectError(c, "ERR syntax error", "COPY src dst DB");
+	HarnessExpectInt(c, 0, "COPY nope dst");
+	HarnessExpectInt(c, 1, "COPY src dst");
+	HarnessExpectBulk(c, "hello", "GET dst");
+	ck_assert_int_gt(HarnessGetInt(c, "PTTL dst"), 900000);
+	HarnessExpectStatus(c, "OK", "SET dst2 old");
+	HarnessExpectInt(c, 0, "COPY src dst2");
+	HarnessExpectBulk(c, "old", "GET dst2");
+	HarnessExpectInt(c, 1, "COPY src dst2 REPLACE");
+	HarnessExpectBulk(c, "hello", "GET dst2");
+	HarnessExpectInt(c, 1, "COPY src src DB 1");
+	HarnessExpectInt(c, 0, "COPY src src DB 1");
+	HarnessExpectInt(c, 1, "COPY src src DB 1 REPLACE");
 
-	expect_error(c, "ERR source and destination objects are the same", "MOVE src 0");
-	expect_error(c, "ERR DB index is out of range", "MOVE src 16");
-	expect_error(c, "ERR value is not an integer or out of range", "MOVE src x");
-	expect_int(c, 0, "MOVE nope 1");
-	expect_int(c, 0, "MOVE src 1");		/* exists there already */
-	expect_int(c, 1, "MOVE dst 2");
-	expect_int(c, 0, "EXISTS dst");
-	expect_status(c, "OK", "SELECT 2");
-	expect_bulk(c, "hello", "GET dst");
-	ck_assert_int_gt(get_int(c, "PTTL dst"), 900000);
-	expect_status(c, "OK", "SELECT 1");
-	expect_bulk(c, "hello", "GET src");
+	HarnessExpectError(c, "ERR source and destination objects are the same", "MOVE src 0");
+	HarnessExpectError(c, "ERR DB index is out of range", "MOVE src 16");
+	HarnessExpectError(c, "ERR value is not an integer or out of range", "MOVE src x");
+	HarnessExpectInt(c, 0, "MOVE nope 1");
+	HarnessExpectInt(c, 0, "MOVE src 1");	/* exists there already */
+	HarnessExpectInt(c, 1, "MOVE dst 2");
+	HarnessExpectInt(c, 0, "EXISTS dst");
+	HarnessExpectStatus(c, "OK", "SELECT 2");
+	HarnessExpectBulk(c, "hello", "GET dst");
+	ck_assert_int_gt(HarnessGetInt(c, "PTTL dst"), 900000);
+	HarnessExpectStatus(c, "OK", "SELECT 1");
+	HarnessExpectBulk(c, "hello", "GET src");
 	redisFree(c);
-	stop_ok(&s);
+	HarnessStopOk(&s);
 }
 END_TEST
 
@@ -288,8 +152,8 @@ START_TEST(test_scan_keys)
 	int			total = 0, calls = 0;
 	redisReply *r;
 
-	start(&s);
-	c = connect_ok(&s);
+	HarnessStartOk(&s, NULL, false);
+	c = HarnessConnectOk(&s);
 	for (int i = 0; i < NKEYS; i++)
 		redisAppendCommand(c, "SET key:%d %d", i, i);
 	for (int i = 0; i < NKEYS; i++)
@@ -297,11 +161,11 @@ START_TEST(test_scan_keys)
 		ck_assert_int_eq(redisGetReply(c, (void **) &r), REDIS_OK);
 		freeReplyObject(r);
 	}
-	expect_int(c, NKEYS, "DBSIZE");
+	HarnessExpectInt(c, NKEYS, "DBSIZE");
 	memset(seen, 0, sizeof(seen));
 	do
 	{
-		r = cmd(c, "SCAN %s COUNT %d", cursor, 1 + calls % 50);
+		r = HarnessCommandOk(c, "SCAN %s COUNT %d", cursor, 1 + calls % 50);
 		ck_assert_int_eq(r->type, REDIS_REPLY_ARRAY);
 		ck_assert_int_eq(r->elements, 2);
 		ck_assert_int_eq(r->element[0]->type, REDIS_REPLY_STRING);
@@ -321,39 +185,39 @@ START_TEST(test_scan_keys)
 	for (int i = 0; i < NKEYS; i++)
 		ck_assert_msg(seen[i] == 1, "key:%d seen %d times", i, seen[i]);
 
-	r = cmd(c, "KEYS key:1??");
+	r = HarnessCommandOk(c, "KEYS key:1??");
 	ck_assert_int_eq(r->type, REDIS_REPLY_ARRAY);
 	ck_assert_int_eq(r->elements, 100);	/* key:100 .. key:199 */
 	freeReplyObject(r);
-	r = cmd(c, "KEYS *");
+	r = HarnessCommandOk(c, "KEYS *");
 	ck_assert_int_eq(r->elements, NKEYS);
 	freeReplyObject(r);
 
 	/* MATCH and TYPE filter; a full pass still ends at 0 */
-	r = cmd(c, "SCAN 0 MATCH key:1999 COUNT 100000");
+	r = HarnessCommandOk(c, "SCAN 0 MATCH key:1999 COUNT 100000");
 	ck_assert_str_eq(r->element[0]->str, "0");
 	ck_assert_int_eq(r->element[1]->elements, 1);
 	freeReplyObject(r);
-	r = cmd(c, "SCAN 0 TYPE list COUNT 100000");
+	r = HarnessCommandOk(c, "SCAN 0 TYPE list COUNT 100000");
 	ck_assert_int_eq(r->element[1]->elements, 0);
 	freeReplyObject(r);
-	r = cmd(c, "SCAN 0 TYPE string COUNT 100000");
+	r = HarnessCommandOk(c, "SCAN 0 TYPE string COUNT 100000");
 	ck_assert_int_eq(r->element[1]->elements, NKEYS);
 	freeReplyObject(r);
 
-	expect_error(c, "ERR invalid cursor", "SCAN x");
-	expect_error(c, "ERR invalid cursor", "SCAN 18446744073709551616");
-	expect_error(c, "ERR syntax error", "SCAN 0 COUNT 0");
-	expect_error(c, "ERR value is not an integer or out of range", "SCAN 0 COUNT x");
-	expect_error(c, "ERR syntax error", "SCAN 0 MATCH");
-	expect_error(c, "ERR syntax error", "SCAN 0 FOO bar");
+	HarnessExpectError(c, "ERR invalid cursor", "SCAN x");
+	HarnessExpectError(c, "ERR invalid cursor", "SCAN 18446744073709551616");
+	HarnessExpectError(c, "ERR syntax error", "SCAN 0 COUNT 0");
+	HarnessExpectError(c, "ERR value is not an integer or out of range", "SCAN 0 COUNT x");
+	HarnessExpectError(c, "ERR syntax error", "SCAN 0 MATCH");
+	HarnessExpectError(c, "ERR syntax error", "SCAN 0 FOO bar");
 
-	r = cmd(c, "RANDOMKEY");
+	r = HarnessCommandOk(c, "RANDOMKEY");
 	ck_assert_int_eq(r->type, REDIS_REPLY_STRING);
 	ck_assert_msg(strncmp(r->str, "key:", 4) == 0, "RANDOMKEY %s", r->str);
 	freeReplyObject(r);
 	redisFree(c);
-	stop_ok(&s);
+	HarnessStopOk(&s);
 }
 END_TEST
 
@@ -363,53 +227,53 @@ START_TEST(test_flush_swapdb)
 	redisContext *c;
 	redisReply *r;
 
-	start(&s);
-	c = connect_ok(&s);
-	expect_bulk(c, NULL, "RANDOMKEY");
-	expect_status(c, "OK", "MSET a 0 b 0");
-	expect_status(c, "OK", "SET t 0 EX 1000");
-	expect_status(c, "OK", "SELECT 1");
-	expect_status(c, "OK", "MSET a 1 c 1");
-	expect_status(c, "OK", "SELECT 0");
+	HarnessStartOk(&s, NULL, false);
+	c = HarnessConnectOk(&s);
+	HarnessExpectBulk(c, NULL, "RANDOMKEY");
+	HarnessExpectStatus(c, "OK", "MSET a 0 b 0");
+	HarnessExpectStatus(c, "OK", "SET t 0 EX 1000");
+	HarnessExpectStatus(c, "OK", "SELECT 1");
+	HarnessExpectStatus(c, "OK", "MSET a 1 c 1");
+	HarnessExpectStatus(c, "OK", "SELECT 0");
 
-	expect_error(c, "ERR invalid first DB index", "SWAPDB x 1");
-	expect_error(c, "ERR invalid second DB index", "SWAPDB 0 x");
-	expect_error(c, "ERR DB index is out of range", "SWAPDB 0 16");
-	expect_status(c, "OK", "SWAPDB 0 0");
-	expect_int(c, 3, "DBSIZE");
-	expect_status(c, "OK", "SWAPDB 0 1");
-	expect_int(c, 2, "DBSIZE");
-	expect_bulk(c, "1", "GET a");
-	expect_bulk(c, "1", "GET c");
-	expect_int(c, 0, "EXISTS b t");
-	expect_status(c, "OK", "SELECT 1");
-	expect_int(c, 3, "DBSIZE");
-	expect_bulk(c, "0", "GET a");
-	ck_assert_int_gt(get_int(c, "TTL t"), 900);
+	HarnessExpectError(c, "ERR invalid first DB index", "SWAPDB x 1");
+	HarnessExpectError(c, "ERR invalid second DB index", "SWAPDB 0 x");
+	HarnessExpectError(c, "ERR DB index is out of range", "SWAPDB 0 16");
+	HarnessExpectStatus(c, "OK", "SWAPDB 0 0");
+	HarnessExpectInt(c, 3, "DBSIZE");
+	HarnessExpectStatus(c, "OK", "SWAPDB 0 1");
+	HarnessExpectInt(c, 2, "DBSIZE");
+	HarnessExpectBulk(c, "1", "GET a");
+	HarnessExpectBulk(c, "1", "GET c");
+	HarnessExpectInt(c, 0, "EXISTS b t");
+	HarnessExpectStatus(c, "OK", "SELECT 1");
+	HarnessExpectInt(c, 3, "DBSIZE");
+	HarnessExpectBulk(c, "0", "GET a");
+	ck_assert_int_gt(HarnessGetInt(c, "TTL t"), 900);
 
-	expect_error(c, "ERR syntax error", "FLUSHDB x");
-	expect_error(c, "ERR syntax error", "FLUSHDB SYNC ASYNC");
-	expect_error(c, "ERR syntax error", "FLUSHALL x");
-	expect_status(c, "OK", "FLUSHDB ASYNC");
-	expect_int(c, 0, "DBSIZE");
-	expect_bulk(c, NULL, "RANDOMKEY");
-	expect_status(c, "OK", "SELECT 0");
-	expect_int(c, 2, "DBSIZE");
-	expect_status(c, "OK", "SELECT 5");
-	expect_status(c, "OK", "SET x 5");
-	expect_status(c, "OK", "FLUSHALL SYNC");
-	expect_int(c, 0, "DBSIZE");
-	expect_status(c, "OK", "SELECT 0");
-	expect_int(c, 0, "DBSIZE");
-	r = cmd(c, "KEYS *");
+	HarnessExpectError(c, "ERR syntax error", "FLUSHDB x");
+	HarnessExpectError(c, "ERR syntax error", "FLUSHDB SYNC ASYNC");
+	HarnessExpectError(c, "ERR syntax error", "FLUSHALL x");
+	HarnessExpectStatus(c, "OK", "FLUSHDB ASYNC");
+	HarnessExpectInt(c, 0, "DBSIZE");
+	HarnessExpectBulk(c, NULL, "RANDOMKEY");
+	HarnessExpectStatus(c, "OK", "SELECT 0");
+	HarnessExpectInt(c, 2, "DBSIZE");
+	HarnessExpectStatus(c, "OK", "SELECT 5");
+	HarnessExpectStatus(c, "OK", "SET x 5");
+	HarnessExpectStatus(c, "OK", "FLUSHALL SYNC");
+	HarnessExpectInt(c, 0, "DBSIZE");
+	HarnessExpectStatus(c, "OK", "SELECT 0");
+	HarnessExpectInt(c, 0, "DBSIZE");
+	r = HarnessCommandOk(c, "KEYS *");
 	ck_assert_int_eq(r->elements, 0);
 	freeReplyObject(r);
 	/* keys come back after a flush */
-	expect_status(c, "OK", "SET a again");
-	expect_bulk(c, "again", "GET a");
-	expect_int(c, -1, "TTL a");
+	HarnessExpectStatus(c, "OK", "SET a again");
+	HarnessExpectBulk(c, "again", "GET a");
+	HarnessExpectInt(c, -1, "TTL a");
 	redisFree(c);
-	stop_ok(&s);
+	HarnessStopOk(&s);
 }
 END_TEST
 
@@ -419,37 +283,40 @@ START_TEST(test_object)
 	redisContext *c;
 	redisReply *r;
 
-	start(&s);
-	c = connect_ok(&s);
-	expect_status(c, "OK", "MSET i 123 n -5 big 12345678901234567890 lz 0123 sp %s", " 1");
-	expect_bulk(c, "int", "OBJECT ENCODING i");
-	expect_bulk(c, "int", "OBJECT ENCODING n");
-	expect_bulk(c, "embstr", "OBJECT ENCODING big");
-	expect_bulk(c, "embstr", "OBJECT ENCODING lz");
-	expect_bulk(c, "embstr", "OBJECT ENCODING sp");
-	expect_status(c, "OK", "SET e 12345678901234567890123456789012345678901234");
-	expect_bulk(c, "embstr", "OBJECT ENCODING e");
-	expect_status(c, "OK", "SET r 123456789012345678901234567890123456789012345x");
-	expect_bulk(c, "raw", "OBJECT ENCODING r");
-	expect_bulk(c, NULL, "OBJECT ENCODING nope");
-	expect_int(c, 2147483647, "OBJECT REFCOUNT i");
-	expect_int(c, 1, "OBJECT REFCOUNT n");
-	expect_int(c, 1, "OBJECT REFCOUNT r");
-	expect_bulk(c, NULL, "OBJECT REFCOUNT nope");
-	expect_int(c, 0, "OBJECT IDLETIME i");
-	expect_bulk(c, NULL, "OBJECT FREQ nope");
-	expect_error(c, "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.",
-				 "OBJECT FREQ i");
-	expect_error(c, "ERR wrong number of arguments for 'object|encoding' command",
-				 "OBJECT ENCODING i x");
-	expect_error(c, "ERR unknown subcommand 'foo'. Try OBJECT HELP.", "OBJECT foo");
-	r = cmd(c, "OBJECT HELP");
+	HarnessStartOk(&s, NULL, false);
+	c = HarnessConnectOk(&s);
+	HarnessExpectStatus(c, "OK", "MSET i 123 n -5 big 12345678901234567890 lz 0123 sp %s", " 1");
+	HarnessExpectBulk(c, "int", "OBJECT ENCODING i");
+	HarnessExpectBulk(c, "int", "OBJECT ENCODING n");
+	HarnessExpectBulk(c, "embstr", "OBJECT ENCODING big");
+	HarnessExpectBulk(c, "embstr", "OBJECT ENCODING lz");
+	HarnessExpectBulk(c, "embstr", "OBJECT ENCODING sp");
+	HarnessExpectStatus(c, "OK", "SET e 12345678901234567890123456789012345678901234");
+	HarnessExpectBulk(c, "embstr", "OBJECT ENCODING e");
+	HarnessExpectStatus(c, "OK", "SET r 123456789012345678901234567890123456789012345x");
+	HarnessExpectBulk(c, "raw", "OBJECT ENCODING r");
+	HarnessExpectBulk(c, NULL, "OBJECT ENCODING nope");
+	HarnessExpectInt(c, 2147483647, "OBJECT REFCOUNT i");
+	HarnessExpectInt(c, 1, "OBJECT REFCOUNT n");
+	HarnessExpectInt(c, 1, "OBJECT REFCOUNT r");
+	HarnessExpectBulk(c, NULL, "OBJECT REFCOUNT nope");
+	HarnessExpectInt(c, 0, "OBJECT IDLETIME i");
+	HarnessExpectBulk(c, NULL, "OBJECT FREQ nope");
+	HarnessExpectError(c,
+					   "ERR An LFU maxmemory policy is not selected, access frequency not tracked. "
+					   "Please note that when switching between policies at runtime LRU and LFU "
+					   "data will take some time to adjust.",
+					   "OBJECT FREQ i");
+	HarnessExpectError(c, "ERR wrong number of arguments for 'object|encoding' command",
+					   "OBJECT ENCODING i x");
+	HarnessExpectError(c, "ERR unknown subcommand 'foo'. Try OBJECT HELP.", "OBJECT foo");
+	r = HarnessCommandOk(c, "OBJECT HELP");
 	ck_assert_int_eq(r->type, REDIS_REPLY_ARRAY);
 	ck_assert_int_eq(r->elements, 15);
 	ck_assert_str_eq(r->element[14]->str, "    Prints this help.");
 	freeReplyObject(r);
 	redisFree(c);
-	stop_ok(&s);
+	HarnessStopOk(&s);
 }
 END_TEST
 
@@ -459,79 +326,80 @@ START_TEST(test_expire_commands)
 	redisContext *c;
 	long long	t, now = (long long) time(NULL);
 
-	start(&s);
-	c = connect_ok(&s);
-	expect_int(c, -2, "TTL nope");
-	expect_int(c, -2, "PTTL nope");
-	expect_int(c, -2, "EXPIRETIME nope");
-	expect_int(c, 0, "EXPIRE nope 100");
-	expect_int(c, 0, "PERSIST nope");
-	expect_status(c, "OK", "SET k v");
-	expect_int(c, -1, "TTL k");
-	expect_int(c, -1, "PEXPIRETIME k");
-	expect_int(c, 0, "PERSIST k");
+	HarnessStartOk(&s, NULL, false);
+	c = HarnessConnectOk(&s);
+	HarnessExpectInt(c, -2, "TTL nope");
+	HarnessExpectInt(c, -2, "PTTL nope");
+	HarnessExpectInt(c, -2, "EXPIRETIME nope");
+	HarnessExpectInt(c, 0, "EXPIRE nope 100");
+	HarnessExpectInt(c, 0, "PERSIST nope");
+	HarnessExpectStatus(c, "OK", "SET k v");
+	HarnessExpectInt(c, -1, "TTL k");
+	HarnessExpectInt(c, -1, "PEXPIRETIME k");
+	HarnessExpectInt(c, 0, "PERSIST k");
 
-	expect_error(c, "ERR NX and XX, GT or LT options at the same time are not compatible",
-				 "EXPIRE k 10 NX XX");
-	expect_error(c, "ERR NX and XX, GT or LT options at the same time are not compatible",
-				 "EXPIRE k 10 NX GT");
-	expect_error(c, "ERR GT and LT options at the same time are not compatible",
-				 "EXPIRE k 10 GT LT");
-	expect_error(c, "ERR Unsupported option foo", "EXPIRE k abc foo");
-	expect_error(c, "ERR value is not an integer or out of range", "EXPIRE k abc");
-	expect_error(c, "ERR invalid expire time in 'expire' command", "EXPIRE k 99999999999999999");
-	expect_error(c, "ERR invalid expire time in 'pexpire' command",
-				 "PEXPIRE k 9223372036854775807");
-	expect_error(c, "ERR invalid expire time in 'expireat' command",
-				 "EXPIREAT k -9223372036854775808");
+	HarnessExpectError(c, "ERR NX and XX, GT or LT options at the same time are not compatible",
+					   "EXPIRE k 10 NX XX");
+	HarnessExpectError(c, "ERR NX and XX, GT or LT options at the same time are not compatible",
+					   "EXPIRE k 10 NX GT");
+	HarnessExpectError(c, "ERR GT and LT options at the same time are not compatible",
+					   "EXPIRE k 10 GT LT");
+	HarnessExpectError(c, "ERR Unsupported option foo", "EXPIRE k abc foo");
+	HarnessExpectError(c, "ERR value is not an integer or out of range", "EXPIRE k abc");
+	HarnessExpectError(c, "ERR invalid expire time in 'expire' command",
+					   "EXPIRE k 99999999999999999");
+	HarnessExpectError(c, "ERR invalid expire time in 'pexpire' command",
+					   "PEXPIRE k 9223372036854775807");
+	HarnessExpectError(c, "ERR invalid expire time in 'expireat' command",
+					   "EXPIREAT k -9223372036854775808");
 
 	/* no TTL: XX and GT fail, LT and NX succeed */
-	expect_int(c, 0, "EXPIRE k 100 XX");
-	expect_int(c, 0, "EXPIRE k 100 GT");
-	expect_int(c, 1, "EXPIRE k 100 LT");
-	expect_int(c, 0, "EXPIRE k 200 NX");
-	expect_int(c, 0, "EXPIRE k 200 LT");
-	expect_int(c, 1, "EXPIRE k 200 GT");
-	expect_int(c, 1, "EXPIRE k 150 XX");
-	t = get_int(c, "TTL k");
+	HarnessExpectInt(c, 0, "EXPIRE k 100 XX");
+	HarnessExpectInt(c, 0, "EXPIRE k 100 GT");
+	HarnessExpectInt(c, 1, "EXPIRE k 100 LT");
+	HarnessExpectInt(c, 0, "EXPIRE k 200 NX");
+	HarnessExpectInt(c, 0, "EXPIRE k 200 LT");
+	HarnessExpectInt(c, 1, "EXPIRE k 200 GT");
+	HarnessExpectInt(c, 1, "EXPIRE k 150 XX");
+	t = HarnessGetInt(c, "TTL k");
 	ck_assert_msg(t > 140 && t <= 150, "ttl %lld", t);
-	t = get_int(c, "PTTL k");
+	t = HarnessGetInt(c, "PTTL k");
 	ck_assert_msg(t > 140000 && t <= 150000, "pttl %lld", t);
-	t = get_int(c, "EXPIRETIME k");
+	t = HarnessGetInt(c, "EXPIRETIME k");
 	ck_assert_msg(t >= now + 140 && t <= now + 160, "expiretime %lld", t);
-	expect_int(c, 1, "PEXPIREAT k 4102444800000");
-	expect_int(c, 4102444800000LL, "PEXPIRETIME k");
-	expect_int(c, 4102444800LL, "EXPIRETIME k");
-	expect_int(c, 1, "EXPIREAT k 4102444801");
-	expect_int(c, 4102444801000LL, "PEXPIRETIME k");
-	expect_bulk(c, "v", "GET k");
-	expect_int(c, 1, "PERSIST k");
-	expect_int(c, -1, "TTL k");
+	HarnessExpectInt(c, 1, "PEXPIREAT k 4102444800000");
+	HarnessExpectInt(c, 4102444800000LL, "PEXPIRETIME k");
+	HarnessExpectInt(c, 4102444800LL, "EXPIRETIME k");
+	HarnessExpectInt(c, 1, "EXPIREAT k 4102444801");
+	HarnessExpectInt(c, 4102444801000LL, "PEXPIRETIME k");
+	HarnessExpectBulk(c, "v", "GET k");
+	HarnessExpectInt(c, 1, "PERSIST k");
+	HarnessExpectInt(c, -1, "TTL k");
 
 	/* a time in the past deletes the key and counts */
-	expect_int(c, 1, "EXPIRE k -1");
-	expect_int(c, 0, "EXISTS k");
-	expect_status(c, "OK", "SET k v");
-	expect_int(c, 1, "PEXPIREAT k 1");
-	expect_int(c, -2, "TTL k");
-	expect_status(c, "OK", "SET k v");
-	expect_int(c, 1, "EXPIREAT k 0 NX");
-	expect_int(c, 0, "EXISTS k");
+	HarnessExpectInt(c, 1, "EXPIRE k -1");
+	HarnessExpectInt(c, 0, "EXISTS k");
+	HarnessExpectStatus(c, "OK", "SET k v");
+	HarnessExpectInt(c, 1, "PEXPIREAT k 1");
+	HarnessExpectInt(c, -2, "TTL k");
+	HarnessExpectStatus(c, "OK", "SET k v");
+	HarnessExpectInt(c, 1, "EXPIREAT k 0 NX");
+	HarnessExpectInt(c, 0, "EXISTS k");
 
 	/* expiry by time */
-	expect_status(c, "OK", "SET short v PX 100");
-	expect_int(c, 1, "EXISTS short");
+	HarnessExpectStatus(c, "OK", "SET short v PX 100");
+	HarnessExpectInt(c, 1, "EXISTS short");
 	usleep(200 * 1000);
-	expect_int(c, 0, "EXISTS short");
-	expect_bulk(c, NULL, "GET short");
-	expect_int(c, -2, "PTTL short");
-	expect_status(c, "OK", "SET short2 v");
-	expect_int(c, 1, "PEXPIRE short2 100");
+	HarnessExpectInt(c, 0, "EXISTS short");
+	HarnessExpectBulk(c, NULL, "GET short");
+	HarnessExpectInt(c, -2, "PTTL short");
+	HarnessExpectStatus(c, "OK", "SET short2 v");
+	HarnessExpectInt(c, 1, "PEXPIRE short2 100");
 	usleep(200 * 1000);
-	expect_int(c, 0, "EXISTS short2");
-	expect_int(c, 0, "DBSIZE");
+	HarnessExpectInt(c, 0, "EXISTS short2");
+	HarnessExpectInt(c, 0, "DBSIZE");
 	redisFree(c);
-	stop_ok(&s);
+	HarnessStopOk(&s);
 }
 END_TEST
 
@@ -543,11 +411,11 @@ START_TEST(test_sweep)
 	time_t		deadline;
 	bool		gone = false;
 
-	start(&s);
-	c = connect_ok(&s);
+	HarnessStartOk(&s, NULL, false);
+	c = HarnessConnectOk(&s);
 	for (int i = 0; i < 100; i++)
-		freeReplyObject(cmd(c, "SET sweep:%d v PX 50", i));
-	expect_status(c, "OK", "SET keep v");
+		freeReplyObject(HarnessCommandOk(c, "SET sweep:%d v PX 50", i));
+	HarnessExpectStatus(c, "OK", "SET keep v");
 	usleep(100 * 1000);
 	/*
 	 * Invisible at once; whether the versions were deleted shows only as
@@ -557,15 +425,15 @@ START_TEST(test_sweep)
 	deadline = time(NULL) + 3;
 	while (time(NULL) <= deadline && !gone)
 	{
-		gone = get_int(c, "DBSIZE") == 1;
+		gone = HarnessGetInt(c, "DBSIZE") == 1;
 		usleep(100 * 1000);
 	}
 	ck_assert(gone);
 	sleep(2);
-	expect_bulk(c, "v", "GET keep");
-	expect_int(c, 1, "DBSIZE");
+	HarnessExpectBulk(c, "v", "GET keep");
+	HarnessExpectInt(c, 1, "DBSIZE");
 	redisFree(c);
-	stop_ok(&s);
+	HarnessStopOk(&s);
 }
 END_TEST
 
@@ -579,14 +447,14 @@ START_TEST(test_restart_keeps_ttl)
 	time_t		deadline;
 	long long	t;
 
-	start(&s);
-	c = connect_ok(&s);
-	expect_status(c, "OK", "SET a 1 EX 1000");
-	expect_status(c, "OK", "SET b 2");
-	expect_int(c, 1, "PEXPIREAT b 4102444800000");
-	expect_status(c, "OK", "SET c 3");
-	expect_int(c, 1, "MOVE c 3");
-	expect_status(c, "OK", "SET gone 1 PX 100");
+	HarnessStartOk(&s, NULL, false);
+	c = HarnessConnectOk(&s);
+	HarnessExpectStatus(c, "OK", "SET a 1 EX 1000");
+	HarnessExpectStatus(c, "OK", "SET b 2");
+	HarnessExpectInt(c, 1, "PEXPIREAT b 4102444800000");
+	HarnessExpectStatus(c, "OK", "SET c 3");
+	HarnessExpectInt(c, 1, "MOVE c 3");
+	HarnessExpectStatus(c, "OK", "SET gone 1 PX 100");
 	redisFree(c);
 	ck_assert_int_eq(HarnessStop(&s), 0);
 
@@ -625,16 +493,16 @@ START_TEST(test_restart_keeps_ttl)
 			freeReplyObject(r);
 	}
 	ck_assert_msg(c != NULL, "restarted server did not answer");
-	expect_bulk(c, "1", "GET a");
-	t = get_int(c, "TTL a");
+	HarnessExpectBulk(c, "1", "GET a");
+	t = HarnessGetInt(c, "TTL a");
 	ck_assert_msg(t > 900 && t <= 1000, "ttl after restart %lld", t);
-	expect_int(c, 4102444800000LL, "PEXPIRETIME b");
-	expect_int(c, 0, "EXISTS c gone");
-	expect_status(c, "OK", "SELECT 3");
-	expect_bulk(c, "3", "GET c");
-	expect_int(c, -1, "TTL c");
+	HarnessExpectInt(c, 4102444800000LL, "PEXPIRETIME b");
+	HarnessExpectInt(c, 0, "EXISTS c gone");
+	HarnessExpectStatus(c, "OK", "SELECT 3");
+	HarnessExpectBulk(c, "3", "GET c");
+	HarnessExpectInt(c, -1, "TTL c");
 	redisFree(c);
-	stop_ok(&s);
+	HarnessStopOk(&s);
 }
 END_TEST
 
@@ -650,37 +518,37 @@ START_TEST(test_large_values)
 	for (size_t i = 0; i < len; i++)
 		v[i] = (char) ('a' + (i * 7) % 26);
 	v[len] = '\0';
-	start(&s);
-	c = connect_ok(&s);
-	expect_status(c, "OK", "SET big %b", v, len);
-	expect_int(c, 1, "EXPIRE big 1000");
-	expect_bulk(c, v, "GET big");
-	expect_bulk(c, "raw", "OBJECT ENCODING big");
-	expect_status(c, "OK", "RENAME big big2");
-	expect_int(c, 1, "COPY big2 big3");
-	expect_int(c, 1, "COPY big2 big3 DB 4");
-	expect_int(c, 1, "MOVE big2 5");
-	expect_int(c, 1, "PERSIST big3");
-	expect_bulk(c, v, "GET big3");
-	expect_int(c, -1, "TTL big3");
-	expect_status(c, "OK", "SWAPDB 0 5");
-	expect_bulk(c, v, "GET big2");
-	ck_assert_int_gt(get_int(c, "TTL big2"), 900);
-	expect_int(c, 1, "PEXPIRE big2 1");
+	HarnessStartOk(&s, NULL, false);
+	c = HarnessConnectOk(&s);
+	HarnessExpectStatus(c, "OK", "SET big %b", v, len);
+	HarnessExpectInt(c, 1, "EXPIRE big 1000");
+	HarnessExpectBulk(c, v, "GET big");
+	HarnessExpectBulk(c, "raw", "OBJECT ENCODING big");
+	HarnessExpectStatus(c, "OK", "RENAME big big2");
+	HarnessExpectInt(c, 1, "COPY big2 big3");
+	HarnessExpectInt(c, 1, "COPY big2 big3 DB 4");
+	HarnessExpectInt(c, 1, "MOVE big2 5");
+	HarnessExpectInt(c, 1, "PERSIST big3");
+	HarnessExpectBulk(c, v, "GET big3");
+	HarnessExpectInt(c, -1, "TTL big3");
+	HarnessExpectStatus(c, "OK", "SWAPDB 0 5");
+	HarnessExpectBulk(c, v, "GET big2");
+	ck_assert_int_gt(HarnessGetInt(c, "TTL big2"), 900);
+	HarnessExpectInt(c, 1, "PEXPIRE big2 1");
 	usleep(50 * 1000);
-	expect_int(c, 0, "EXISTS big2");
-	expect_status(c, "OK", "SELECT 4");
-	expect_bulk(c, v, "GET big3");
-	expect_status(c, "OK", "FLUSHDB");
-	expect_int(c, 0, "DBSIZE");
-	expect_status(c, "OK", "SELECT 5");
-	expect_bulk(c, v, "GET big3");
-	r = cmd(c, "KEYS *");
+	HarnessExpectInt(c, 0, "EXISTS big2");
+	HarnessExpectStatus(c, "OK", "SELECT 4");
+	HarnessExpectBulk(c, v, "GET big3");
+	HarnessExpectStatus(c, "OK", "FLUSHDB");
+	HarnessExpectInt(c, 0, "DBSIZE");
+	HarnessExpectStatus(c, "OK", "SELECT 5");
+	HarnessExpectBulk(c, v, "GET big3");
+	r = HarnessCommandOk(c, "KEYS *");
 	ck_assert_int_eq(r->elements, 1);
 	freeReplyObject(r);
 	free(v);
 	redisFree(c);
-	stop_ok(&s);
+	HarnessStopOk(&s);
 }
 END_TEST
 
@@ -691,13 +559,13 @@ START_TEST(test_lcs)
 	redisContext *c;
 	redisReply *r;
 
-	start(&s);
-	c = connect_ok(&s);
-	expect_status(c, "OK", "MSET key1 ohmytext key2 mynewtext");
-	expect_bulk(c, "mytext", "LCS key1 key2");
-	expect_int(c, 6, "LCS key1 key2 LEN");
-	expect_bulk(c, "", "LCS key1 nope");
-	r = cmd(c, "LCS key1 key2 IDX MINMATCHLEN 4 WITHMATCHLEN");
+	HarnessStartOk(&s, NULL, false);
+	c = HarnessConnectOk(&s);
+	HarnessExpectStatus(c, "OK", "MSET key1 ohmytext key2 mynewtext");
+	HarnessExpectBulk(c, "mytext", "LCS key1 key2");
+	HarnessExpectInt(c, 6, "LCS key1 key2 LEN");
+	HarnessExpectBulk(c, "", "LCS key1 nope");
+	r = HarnessCommandOk(c, "LCS key1 key2 IDX MINMATCHLEN 4 WITHMATCHLEN");
 	ck_assert_int_eq(r->type, REDIS_REPLY_ARRAY);
 	ck_assert_int_eq(r->elements, 4);
 	ck_assert_str_eq(r->element[0]->str, "matches");
@@ -707,11 +575,11 @@ START_TEST(test_lcs)
 	ck_assert_int_eq(r->element[1]->element[0]->element[2]->integer, 4);
 	ck_assert_int_eq(r->element[3]->integer, 6);
 	freeReplyObject(r);
-	expect_error(c, "ERR If you want both the length and indexes, please just use IDX.",
-				 "LCS key1 key2 LEN IDX");
-	expect_error(c, "ERR syntax error", "LCS key1 key2 FOO");
+	HarnessExpectError(c, "ERR If you want both the length and indexes, please just use IDX.",
+					   "LCS key1 key2 LEN IDX");
+	HarnessExpectError(c, "ERR syntax error", "LCS key1 key2 FOO");
 	redisFree(c);
-	stop_ok(&s);
+	HarnessStopOk(&s);
 }
 END_TEST
 
@@ -740,22 +608,5 @@ keys_suite(void)
 int
 main(void)
 {
-	SRunner    *sr;
-	int			failed;
-
-	if (access(HarnessServerPath(), X_OK) != 0)
-	{
-		fprintf(stderr, "tusk-server not found at %s (set TUSK_SERVER)\n", HarnessServerPath());
-		return EXIT_FAILURE;
-	}
-	signal(SIGPIPE, SIG_IGN);
-	if (!HarnessBeginRun())
-		return EXIT_FAILURE;
-	sr = srunner_create(keys_suite());
-	srunner_set_fork_status(sr, CK_FORK);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	HarnessEndRun();
-	return failed != 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+	return HarnessMain(keys_suite());
 }

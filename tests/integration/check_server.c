@@ -19,7 +19,6 @@
 #include <check.h>
 #include <errno.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,109 +30,14 @@
 #include "tests/integration/harness.h"
 
 #define WAIT_SECONDS 30
+#define CASE_TIMEOUT_SECONDS 180
 
 /* ---------------------------------------------------------------- helpers */
 
 static void
-start(TuskServer *s, const char *const *args, bool unix_socket)
-{
-	ck_assert_msg(HarnessStart(s, args, unix_socket), "could not start %s",
-				  HarnessServerPath());
-}
-
-/* Stop by pid: SIGTERM must make the server exit with status 0. */
-static void
-stop_ok(TuskServer *s)
-{
-	int			status = HarnessStop(s);
-
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-	{
-		HarnessDumpLog(s);
-		ck_abort_msg("server did not exit cleanly: status 0x%x", status);
-	}
-	HarnessCleanup(s);
-}
-
-static redisContext *
-connect_ok(const TuskServer *s)
-{
-	redisContext *c = HarnessConnect(s);
-
-	ck_assert_msg(c != NULL, "could not connect to port %d", s->port);
-	return c;
-}
-
-/* Run a command; the reply must exist (caller frees). */
-#define CMD(c, ...) cmd_ok((c), __LINE__, __VA_ARGS__)
-
-static redisReply *
-cmd_ok(redisContext *c, int line, const char *fmt, ...)
-{
-	va_list		ap;
-	redisReply *r;
-
-	va_start(ap, fmt);
-	r = redisvCommand(c, fmt, ap);
-	va_end(ap);
-	ck_assert_msg(r != NULL, "line %d: \"%s\" got no reply: %s", line, fmt, c->errstr);
-	return r;
-}
-
-static void
-expect_status(redisContext *c, const char *want, const char *fmt, ...)
-{
-	va_list		ap;
-	redisReply *r;
-
-	va_start(ap, fmt);
-	r = redisvCommand(c, fmt, ap);
-	va_end(ap);
-	ck_assert_msg(r != NULL, "\"%s\": no reply: %s", fmt, c->errstr);
-	ck_assert_msg(r->type == REDIS_REPLY_STATUS && strcmp(r->str, want) == 0,
-				  "\"%s\": want +%s, got type %d \"%s\"", fmt, want, r->type,
-				  r->str ? r->str : "");
-	freeReplyObject(r);
-}
-
-static void
-expect_error(redisContext *c, const char *want, const char *fmt, ...)
-{
-	va_list		ap;
-	redisReply *r;
-
-	va_start(ap, fmt);
-	r = redisvCommand(c, fmt, ap);
-	va_end(ap);
-	ck_assert_msg(r != NULL, "\"%s\": no reply: %s", fmt, c->errstr);
-	ck_assert_msg(r->type == REDIS_REPLY_ERROR && strcmp(r->str, want) == 0,
-				  "\"%s\": want -%s, got type %d \"%s\"", fmt, want, r->type,
-				  r->str ? r->str : "");
-	freeReplyObject(r);
-}
-
-static long long
-expect_integer(redisContext *c, const char *fmt, ...)
-{
-	va_list		ap;
-	redisReply *r;
-	long long	v;
-
-	va_start(ap, fmt);
-	r = redisvCommand(c, fmt, ap);
-	va_end(ap);
-	ck_assert_msg(r != NULL, "\"%s\": no reply: %s", fmt, c->errstr);
-	ck_assert_msg(r->type == REDIS_REPLY_INTEGER, "\"%s\": want an integer, got type %d \"%s\"",
-				  fmt, r->type, r->str ? r->str : "");
-	v = r->integer;
-	freeReplyObject(r);
-	return v;
-}
-
-static void
 ping_ok(redisContext *c)
 {
-	expect_status(c, "PONG", "PING");
+	HarnessExpectStatus(c, "PONG", "PING");
 }
 
 /* The connection is closed: a command gets no reply. Polls, as a CLIENT KILL
@@ -159,7 +63,7 @@ expect_closed(redisContext *c)
 static void
 client_info_field(redisContext *c, const char *field, char *out, size_t outlen)
 {
-	redisReply *r = CMD(c, "CLIENT INFO");
+	redisReply *r = HarnessCommandOk(c, "CLIENT INFO");
 
 	ck_assert_int_eq(r->type, REDIS_REPLY_STRING);
 	ck_assert_msg(HarnessClientField(r->str, field, out, outlen), "no %s= in \"%s\"", field,
@@ -244,8 +148,8 @@ START_TEST(test_pipeline_10000)
 	redisContext *c;
 	int			n = 10000;
 
-	start(&s, NULL, false);
-	c = connect_ok(&s);
+	HarnessStartOk(&s, NULL, false);
+	c = HarnessConnectOk(&s);
 	for (int i = 0; i < n; i++)
 	{
 		char		arg[64];
@@ -295,7 +199,7 @@ START_TEST(test_pipeline_10000)
 	}
 	ping_ok(c);
 	redisFree(c);
-	stop_ok(&s);
+	HarnessStopOk(&s);
 }
 END_TEST
 
@@ -333,7 +237,7 @@ START_TEST(test_pipeline_raw_mixed)
 			wlen += (size_t) snprintf(want + wlen, cap - wlen, "$%d\r\n%s\r\n", alen, arg);
 		}
 	}
-	start(&s, NULL, false);
+	HarnessStartOk(&s, NULL, false);
 	fd = HarnessRawConnect(s.port);
 	ck_assert_int_ge(fd, 0);
 	ck_assert(HarnessRawSend(fd, req, slen));
@@ -352,7 +256,7 @@ START_TEST(test_pipeline_raw_mixed)
 	close(fd);
 	free(req);
 	free(want);
-	stop_ok(&s);
+	HarnessStopOk(&s);
 }
 END_TEST
 
@@ -371,12 +275,12 @@ START_TEST(test_200_connections)
 	int			nlines,
 				found = 0;
 
-	start(&s, NULL, false);
+	HarnessStartOk(&s, NULL, false);
 	for (int i = 0; i < NCONN; i++)
-		cs[i] = connect_ok(&s);
+		cs[i] = HarnessConnectOk(&s);
 	for (int i = 0; i < NCONN; i++)
 	{
-		ids[i] = expect_integer(cs[i], "CLIENT ID");
+		ids[i] = HarnessGetInt(cs[i], "CLIENT ID");
 		pids[i] = client_pid(cs[i]);
 		ck_assert_int_gt(pids[i], 0);
 		ck_assert_int_ne(pids[i], s.pid);
@@ -388,7 +292,7 @@ START_TEST(test_200_connections)
 		}
 	}
 	/* every one of them is listed, each with its own pid */
-	r = CMD(cs[0], "CLIENT LIST");
+	r = HarnessCommandOk(cs[0], "CLIENT LIST");
 	nlines = client_list_lines(r, lines, NCONN * 2);
 	ck_assert_int_eq(nlines, NCONN);
 	for (int l = 0; l < nlines; l++)
@@ -414,14 +318,14 @@ START_TEST(test_200_connections)
 		ping_ok(cs[i]);
 	for (int i = 0; i < NCONN; i++)
 	{
-		redisReply *e = CMD(cs[i], "ECHO %d", i);
+		redisReply *e = HarnessCommandOk(cs[i], "ECHO %d", i);
 
 		ck_assert_int_eq(atoi(e->str), i);
 		freeReplyObject(e);
 	}
 	for (int i = 0; i < NCONN; i++)
 		redisFree(cs[i]);
-	stop_ok(&s);
+	HarnessStopOk(&s);
 }
 END_TEST
 
@@ -433,11 +337,11 @@ START_TEST(test_kill9_backend)
 	int			victim;
 	time_t		deadline;
 
-	start(&s, NULL, false);
+	HarnessStartOk(&s, NULL, false);
 	for (int i = 0; i < 5; i++)
 	{
-		cs[i] = connect_ok(&s);
-		ids[i] = expect_integer(cs[i], "CLIENT ID");
+		cs[i] = HarnessConnectOk(&s);
+		ids[i] = HarnessGetInt(cs[i], "CLIENT ID");
 	}
 	victim = client_pid(cs[2]);
 	ck_assert_int_eq(kill(victim, SIGKILL), 0);
@@ -450,11 +354,11 @@ START_TEST(test_kill9_backend)
 		if (i == 2)
 			continue;
 		ping_ok(cs[i]);
-		ck_assert_int_eq(expect_integer(cs[i], "CLIENT ID"), ids[i]);
+		ck_assert_int_eq(HarnessGetInt(cs[i], "CLIENT ID"), ids[i]);
 	}
 	/* new connections are accepted */
 	{
-		redisContext *c = connect_ok(&s);
+		redisContext *c = HarnessConnectOk(&s);
 
 		ping_ok(c);
 		redisFree(c);
@@ -463,7 +367,7 @@ START_TEST(test_kill9_backend)
 	deadline = time(NULL) + WAIT_SECONDS;
 	for (;;)
 	{
-		redisReply *r = CMD(cs[0], "CLIENT LIST");
+		redisReply *r = HarnessCommandOk(cs[0], "CLIENT LIST");
 		char		needle[32];
 
 		snprintf(needle, sizeof(needle), "pid=%d\n", victim);
@@ -479,7 +383,7 @@ START_TEST(test_kill9_backend)
 	ck_assert_int_eq(kill(s.pid, 0), 0);
 	for (int i = 0; i < 5; i++)
 		redisFree(cs[i]);
-	stop_ok(&s);
+	HarnessStopOk(&s);
 }
 END_TEST
 
@@ -508,8 +412,8 @@ START_TEST(test_malformed_input)
 		 "+PONG\r\n+PONG\r\n-ERR Protocol error: invalid multibulk length\r\n"},
 	};
 
-	start(&s, NULL, false);
-	other = connect_ok(&s);
+	HarnessStartOk(&s, NULL, false);
+	other = HarnessConnectOk(&s);
 	ping_ok(other);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 	{
@@ -526,9 +430,9 @@ START_TEST(test_malformed_input)
 		free(big);
 	}
 	ping_ok(other);
-	expect_integer(other, "CLIENT ID");
+	HarnessGetInt(other, "CLIENT ID");
 	redisFree(other);
-	stop_ok(&s);
+	HarnessStopOk(&s);
 }
 END_TEST
 
@@ -541,24 +445,24 @@ START_TEST(test_auth)
 	redisContext *c;
 	int			fd;
 
-	start(&s, args, false);
-	c = connect_ok(&s);
-	expect_error(c, "NOAUTH Authentication required.", "PING");
-	expect_error(c, "NOAUTH Authentication required.", "CONFIG GET timeout");
-	expect_error(c, "WRONGPASS invalid username-password pair or user is disabled.",
-				 "AUTH wrong");
-	expect_error(c, "WRONGPASS invalid username-password pair or user is disabled.",
-				 "AUTH default wrong");
-	expect_error(c, "WRONGPASS invalid username-password pair or user is disabled.",
-				 "AUTH someone secret");
-	expect_error(c, "ERR syntax error", "AUTH a b c");
-	expect_error(c, "NOAUTH Authentication required.", "PING");
-	expect_status(c, "OK", "AUTH secret");
+	HarnessStartOk(&s, args, false);
+	c = HarnessConnectOk(&s);
+	HarnessExpectError(c, "NOAUTH Authentication required.", "PING");
+	HarnessExpectError(c, "NOAUTH Authentication required.", "CONFIG GET timeout");
+	HarnessExpectError(c, "WRONGPASS invalid username-password pair or user is disabled.",
+					   "AUTH wrong");
+	HarnessExpectError(c, "WRONGPASS invalid username-password pair or user is disabled.",
+					   "AUTH default wrong");
+	HarnessExpectError(c, "WRONGPASS invalid username-password pair or user is disabled.",
+					   "AUTH someone secret");
+	HarnessExpectError(c, "ERR syntax error", "AUTH a b c");
+	HarnessExpectError(c, "NOAUTH Authentication required.", "PING");
+	HarnessExpectStatus(c, "OK", "AUTH secret");
 	ping_ok(c);
 	redisFree(c);
 
-	c = connect_ok(&s);
-	expect_status(c, "OK", "AUTH default secret");
+	c = HarnessConnectOk(&s);
+	HarnessExpectStatus(c, "OK", "AUTH default secret");
 	ping_ok(c);
 	redisFree(c);
 
@@ -596,21 +500,21 @@ START_TEST(test_auth)
 		redisReply *r;
 
 		memset(big, 'b', n);
-		c = connect_ok(&s);
-		expect_status(c, "OK", "AUTH secret");
-		r = CMD(c, "ECHO %b", big, n);
+		c = HarnessConnectOk(&s);
+		HarnessExpectStatus(c, "OK", "AUTH secret");
+		r = HarnessCommandOk(c, "ECHO %b", big, n);
 		ck_assert_int_eq(r->type, REDIS_REPLY_STRING);
 		ck_assert_uint_eq(r->len, n);
 		freeReplyObject(r);
-		r = CMD(c, "PING %s %s %s %s %s %s %s %s %s %s %s", "1", "2", "3", "4", "5", "6", "7",
-				"8", "9", "10", "11");
+		r = HarnessCommandOk(c, "PING %s %s %s %s %s %s %s %s %s %s %s", "1", "2", "3", "4", "5",
+							 "6", "7", "8", "9", "10", "11");
 		ck_assert_int_eq(r->type, REDIS_REPLY_ERROR);
 		ck_assert_str_eq(r->str, "ERR wrong number of arguments for 'ping' command");
 		freeReplyObject(r);
 		free(big);
 		redisFree(c);
 	}
-	stop_ok(&s);
+	HarnessStopOk(&s);
 }
 END_TEST
 
@@ -626,15 +530,15 @@ START_TEST(test_maxclients)
 	time_t		deadline;
 	bool		accepted = false;
 
-	start(&s, args, false);
+	HarnessStartOk(&s, args, false);
 	for (int i = 0; i < 3; i++)
 	{
-		cs[i] = connect_ok(&s);
+		cs[i] = HarnessConnectOk(&s);
 		ping_ok(cs[i]);
 	}
 	/* the fourth is told and closed */
 	RAW_CLOSE(s.port, "", "-ERR max number of clients reached\r\n");
-	extra = connect_ok(&s);
+	extra = HarnessConnectOk(&s);
 	r = redisCommand(extra, "PING");
 	ck_assert_ptr_nonnull(r);
 	ck_assert_int_eq(r->type, REDIS_REPLY_ERROR);
@@ -649,7 +553,7 @@ START_TEST(test_maxclients)
 	deadline = time(NULL) + WAIT_SECONDS;
 	while (!accepted && time(NULL) <= deadline)
 	{
-		extra = connect_ok(&s);
+		extra = HarnessConnectOk(&s);
 		r = redisCommand(extra, "PING");
 		accepted = r && r->type == REDIS_REPLY_STATUS && strcmp(r->str, "PONG") == 0;
 		if (r)
@@ -661,7 +565,7 @@ START_TEST(test_maxclients)
 	ck_assert_msg(accepted, "no room after a client left");
 	redisFree(cs[0]);
 	redisFree(cs[1]);
-	stop_ok(&s);
+	HarnessStopOk(&s);
 }
 END_TEST
 
@@ -675,46 +579,46 @@ START_TEST(test_select_and_names)
 	redisReply *r;
 	char		id[32];
 
-	start(&s, NULL, false);
-	a = connect_ok(&s);
-	b = connect_ok(&s);
-	expect_status(a, "OK", "SELECT 15");
-	expect_status(a, "OK", "SELECT 0");
-	expect_error(a, "ERR DB index is out of range", "SELECT 16");
-	expect_error(a, "ERR DB index is out of range", "SELECT -1");
-	expect_error(a, "ERR value is not an integer or out of range", "SELECT abc");
-	expect_status(a, "OK", "SELECT 7");
+	HarnessStartOk(&s, NULL, false);
+	a = HarnessConnectOk(&s);
+	b = HarnessConnectOk(&s);
+	HarnessExpectStatus(a, "OK", "SELECT 15");
+	HarnessExpectStatus(a, "OK", "SELECT 0");
+	HarnessExpectError(a, "ERR DB index is out of range", "SELECT 16");
+	HarnessExpectError(a, "ERR DB index is out of range", "SELECT -1");
+	HarnessExpectError(a, "ERR value is not an integer or out of range", "SELECT abc");
+	HarnessExpectStatus(a, "OK", "SELECT 7");
 
-	r = CMD(a, "CLIENT GETNAME");
+	r = HarnessCommandOk(a, "CLIENT GETNAME");
 	ck_assert_int_eq(r->type, REDIS_REPLY_NIL);
 	freeReplyObject(r);
-	expect_status(a, "OK", "CLIENT SETNAME worker-1");
-	r = CMD(a, "CLIENT GETNAME");
+	HarnessExpectStatus(a, "OK", "CLIENT SETNAME worker-1");
+	r = HarnessCommandOk(a, "CLIENT GETNAME");
 	ck_assert_int_eq(r->type, REDIS_REPLY_STRING);
 	ck_assert_str_eq(r->str, "worker-1");
 	freeReplyObject(r);
-	expect_error(a, "ERR Client names cannot contain spaces, newlines or special characters.",
-				 "CLIENT SETNAME %s", "a b");
-	expect_error(a, "ERR Client names cannot contain spaces, newlines or special characters.",
-				 "CLIENT SETNAME %s", "a\nb");
+	HarnessExpectError(a, "ERR Client names cannot contain spaces, newlines or special characters.",
+					   "CLIENT SETNAME %s", "a b");
+	HarnessExpectError(a, "ERR Client names cannot contain spaces, newlines or special characters.",
+					   "CLIENT SETNAME %s", "a\nb");
 
 	/* another backend sees the name and the db through the process array */
 	client_info_field(a, "id", id, sizeof(id));
-	r = CMD(b, "CLIENT LIST ID %s", id);
+	r = HarnessCommandOk(b, "CLIENT LIST ID %s", id);
 	ck_assert_int_eq(r->type, REDIS_REPLY_STRING);
 	ck_assert_msg(strstr(r->str, " name=worker-1 ") != NULL, "%s", r->str);
 	ck_assert_msg(strstr(r->str, " db=7 ") != NULL, "%s", r->str);
 	freeReplyObject(r);
 
 	/* an empty name removes it */
-	expect_status(a, "OK", "CLIENT SETNAME %s", "");
-	r = CMD(a, "CLIENT GETNAME");
+	HarnessExpectStatus(a, "OK", "CLIENT SETNAME %s", "");
+	r = HarnessCommandOk(a, "CLIENT GETNAME");
 	ck_assert_int_eq(r->type, REDIS_REPLY_NIL);
 	freeReplyObject(r);
 
 	redisFree(a);
 	redisFree(b);
-	stop_ok(&s);
+	HarnessStopOk(&s);
 }
 END_TEST
 
@@ -728,34 +632,34 @@ START_TEST(test_client_kill)
 	long long	bid;
 	char		addr[128];
 
-	start(&s, NULL, false);
-	a = connect_ok(&s);
-	b = connect_ok(&s);
-	c = connect_ok(&s);
-	d = connect_ok(&s);
+	HarnessStartOk(&s, NULL, false);
+	a = HarnessConnectOk(&s);
+	b = HarnessConnectOk(&s);
+	c = HarnessConnectOk(&s);
+	d = HarnessConnectOk(&s);
 
 	/* by id */
-	bid = expect_integer(b, "CLIENT ID");
-	ck_assert_int_eq(expect_integer(a, "CLIENT KILL ID %lld", bid), 1);
+	bid = HarnessGetInt(b, "CLIENT ID");
+	ck_assert_int_eq(HarnessGetInt(a, "CLIENT KILL ID %lld", bid), 1);
 	expect_closed(b);
-	ck_assert_int_eq(expect_integer(a, "CLIENT KILL ID %lld", bid + 100000), 0);
-	expect_error(a, "ERR client-id should be greater than 0", "CLIENT KILL ID 0");
+	ck_assert_int_eq(HarnessGetInt(a, "CLIENT KILL ID %lld", bid + 100000), 0);
+	HarnessExpectError(a, "ERR client-id should be greater than 0", "CLIENT KILL ID 0");
 
 	/* by address, old style */
 	client_info_field(c, "addr", addr, sizeof(addr));
-	expect_status(a, "OK", "CLIENT KILL %s", addr);
+	HarnessExpectStatus(a, "OK", "CLIENT KILL %s", addr);
 	expect_closed(c);
-	expect_error(a, "ERR No such client", "CLIENT KILL %s", "1.2.3.4:5");
+	HarnessExpectError(a, "ERR No such client", "CLIENT KILL %s", "1.2.3.4:5");
 
 	/* by address, new style */
 	client_info_field(d, "addr", addr, sizeof(addr));
-	ck_assert_int_eq(expect_integer(a, "CLIENT KILL ADDR %s", addr), 1);
+	ck_assert_int_eq(HarnessGetInt(a, "CLIENT KILL ADDR %s", addr), 1);
 	expect_closed(d);
 
 	/* the killer is fine, and new clients too */
 	ping_ok(a);
 	{
-		redisContext *e = connect_ok(&s);
+		redisContext *e = HarnessConnectOk(&s);
 
 		ping_ok(e);
 		redisFree(e);
@@ -764,7 +668,7 @@ START_TEST(test_client_kill)
 	redisFree(b);
 	redisFree(c);
 	redisFree(d);
-	stop_ok(&s);
+	HarnessStopOk(&s);
 }
 END_TEST
 
@@ -777,15 +681,15 @@ START_TEST(test_config_timeout)
 	int			old_fd,
 				idle_fd;
 
-	start(&s, NULL, false);
+	HarnessStartOk(&s, NULL, false);
 	/* connected before the change */
 	old_fd = HarnessRawConnect(s.port);
 	ck_assert_int_ge(old_fd, 0);
 	ck_assert(HarnessRawSend(old_fd, "CONFIG GET timeout\r\n", 20));
 	raw_expect(old_fd, "*2\r\n$7\r\ntimeout\r\n$1\r\n0\r\n");
 
-	a = connect_ok(&s);
-	expect_status(a, "OK", "CONFIG SET timeout 1");
+	a = HarnessConnectOk(&s);
+	HarnessExpectStatus(a, "OK", "CONFIG SET timeout 1");
 	redisFree(a);
 
 	/* the already-running backend reads the new value */
@@ -801,11 +705,11 @@ START_TEST(test_config_timeout)
 	close(old_fd);
 
 	/* the server itself is fine */
-	a = connect_ok(&s);
-	expect_status(a, "OK", "CONFIG SET timeout 0");
+	a = HarnessConnectOk(&s);
+	HarnessExpectStatus(a, "OK", "CONFIG SET timeout 0");
 	ping_ok(a);
 	redisFree(a);
-	stop_ok(&s);
+	HarnessStopOk(&s);
 }
 END_TEST
 
@@ -820,13 +724,13 @@ START_TEST(test_config_set_port)
 	redisReply *r;
 	char		portstr[16];
 
-	start(&s, NULL, false);
+	HarnessStartOk(&s, NULL, false);
 	oldport = s.port;
-	a = connect_ok(&s);
+	a = HarnessConnectOk(&s);
 	do
 		newport = HarnessFreePort();
 	while (newport == oldport);
-	expect_status(a, "OK", "CONFIG SET port %d", newport);
+	HarnessExpectStatus(a, "OK", "CONFIG SET port %d", newport);
 
 	/* the postmaster listens there soon */
 	deadline = time(NULL) + WAIT_SECONDS;
@@ -848,7 +752,7 @@ START_TEST(test_config_set_port)
 			usleep(20 * 1000);
 	}
 	ck_assert_msg(b != NULL, "nothing answers on the new port %d", newport);
-	r = CMD(b, "CONFIG GET port");
+	r = HarnessCommandOk(b, "CONFIG GET port");
 	snprintf(portstr, sizeof(portstr), "%d", newport);
 	ck_assert_int_eq(r->type, REDIS_REPLY_ARRAY);
 	ck_assert_int_eq(r->elements, 2);
@@ -882,7 +786,7 @@ START_TEST(test_config_set_port)
 	redisFree(a);
 	redisFree(b);
 	s.port = newport;
-	stop_ok(&s);
+	HarnessStopOk(&s);
 }
 END_TEST
 
@@ -898,7 +802,7 @@ START_TEST(test_hello3)
 	bool		closed;
 	long long	id;
 
-	start(&s, NULL, false);
+	HarnessStartOk(&s, NULL, false);
 	fd = HarnessRawConnect(s.port);
 	ck_assert_int_ge(fd, 0);
 	ck_assert(HarnessRawSend(fd, "CLIENT ID\r\n", 11));
@@ -938,7 +842,7 @@ START_TEST(test_hello3)
 	ck_assert(HarnessRawSend(fd, "CLIENT GETNAME\r\n", 16));
 	raw_expect(fd, "$-1\r\n");
 	close(fd);
-	stop_ok(&s);
+	HarnessStopOk(&s);
 }
 END_TEST
 
@@ -948,16 +852,16 @@ START_TEST(test_quit)
 	redisContext *c;
 	redisReply *r;
 
-	start(&s, NULL, false);
+	HarnessStartOk(&s, NULL, false);
 	/* pipelined commands after QUIT are not run */
 	RAW_CLOSE(s.port, "QUIT\r\nPING\r\n", "+OK\r\n");
 	RAW_CLOSE(s.port, "PING\r\nQUIT\r\nPING\r\n", "+PONG\r\n+OK\r\n");
-	c = connect_ok(&s);
-	expect_status(c, "OK", "QUIT");
+	c = HarnessConnectOk(&s);
+	HarnessExpectStatus(c, "OK", "QUIT");
 	r = redisCommand(c, "PING");
 	ck_assert_ptr_null(r);
 	redisFree(c);
-	stop_ok(&s);
+	HarnessStopOk(&s);
 }
 END_TEST
 
@@ -971,7 +875,7 @@ START_TEST(test_shutdown)
 	FILE	   *f;
 	int			filepid = 0;
 
-	start(&s, NULL, false);
+	HarnessStartOk(&s, NULL, false);
 	snprintf(pidfile, sizeof(pidfile), "%s/tusk-server.pid", s.dir);
 	f = fopen(pidfile, "r");
 	ck_assert_msg(f != NULL, "no pid file %s", pidfile);
@@ -979,11 +883,11 @@ START_TEST(test_shutdown)
 	fclose(f);
 	ck_assert_int_eq(filepid, s.pid);
 
-	c = connect_ok(&s);
-	other = connect_ok(&s);
-	expect_error(c, "ERR No shutdown in progress.", "SHUTDOWN ABORT");
-	expect_error(c, "ERR syntax error", "SHUTDOWN SAVE NOSAVE");
-	expect_error(c, "ERR syntax error", "SHUTDOWN BOGUS");
+	c = HarnessConnectOk(&s);
+	other = HarnessConnectOk(&s);
+	HarnessExpectError(c, "ERR No shutdown in progress.", "SHUTDOWN ABORT");
+	HarnessExpectError(c, "ERR syntax error", "SHUTDOWN SAVE NOSAVE");
+	HarnessExpectError(c, "ERR syntax error", "SHUTDOWN BOGUS");
 	/* the connection just closes, as with Redis */
 	r = redisCommand(c, "SHUTDOWN");
 	ck_assert_ptr_null(r);
@@ -1005,14 +909,14 @@ START_TEST(test_sigterm_with_clients)
 	TuskServer	s;
 	redisContext *cs[10];
 
-	start(&s, NULL, false);
+	HarnessStartOk(&s, NULL, false);
 	for (int i = 0; i < 10; i++)
 	{
-		cs[i] = connect_ok(&s);
+		cs[i] = HarnessConnectOk(&s);
 		ping_ok(cs[i]);
 	}
 	/* SIGTERM stops the backends and exits 0 */
-	stop_ok(&s);
+	HarnessStopOk(&s);
 	for (int i = 0; i < 10; i++)
 	{
 		ck_assert_ptr_null(redisCommand(cs[i], "PING"));
@@ -1035,7 +939,7 @@ START_TEST(test_second_server_same_dir)
 	time_t		deadline;
 	FILE	   *f;
 
-	start(&s, NULL, false);
+	HarnessStartOk(&s, NULL, false);
 	snprintf(log2, sizeof(log2), "%s/second.log", s.dir);
 	snprintf(port2, sizeof(port2), "%d", HarnessFreePort());
 	args[0] = HarnessServerPath();
@@ -1076,7 +980,7 @@ START_TEST(test_second_server_same_dir)
 	}
 	/* the first one is unharmed, pid file included */
 	{
-		redisContext *c = connect_ok(&s);
+		redisContext *c = HarnessConnectOk(&s);
 
 		ping_ok(c);
 		redisFree(c);
@@ -1087,7 +991,7 @@ START_TEST(test_second_server_same_dir)
 	ck_assert_int_eq(fscanf(f, "%d", &filepid), 1);
 	fclose(f);
 	ck_assert_int_eq(filepid, s.pid);
-	stop_ok(&s);
+	HarnessStopOk(&s);
 }
 END_TEST
 
@@ -1100,12 +1004,12 @@ START_TEST(test_unix_socket)
 				want[HARNESS_PATH_LEN + 40];
 	char		path[HARNESS_PATH_LEN + 32];
 
-	start(&s, NULL, true);
+	HarnessStartOk(&s, NULL, true);
 	snprintf(path, sizeof(path), "%s", s.unix_path);
 	c = HarnessConnectUnix(path);
 	ck_assert_msg(c != NULL, "could not connect to %s", path);
 	ping_ok(c);
-	expect_status(c, "OK", "CLIENT SETNAME over-unix");
+	HarnessExpectStatus(c, "OK", "CLIENT SETNAME over-unix");
 	client_info_field(c, "addr", addr, sizeof(addr));
 	snprintf(want, sizeof(want), "%s:0", path);
 	ck_assert_str_eq(addr, want);
@@ -1113,13 +1017,13 @@ START_TEST(test_unix_socket)
 	ck_assert_str_eq(flags, "U");
 	/* TCP still works alongside */
 	{
-		redisContext *t = connect_ok(&s);
+		redisContext *t = HarnessConnectOk(&s);
 
 		ping_ok(t);
 		redisFree(t);
 	}
 	redisFree(c);
-	stop_ok(&s);
+	HarnessStopOk(&s);
 }
 END_TEST
 
@@ -1128,7 +1032,7 @@ START_TEST(test_unix_socket_removed_at_shutdown)
 	TuskServer	s;
 	int			status;
 
-	start(&s, NULL, true);
+	HarnessStartOk(&s, NULL, true);
 	ck_assert_int_eq(access(s.unix_path, F_OK), 0);
 	status = HarnessStop(&s);
 	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
@@ -1141,11 +1045,7 @@ END_TEST
 static void
 add(Suite *su, const char *name, const TTest *test)
 {
-	TCase	   *tc = tcase_create(name);
-
-	tcase_set_timeout(tc, 180);
-	tcase_add_test(tc, test);
-	suite_add_tcase(su, tc);
+	HarnessAddCase(su, name, test, CASE_TIMEOUT_SECONDS);
 }
 
 static Suite *
@@ -1177,23 +1077,5 @@ server_suite(void)
 int
 main(void)
 {
-	SRunner    *sr;
-	int			failed;
-
-	if (access(HarnessServerPath(), X_OK) != 0)
-	{
-		fprintf(stderr, "tusk-server not found at %s (set TUSK_SERVER)\n", HarnessServerPath());
-		return EXIT_FAILURE;
-	}
-	/* a server that closes a connection must not kill the test */
-	signal(SIGPIPE, SIG_IGN);
-	if (!HarnessBeginRun())
-		return EXIT_FAILURE;
-	sr = srunner_create(server_suite());
-	srunner_set_fork_status(sr, CK_FORK);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	HarnessEndRun();
-	return failed != 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+	return HarnessMain(server_suite());
 }

@@ -7,13 +7,15 @@
  *	  small table so that an atexit handler can SIGKILL it and remove its
  *	  directory if the test fails before HarnessStop/HarnessCleanup. Waits
  *	  have generous limits (they only turn a hang into a failure); nothing
- *	  here asserts on speed.
+ *	  here asserts on speed. The Check helpers at the end fail the running
+ *	  test with ck_assert, so they are called only from Check test processes.
  */
 #include "config.h"
 
 #include "tests/integration/harness.h"
 
 #include <arpa/inet.h>
+#include <check.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -594,4 +596,236 @@ HarnessClientField(const char *line, const char *field, char *out, size_t outlen
 			p++;
 	}
 	return false;
+}
+
+/* ------------------------------------------------------------ Check helpers */
+
+void
+HarnessStartOk(TuskServer *s, const char *const *extra_args, bool with_unix_socket)
+{
+	ck_assert_msg(HarnessStart(s, extra_args, with_unix_socket), "could not start %s",
+				  HarnessServerPath());
+}
+
+void
+HarnessStopOk(TuskServer *s)
+{
+	int			status = HarnessStop(s);
+
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+	{
+		HarnessDumpLog(s);
+		ck_abort_msg("server did not exit cleanly: status 0x%x", status);
+	}
+	HarnessCleanup(s);
+}
+
+redisContext *
+HarnessConnectOk(const TuskServer *s)
+{
+	redisContext *c = HarnessConnect(s);
+
+	ck_assert_msg(c != NULL, "could not connect to port %d", s->port);
+	return c;
+}
+
+static redisReply *
+vcommand_ok(redisContext *c, const char *fmt, va_list ap)
+{
+	redisReply *r = redisvCommand(c, fmt, ap);
+
+	ck_assert_msg(r != NULL, "\"%s\": no reply: %s", fmt, c->errstr);
+	return r;
+}
+
+redisReply *
+HarnessCommandOk(redisContext *c, const char *fmt, ...)
+{
+	va_list		ap;
+	redisReply *r;
+
+	va_start(ap, fmt);
+	r = vcommand_ok(c, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+void
+HarnessExpectStatus(redisContext *c, const char *want, const char *fmt, ...)
+{
+	va_list		ap;
+	redisReply *r;
+
+	va_start(ap, fmt);
+	r = vcommand_ok(c, fmt, ap);
+	va_end(ap);
+	ck_assert_msg(r->type == REDIS_REPLY_STATUS && strcmp(r->str, want) == 0,
+				  "\"%s\": want +%s, got type %d \"%s\"", fmt, want, r->type,
+				  r->str ? r->str : "");
+	freeReplyObject(r);
+}
+
+void
+HarnessExpectError(redisContext *c, const char *want, const char *fmt, ...)
+{
+	va_list		ap;
+	redisReply *r;
+
+	va_start(ap, fmt);
+	r = vcommand_ok(c, fmt, ap);
+	va_end(ap);
+	ck_assert_msg(r->type == REDIS_REPLY_ERROR && strcmp(r->str, want) == 0,
+				  "\"%s\": want -%s, got type %d \"%s\"", fmt, want, r->type,
+				  r->str ? r->str : "");
+	freeReplyObject(r);
+}
+
+void
+HarnessExpectType(redisContext *c, int type, const char *fmt, ...)
+{
+	va_list		ap;
+	redisReply *r;
+
+	va_start(ap, fmt);
+	r = vcommand_ok(c, fmt, ap);
+	va_end(ap);
+	ck_assert_msg(r->type == type, "\"%s\": want type %d, got %d \"%s\"", fmt, type, r->type,
+				  r->str ? r->str : "");
+	freeReplyObject(r);
+}
+
+void
+HarnessExpectInt(redisContext *c, long long want, const char *fmt, ...)
+{
+	va_list		ap;
+	redisReply *r;
+
+	va_start(ap, fmt);
+	r = vcommand_ok(c, fmt, ap);
+	va_end(ap);
+	ck_assert_msg(r->type == REDIS_REPLY_INTEGER && r->integer == want,
+				  "\"%s\": want :%lld, got type %d %lld \"%s\"", fmt, want, r->type,
+				  r->integer, r->str ? r->str : "");
+	freeReplyObject(r);
+}
+
+long long
+HarnessGetInt(redisContext *c, const char *fmt, ...)
+{
+	va_list		ap;
+	redisReply *r;
+	long long	v;
+
+	va_start(ap, fmt);
+	r = vcommand_ok(c, fmt, ap);
+	va_end(ap);
+	ck_assert_msg(r->type == REDIS_REPLY_INTEGER, "\"%s\": want an integer, got type %d \"%s\"",
+				  fmt, r->type, r->str ? r->str : "");
+	v = r->integer;
+	freeReplyObject(r);
+	return v;
+}
+
+void
+HarnessExpectBulk(redisContext *c, const char *want, const char *fmt, ...)
+{
+	va_list		ap;
+	redisReply *r;
+
+	va_start(ap, fmt);
+	r = vcommand_ok(c, fmt, ap);
+	va_end(ap);
+	if (want == NULL)
+		ck_assert_msg(r->type == REDIS_REPLY_NIL, "\"%s\": want nil, got type %d \"%s\"", fmt,
+					  r->type, r->str ? r->str : "");
+	else
+		ck_assert_msg(r->type == REDIS_REPLY_STRING && strcmp(r->str, want) == 0,
+					  "\"%s\": want \"%s\", got type %d \"%s\"", fmt, want, r->type,
+					  r->str ? r->str : "");
+	freeReplyObject(r);
+}
+
+char *
+HarnessInfo(redisContext *c, const char *args)
+{
+	char		command[256];
+	redisReply *r;
+	char	   *text;
+
+	/* the words of args become separate arguments */
+	snprintf(command, sizeof(command), "INFO %s", args);
+	r = HarnessCommandOk(c, command);
+	ck_assert_msg(r->type == REDIS_REPLY_STRING, "INFO %s: type %d", args, r->type);
+	text = strdup(r->str);
+	freeReplyObject(r);
+	return text;
+}
+
+const char *
+HarnessInfoField(const char *text, const char *field)
+{
+	static char value[1024];
+	size_t		flen = strlen(field);
+
+	for (const char *p = text; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+	{
+		if (strncmp(p, field, flen) == 0 && p[flen] == ':')
+		{
+			size_t		n = strcspn(p + flen + 1, "\r\n");
+
+			if (n >= sizeof(value))
+				n = sizeof(value) - 1;
+			memcpy(value, p + flen + 1, n);
+			value[n] = '\0';
+			return value;
+		}
+	}
+	return NULL;
+}
+
+long long
+HarnessInfoInt(redisContext *c, const char *section, const char *field)
+{
+	char	   *text = HarnessInfo(c, section);
+	const char *v = HarnessInfoField(text, field);
+	long long	n;
+
+	ck_assert_msg(v != NULL, "INFO %s has no field %s", section, field);
+	n = atoll(v);
+	free(text);
+	return n;
+}
+
+void
+HarnessAddCase(Suite *su, const char *name, const TTest *test, int timeout_seconds)
+{
+	TCase	   *tc = tcase_create(name);
+
+	tcase_set_timeout(tc, timeout_seconds);
+	tcase_add_test(tc, test);
+	suite_add_tcase(su, tc);
+}
+
+int
+HarnessMain(Suite *su)
+{
+	SRunner    *sr;
+	int			failed;
+
+	if (access(HarnessServerPath(), X_OK) != 0)
+	{
+		fprintf(stderr, "tusk-server not found at %s (set TUSK_SERVER)\n", HarnessServerPath());
+		return EXIT_FAILURE;
+	}
+	/* a server that closes a connection must not kill the test */
+	signal(SIGPIPE, SIG_IGN);
+	if (!HarnessBeginRun())
+		return EXIT_FAILURE;
+	sr = srunner_create(su);
+	srunner_set_fork_status(sr, CK_FORK);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	HarnessEndRun();
+	return failed != 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -14,6 +14,11 @@
  *	  handler kills what is left, so a failed test (Check fork mode: the test
  *	  process exits) leaves no server behind. The server's stderr is the
  *	  file "server.log" in its directory; HarnessDumpLog prints it.
+ *
+ *	  The second half are the Check helpers the integration tests share:
+ *	  each fails the running test (ck_assert, so only inside a Check test
+ *	  process) instead of returning a status, and HarnessMain runs a suite
+ *	  the way every integration test program does.
  */
 #ifndef TUSK_TEST_HARNESS_H
 #define TUSK_TEST_HARNESS_H
@@ -22,6 +27,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include <check.h>
 #include <hiredis/hiredis.h>
 
 #define HARNESS_PATH_LEN 256
@@ -115,5 +121,72 @@ redisReply *HarnessCommand(redisContext *c, const char *fmt, ...);
 /* A field of a CLIENT LIST / CLIENT INFO line ("pid", "id", "addr"...). */
 bool		HarnessClientField(const char *line, const char *field, char *out,
 							   size_t outlen);
+
+/* ------------------------------------------------------------------------
+ * Check helpers: each one fails the running test with a message naming the
+ * command, so a test reads as a list of expectations.
+ * ------------------------------------------------------------------------
+ */
+
+/* HarnessStart, or fail the test. */
+void		HarnessStartOk(TuskServer *s, const char *const *extra_args,
+						   bool with_unix_socket);
+
+/*
+ * Stop by pid: SIGTERM must make the server exit with status 0 (else its
+ * log is printed and the test fails); then HarnessCleanup.
+ */
+void		HarnessStopOk(TuskServer *s);
+
+/* HarnessConnect, or fail the test. */
+redisContext *HarnessConnectOk(const TuskServer *s);
+
+/*
+ * Run a command (hiredis format, printf-like); there must be a reply, of any
+ * type (caller frees).
+ */
+redisReply *HarnessCommandOk(redisContext *c, const char *fmt, ...);
+
+/* The reply must be the status `want` (+OK, +PONG ...). */
+void		HarnessExpectStatus(redisContext *c, const char *want, const char *fmt, ...);
+
+/* The reply must be the error `want`, whole ("ERR syntax error"). */
+void		HarnessExpectError(redisContext *c, const char *want, const char *fmt, ...);
+
+/* The reply must be of this REDIS_REPLY_* type; its value is not checked. */
+void		HarnessExpectType(redisContext *c, int type, const char *fmt, ...);
+
+/* The reply must be the integer `want`. */
+void		HarnessExpectInt(redisContext *c, long long want, const char *fmt, ...);
+
+/* The reply must be an integer; returns it. */
+long long	HarnessGetInt(redisContext *c, const char *fmt, ...);
+
+/* The reply must be the bulk string `want` (no NUL inside); NULL: a nil. */
+void		HarnessExpectBulk(redisContext *c, const char *want, const char *fmt, ...);
+
+/*
+ * The text of "INFO <args>" (args may hold several words, each becomes an
+ * argument; "" for plain INFO); caller frees.
+ */
+char	   *HarnessInfo(redisContext *c, const char *args);
+
+/* The value of "field:" in an INFO text, or NULL (static buffer). */
+const char *HarnessInfoField(const char *text, const char *field);
+
+/* A numeric field of "INFO <section>" (one INFO command; must be there). */
+long long	HarnessInfoInt(redisContext *c, const char *section, const char *field);
+
+/* Add test as a test case of its own, named `name` (CK_RUN_CASE=name). */
+void		HarnessAddCase(Suite *su, const char *name, const TTest *test,
+						   int timeout_seconds);
+
+/*
+ * The main() of an integration test program: checks that the server binary
+ * exists, ignores SIGPIPE (a server that closes a connection must not kill
+ * the test), runs the suite in fork mode between HarnessBeginRun and
+ * HarnessEndRun. Returns the exit status.
+ */
+int			HarnessMain(Suite *su);
 
 #endif
