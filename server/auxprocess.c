@@ -25,6 +25,8 @@
 #include "storage/heapam.h"
 #include "storage/keylock.h"
 #include "storage/keyspace.h"
+#include "storage/kscounters.h"
+#include "storage/vacuum.h"
 #include "storage/xact.h"
 #include "storage/elog.h"
 #include "storage/lwlock.h"
@@ -52,6 +54,9 @@ StorageShmemSize(void)
 	size = ShmemAddSize(size, HeapShmemSize());
 	size = ShmemAddSize(size, KeyLockShmemSize());
 	size = ShmemAddSize(size, SlowlogShmemSize());
+	size = ShmemAddSize(size, KsCountersShmemSize(server_config->databases));
+	size = ShmemAddSize(size, VacuumShmemSize(server_config->databases));
+	size = ShmemAddSize(size, AutoVacShmemSize());
 	return size;
 }
 
@@ -66,6 +71,9 @@ StorageShmemInit(void)
 	HeapShmemInit();
 	KeyLockShmemInit();
 	SlowlogShmemInit();
+	KsCountersShmemInit(server_config->databases);
+	VacuumShmemInit(server_config->databases);
+	AutoVacShmemInit();
 	ConfigApplyStorageSettings();
 }
 
@@ -164,6 +172,21 @@ startup_main(void)
 	}
 	/* KsInit may have WAL-logged the new index: make it durable */
 	XLogFlush(XLogGetInsertPosition());
+	/*
+	 * A checkpoint from before the keyspace counters (or from a server with
+	 * fewer databases) has none: count once, and checkpoint so that the
+	 * next start does not count again.
+	 */
+	if (!KsCountersValid())
+	{
+		if (!KsRecountAll())
+		{
+			elog(LOG, "could not count the keys of the keyspace");
+			exit(1);
+		}
+		if (!CreateCheckPoint(CHECKPOINT_IMMEDIATE))
+			elog(WARNING, "could not make a checkpoint after counting the keys");
+	}
 	BufReleaseAll();
 	exit(0);
 }
@@ -188,7 +211,12 @@ expiry_sweep(void)
 	{
 		if (db >= server_config->databases)
 			db = 0;
-		if (KsSweepExpired(db, &cursor, SWEEP_ENTRIES_PER_CALL, now) < 0)
+		int			r;
+
+		ProcStorageEnter();
+		r = KsSweepExpired(db, &cursor, SWEEP_ENTRIES_PER_CALL, now);
+		ProcStorageLeave();
+		if (r < 0)
 			cursor = 0;
 		if (cursor == 0)
 			db++;

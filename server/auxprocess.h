@@ -41,11 +41,21 @@ void		AutoVacLauncherMain(void);
 void		AutoVacWorkerMain(void);
 
 /*
+ * Postmaster, after CommandTableInit and before the first fork: load the
+ * counters saved by the stats process at the last clean shutdown, then
+ * delete the file (server/statsproc.c).
+ */
+void		StatsFileRestore(void);
+
+/*
  * Postmaster side of autovacuum: the launcher asks for workers by adding
  * to a shared counter and sending SIGUSR1 to the postmaster, which takes
  * the requests with this.
  */
 int			AutoVacTakeWorkerRequests(void);
+int			AutoVacWorkersActive(void);
+size_t		AutoVacShmemSize(void);
+void		AutoVacShmemInit(void);
 
 /* Redo functions of every resource manager; before StartupXLOG. */
 void		RegisterResourceManagers(void);

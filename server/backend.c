@@ -223,7 +223,7 @@ process_input(Client *c)
 			set_argv(c);
 			c->last_interaction_ms = NowMs();
 			current_client = c;
-			atomic_store_explicit(&MyProc->in_storage, 1, memory_order_relaxed);
+			ProcStorageEnter();
 			ProcessCommand(c);
 			current_client = NULL;
 			/* the backstop: a command must leave no pin and no lock behind */
@@ -238,7 +238,7 @@ process_input(Client *c)
 					 c->argv[0], LWLockHeldCount());
 				LWLockReleaseAll();
 			}
-			atomic_store_explicit(&MyProc->in_storage, 0, memory_order_release);
+			ProcStorageLeave();
 		}
 		c->qbuf_pos += c->parser.consumed;
 		RespParserReset(&c->parser);

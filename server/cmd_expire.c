@@ -127,6 +127,8 @@ expire_generic(Client *c, bool relative, long long unit_ms)
 		KsValueRelease(&cur);
 		return;
 	}
+	if (cur.expired)
+		CmdNoteExpired(c, c->db, c->argv[1], c->argv_len[1]);
 	if (st != KS_OK || !flags_allow(flags, cur.expire_ms, when))
 	{
 		CmdWriteAbort(c, &t);
@@ -192,6 +194,8 @@ ttl_generic(Client *c, bool output_ms, bool output_abs)
 		return;
 	}
 	StatsKeyspaceLookup(st == KS_OK);
+	if (v.expired)
+		CmdNoteExpired(c, c->db, c->argv[1], c->argv_len[1]);
 	if (CmdReadEnd(c, &t))
 	{
 		if (st != KS_OK)
@@ -251,6 +255,8 @@ PersistCommand(Client *c)
 		KsValueRelease(&cur);
 		return;
 	}
+	if (cur.expired)
+		CmdNoteExpired(c, c->db, c->argv[1], c->argv_len[1]);
 	if (st != KS_OK || cur.expire_ms == 0)
 	{
 		CmdWriteAbort(c, &t);

@@ -8,7 +8,9 @@
  *	  slots under their change counters, the activity counters of every
  *	  slot summed (storage/stats.h), settings as plain words, buffer and WAL
  *	  counters as atomics; so INFO never waits for another process. The
- *	  keyspace section scans the keyspace index under a snapshot.
+ *	  keyspace section reads the per-database counters (storage/
+ *	  kscounters.h) without waiting for their newest commit to be durable:
+ *	  it is a monitoring view, DBSIZE is the command that waits.
  *
  *	  Which sections a request selects is Redis's rule: no argument or
  *	  "default" gives the default sections, "all" adds commandstats and
@@ -23,8 +25,8 @@
  *	    used_memory_rss and the allocator_* fields are this backend's.
  *	  - cpu: used_cpu_* is this backend; used_cpu_*_children is what the
  *	    postmaster's exited children used (/proc/<postmaster>/stat).
- *	  Counters that need a sampler (instantaneous_*) are 0 until the stats
- *	  process exists (XXX #5); so are the fields of features tusk lacks.
+ *	  The instantaneous_* rates are the stats process's (server/statsproc.c),
+ *	  0 until its first samples; the fields of features tusk lacks are 0.
  */
 #include "config.h"
 
@@ -33,11 +35,15 @@
 #include "server/util.h"
 #include "storage/bufmgr.h"
 #include "storage/keyspace.h"
+#include "storage/kscounters.h"
 #include "storage/mem.h"
 #include "storage/proc.h"
 #include "storage/shmem.h"
 #include "storage/snapshot.h"
 #include "storage/stats.h"
+#include "storage/vacuum.h"
+#include "storage/xact.h"
+#include "server/auxprocess.h"
 #include "wal/xlog.h"
 
 #include <jemalloc/jemalloc.h>
@@ -49,10 +55,6 @@
 #include <sys/resource.h>
 #include <sys/utsname.h>
 #include <unistd.h>
-
-/* A database with more index entries than this gets no keyspace line. */
-#define KEYSPACE_SCAN_LIMIT 100000
-#define KEYSPACE_SCAN_BATCH 1024
 
 static void
 info_printf(ReplyBuf *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -358,19 +360,21 @@ static void
 section_stats(ReplyBuf *out)
 {
 	StatsTotals t;
+	StatsRates rates;
 
 	StatsCollect(&t, NULL);
+	StatsGetRates(&rates);
 	info_printf(out,
 				"# Stats\r\n"
 				"total_connections_received:%llu\r\n"
 				"total_commands_processed:%llu\r\n"
-				"instantaneous_ops_per_sec:0\r\n"
+				"instantaneous_ops_per_sec:%llu\r\n"
 				"total_net_input_bytes:%llu\r\n"
 				"total_net_output_bytes:%llu\r\n"
 				"total_net_repl_input_bytes:0\r\n"
 				"total_net_repl_output_bytes:0\r\n"
-				"instantaneous_input_kbps:0.00\r\n"
-				"instantaneous_output_kbps:0.00\r\n"
+				"instantaneous_input_kbps:%.2f\r\n"
+				"instantaneous_output_kbps:%.2f\r\n"
 				"instantaneous_input_repl_kbps:0.00\r\n"
 				"instantaneous_output_repl_kbps:0.00\r\n"
 				"rejected_connections:%llu\r\n"
@@ -387,8 +391,10 @@ section_stats(ReplyBuf *out)
 				"current_eviction_exceeded_time:0\r\n"
 				"keyspace_hits:%llu\r\n"
 				"keyspace_misses:%llu\r\n",
-				u(t.total_connections), u(t.total_commands),
+				u(t.total_connections), u(t.total_commands), u(rates.ops_per_sec),
 				u(t.net_input_bytes), u(t.net_output_bytes),
+				(double) rates.input_bytes_per_sec / 1024,
+				(double) rates.output_bytes_per_sec / 1024,
 				u(t.rejected_connections), u(t.expired_keys),
 				u(t.keyspace_hits), u(t.keyspace_misses));
 	info_printf(out,
@@ -550,62 +556,35 @@ section_cluster(ReplyBuf *out)
 	info_printf(out, "# Cluster\r\ncluster_enabled:0\r\n");
 }
 
-typedef struct KeyCount
-{
-	long long	keys;
-	long long	expires;
-	long double ttl_sum;		/* ms */
-	int64_t		now_ms;
-} KeyCount;
-
-static bool
-keyspace_visitor(const char *key, size_t len, const KsValue *v, void *arg)
-{
-	KeyCount *kc = arg;
-
-	kc->keys++;
-	if (v->expire_ms > 0)
-	{
-		kc->expires++;
-		if (v->expire_ms > kc->now_ms)
-			kc->ttl_sum += (long double) (v->expire_ms - kc->now_ms);
-	}
-	return true;
-}
-
 /*
- * One line per non-empty database, counted by a scan of its keyspace
- * index under one snapshot. XXX #5: a database with more than
- * KEYSPACE_SCAN_LIMIT index entries is left out (the scan would be too
- * long for INFO); exact counts need per-database counters kept at commit.
+ * One line per non-empty database, from the keyspace counters: O(1) per
+ * database, exact, expired keys included until they are deleted (as
+ * Redis counts them). avg_ttl is the mean remaining time of the keys with
+ * an expiry, from the sum of their expiry times; keys already expired
+ * count below zero, and the mean is clamped at 0.
  */
 static void
 section_keyspace(ReplyBuf *out)
 {
-	static Snapshot snap = SNAPSHOT_INIT;
+	int64_t		now = NowMs();
 
 	info_printf(out, "# Keyspace\r\n");
-	SnapshotTake(&snap);
 	for (int db = 0; db < server_config->databases; db++)
 	{
-		KeyCount kc;
-		uint64_t cursor = 0;
-		int batches = 0;
-		KsStatus st;
+		KsDbCounts	k;
+		long long	avg_ttl = 0;
 
-		memset(&kc, 0, sizeof(kc));
-		kc.now_ms = NowMs();
-		do
-			st = KsScan(&snap, db, cursor, KEYSPACE_SCAN_BATCH, kc.now_ms, keyspace_visitor,
-						&kc, &cursor);
-		while (st == KS_OK && cursor != 0 &&
-			   ++batches < KEYSPACE_SCAN_LIMIT / KEYSPACE_SCAN_BATCH);
-		if (st != KS_OK || cursor != 0 || kc.keys == 0)
+		if (!KsCountersRead(db, &k, NULL) || k.keys <= 0)
 			continue;
-		info_printf(out, "db%d:keys=%lld,expires=%lld,avg_ttl=%lld\r\n", db, kc.keys, kc.expires,
-					kc.expires ? (long long) (kc.ttl_sum / kc.expires) : 0LL);
+		if (k.expires > 0)
+		{
+			KsInt128	mean = k.expire_sum / k.expires - now;
+
+			avg_ttl = mean > 0 ? (mean > LLONG_MAX ? LLONG_MAX : (long long) mean) : 0;
+		}
+		info_printf(out, "db%d:keys=%lld,expires=%lld,avg_ttl=%lld\r\n", db, (long long) k.keys,
+					(long long) k.expires, avg_ttl);
 	}
-	SnapshotReleaseAll();
 }
 
 /* ---------------------------------------------------------------- tusk */
@@ -644,12 +623,16 @@ section_buffers(ReplyBuf *out)
 				"buffer_extends:%llu\r\n"
 				"buffers_written_backend:%llu\r\n"
 				"buffers_written_checkpoint:%llu\r\n"
-				"buffers_written_bgwriter:%llu\r\n",
+				"buffers_written_bgwriter:%llu\r\n"
+				"buffers_alloc:%llu\r\n"
+				"bgwriter_maxwritten_clean:%llu\r\n"
+				"bgwriter_rounds:%llu\r\n",
 				server_config->shared_buffers, NBuffers,
 				u(bs.hits), u(bs.reads),
 				lookups ? (double) bs.hits / (double) lookups : 1.0,
 				BufCountDirty(), u(bs.evictions), u(bs.extends),
-				u(bs.written_backend), u(bs.written_checkpoint), u(bs.written_bgwriter));
+				u(bs.written_backend), u(bs.written_checkpoint), u(bs.written_bgwriter),
+				u(bs.allocs), u(bs.bgwriter_maxwritten_clean), u(bs.bgwriter_rounds));
 }
 
 static void
@@ -699,6 +682,95 @@ section_checkpointer(ReplyBuf *out)
 				server_config->max_wal_size);
 }
 
+/* ---------------------------------------------------------------- vacuum */
+
+/* The process whose snapshot or transaction holds the horizon back. */
+static void
+oldest_holder(TransactionId *xmin_out, int *pid_out)
+{
+	int			n = ProcArrayHighWater();
+
+	*xmin_out = 0;
+	*pid_out = 0;
+	for (int i = 0; i < n; i++)
+	{
+		ProcSlot   *slot = &proc_array->slots[i];
+		int			pid = atomic_load(&slot->pid);
+		TransactionId xid = atomic_load(&slot->xid),
+					xmin = atomic_load(&slot->xmin);
+		TransactionId m = xid != 0 && xid < XACT_XID_PENDING ? xid : 0;
+
+		if (pid == 0)
+			continue;
+		if (xmin != 0 && xmin < SNAPSHOT_XMIN_PENDING && (m == 0 || xmin < m))
+			m = xmin;
+		if (m != 0 && (*xmin_out == 0 || m < *xmin_out))
+		{
+			*xmin_out = m;
+			*pid_out = pid;
+		}
+	}
+}
+
+static void
+section_vacuum(ReplyBuf *out)
+{
+	VacuumInfo vi;
+	TransactionId next_xid = XactReadNextXid();
+	TransactionId oldest;
+	int			oldest_pid;
+
+	VacuumGetInfo(&vi);
+	oldest_holder(&oldest, &oldest_pid);
+	info_printf(out,
+				"# Vacuum\r\n"
+				"autovacuum:%s\r\n"
+				"autovacuum_runs:%llu\r\n"
+				"autovacuum_workers_active:%d\r\n"
+				"last_autovacuum_time:%lld\r\n"
+				"vacuum_runs:%llu\r\n"
+				"last_vacuum_time:%lld\r\n"
+				"dead_versions:%llu\r\n"
+				"live_versions_estimate:%llu\r\n"
+				"vacuum_pages_scanned:%llu\r\n"
+				"versions_removed:%llu\r\n"
+				"dead_slots_freed:%llu\r\n"
+				"index_entries_removed:%llu\r\n"
+				"tuples_frozen:%llu\r\n"
+				"next_xid:%llu\r\n"
+				"frozen_xid:%llu\r\n"
+				"oldest_xmin:%llu\r\n"
+				"oldest_xact_age:%llu\r\n"
+				"oldest_xact_pid:%d\r\n"
+				"vacuum_in_progress:%d\r\n",
+				server_config->autovacuum ? "on" : "off",
+				u(vi.autovacuum_runs), AutoVacWorkersActive(),
+				(long long) (vi.last_autovacuum_ms / 1000), u(vi.vacuum_runs),
+				(long long) (vi.last_vacuum_ms / 1000), u(vi.dead_versions), u(vi.live_estimate),
+				u(vi.pages_scanned), u(vi.versions_removed), u(vi.dead_items_freed),
+				u(vi.index_entries_removed), u(vi.tuples_frozen), u(next_xid), u(vi.frozen_xid),
+				u(oldest ? oldest : next_xid), u(oldest ? next_xid - oldest : 0), oldest_pid,
+				vi.nprogress);
+	for (int i = 0; i < vi.nprogress; i++)
+	{
+		VacuumProgress *p = &vi.progress[i];
+
+		info_printf(out,
+					"vacuum_progress%d:pid=%d,auto=%d,phase=%s,blocks_total=%llu,"
+					"blocks_scanned=%llu,dead_items=%llu,index_entries_removed=%llu,seconds=%lld\r\n",
+					i, p->pid, p->is_auto ? 1 : 0, p->phase, u(p->blocks_total), u(p->blocks_scanned),
+					u(p->dead_items), u(p->index_entries_removed),
+					(long long) ((NowMs() - p->started_ms) / 1000));
+	}
+	for (int db = 0; db < server_config->databases; db++)
+	{
+		uint64_t	dead = VacuumDeadVersions(db);
+
+		if (dead > 0)
+			info_printf(out, "dead_versions_db%d:%llu\r\n", db, u(dead));
+	}
+}
+
 /* Which requests include a section: default, all, everything (Redis). */
 #define IN_DEFAULT		0x1
 #define IN_ALL			0x2
@@ -711,7 +783,11 @@ typedef struct InfoSection
 	int			in;
 } InfoSection;
 
-/* In Redis's order; tusk's own last, as module sections are. */
+/*
+ * In Redis's order; tusk's own last and, like a module's sections, only in
+ * INFO everything or by name, so that INFO and INFO all list exactly
+ * Redis's sections.
+ */
 static const InfoSection sections[] = {
 	{"server", section_server, IN_DEFAULT | IN_ALL | IN_EVERYTHING},
 	{"clients", section_clients, IN_DEFAULT | IN_ALL | IN_EVERYTHING},
@@ -730,6 +806,7 @@ static const InfoSection sections[] = {
 	{"buffers", section_buffers, IN_EVERYTHING},
 	{"wal", section_wal, IN_EVERYTHING},
 	{"checkpointer", section_checkpointer, IN_EVERYTHING},
+	{"vacuum", section_vacuum, IN_EVERYTHING},
 };
 
 #define NUM_SECTIONS (sizeof(sections) / sizeof(sections[0]))

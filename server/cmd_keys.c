@@ -12,10 +12,11 @@
  *	  EXCLUSIVE instead of key locks (storage/keylock.h), which excludes
  *	  every other writer of those databases but no reader.
  *
- *	  KEYS, DBSIZE, FLUSHDB, FLUSHALL and SWAPDB are O(keys of the
- *	  database): the keyspace has no per-database counter, and SWAPDB
- *	  copies every key of both databases (XXX #3, redis-compat/partial.txt).
- *	  SWAPDB holds both databases' values in private memory meanwhile.
+ *	  KEYS, FLUSHDB, FLUSHALL and SWAPDB are O(keys of the database), and
+ *	  SWAPDB copies every key of both databases (XXX #3,
+ *	  redis-compat/partial.txt); it holds both databases' values in private
+ *	  memory meanwhile. DBSIZE reads the per-database counters
+ *	  (storage/kscounters.h): O(1).
  */
 #include "config.h"
 
@@ -24,6 +25,7 @@
 #include "server/txn.h"
 #include "server/util.h"
 #include "storage/keylock.h"
+#include "storage/kscounters.h"
 #include "storage/mem.h"
 #include "storage/stats.h"
 #include "storage/xact.h"
@@ -670,33 +672,25 @@ RandomkeyCommand(Client *c)
 
 /* ------------------------------------------------------------ DBSIZE */
 
-static bool
-count_visitor(const char *key, size_t len, const KsValue *v, void *arg)
-{
-	(*(long long *) arg)++;
-	return true;
-}
-
-/* XXX #3: O(keys); the keyspace keeps no per-database count. */
+/*
+ * The database's key counter: keys created and not yet deleted by
+ * committed transactions, expired ones included until the sweep or lazy
+ * expiry deletes them (Redis counts them the same way). The reply waits
+ * until the newest commit that changed a counter is durable.
+ */
 void
 DbsizeCommand(Client *c)
 {
-	CmdTxn t;
-	uint64_t cursor = 0;
-	long long n = 0;
-	KsStatus st;
+	KsDbCounts n;
+	XLogRecPtr lsn;
 
-	CmdReadBegin(c, &t);
-	do
-		st = KsScan(t.snap, c->db, cursor, 1024, t.now_ms, count_visitor, &n, &cursor);
-	while (st == KS_OK && cursor != 0);
-	if (st != KS_OK)
+	if (!KsCountersRead(c->db, &n, &lsn))
 	{
-		SnapshotReleaseAll();
-		ReplyKsError(c, st);
+		AddReplyError(&c->reply, "ERR the key counters are not available; see the server log");
+		return;
 	}
-	else if (CmdReadEnd(c, &t))
-		AddReplyLongLong(&c->reply, n);
+	if (CmdWaitDurable(c, lsn))
+		AddReplyLongLong(&c->reply, n.keys);
 }
 
 /* ------------------------------------------------------------ FLUSH, SWAPDB */

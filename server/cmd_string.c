@@ -188,6 +188,25 @@ parse_string_options(Client *c, int start, int allowed, int *flags, int *expire_
 	return true;
 }
 
+/* The reply of a SET that did its work (or, for NX/XX, did none). */
+static void
+set_reply(Client *c, int reply_kind, int flags, bool exists, const KsValue *cur, bool done)
+{
+	if (reply_kind == 'n')
+		AddReplyLongLong(&c->reply, done ? 1 : 0);
+	else if (flags & OPT_GET)
+	{
+		if (exists)
+			AddReplyBulk(&c->reply, cur->value, cur->value_len);
+		else
+			AddReplyNull(&c->reply);
+	}
+	else if (done)
+		AddReplyOk(&c->reply);
+	else
+		AddReplyNull(&c->reply);
+}
+
 /* SET and its relatives, after option parsing. */
 static void
 set_generic(Client *c, int keyi, int vali, int flags, int expire_arg, int reply_kind)
@@ -225,37 +244,36 @@ set_generic(Client *c, int keyi, int vali, int flags, int expire_arg, int reply_
 	if (((flags & OPT_NX) && exists) || ((flags & OPT_XX) && !exists))
 	{
 		CmdWriteAbort(c, &t);
-		if (reply_kind == 'n')
-			AddReplyLongLong(&c->reply, 0);
-		else if (flags & OPT_GET)
-		{
-			if (exists)
-				AddReplyBulk(&c->reply, cur.value, cur.value_len);
-			else
-				AddReplyNull(&c->reply);
-		}
-		else
-			AddReplyNull(&c->reply);
+		set_reply(c, reply_kind, flags, exists, &cur, false);
 		KsValueRelease(&cur);
 		return;
 	}
 	if ((flags & OPT_KEEPTTL) && exists)
 		expire_ms = cur.expire_ms;
-	ok = put_value(c, keyi, c->argv[vali], c->argv_len[vali], expire_ms, &cur);
-	if (commit_or_abort(c, &t, ok))
+	if (expire_ms != 0 && expire_ms <= t.now_ms)
 	{
-		if (reply_kind == 'n')
-			AddReplyLongLong(&c->reply, 1);
-		else if (flags & OPT_GET)
+		/*
+		 * Already expired (EXAT/PXAT in the past): the key is gone at once,
+		 * as Redis's expiry would delete it before anyone sees it; storing
+		 * it would only keep it in DBSIZE until the sweep.
+		 */
+		if (!cur.has_latest || !cur.latest_live)
 		{
-			if (exists)
-				AddReplyBulk(&c->reply, cur.value, cur.value_len);
-			else
-				AddReplyNull(&c->reply);
+			CmdWriteAbort(c, &t);
+			set_reply(c, reply_kind, flags, exists, &cur, true);
+			KsValueRelease(&cur);
+			return;
 		}
-		else
-			AddReplyOk(&c->reply);
+		{
+			KsStatus st = KsDelete(c->db, c->argv[keyi], c->argv_len[keyi], &cur);
+
+			ok = st == KS_OK || ReplyKsError(c, st);
+		}
 	}
+	else
+		ok = put_value(c, keyi, c->argv[vali], c->argv_len[vali], expire_ms, &cur);
+	if (commit_or_abort(c, &t, ok))
+		set_reply(c, reply_kind, flags, exists, &cur, true);
 	KsValueRelease(&cur);
 }
 

@@ -88,6 +88,14 @@ static const Command object_subcommands[] = {
 	{NULL}
 };
 
+static const Command tusk_subcommands[] = {
+	{SUB("tusk", "help"), TuskHelpCommand, 2, CMD_LOADING | CMD_STALE, 0, 0, 0,
+	 "@slow", "server", "0.1.0", "Show helpful text about the different subcommands", "O(1)", NULL, ""},
+	{SUB("tusk", "vacuum"), TuskVacuumCommand, -2, CMD_ADMIN | CMD_NOSCRIPT | CMD_NO_MULTI, 0, 0, 0,
+	 "@admin @slow @dangerous", "server", "0.1.0", "Vacuum now: remove dead versions and their index entries, free their space, freeze old versions (tusk only)", "O(N) where N is the size of the heap", NULL, "[db]"},
+	{NULL}
+};
+
 static const Command slowlog_subcommands[] = {
 	{SUB("slowlog", "get"), SlowlogGetCommand, -2, CMD_ADMIN | CMD_LOADING | CMD_STALE, 0, 0, 0,
 	 "@admin @slow @dangerous", "server", "2.2.12", "Get the slow log's entries", "O(N) where N is the number of entries returned", NULL, "[count]"},
@@ -233,6 +241,8 @@ const Command command_table[] = {
 	 "@keyspace @write @fast @dangerous", "server", "4.0.0", "Swaps two Redis databases", "O(N) where N is the count of clients watching or blocking on keys from both databases.", NULL, "index1 index2"},
 	{"time", TimeCommand, 1, CMD_LOADING | CMD_STALE | CMD_FAST, 0, 0, 0,
 	 "@fast", "server", "2.6.0", "Return the current server time", "O(1)", NULL, ""},
+	{"tusk", NULL, -2, 0, 0, 0, 0,
+	 "@slow", "server", "0.1.0", "A container for tusk-only commands (not in Redis)", "Depends on subcommand.", tusk_subcommands, ""},
 	{NULL}
 };
 

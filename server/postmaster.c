@@ -912,6 +912,7 @@ PostmasterMain(int argc, char **argv)
 	create_shared_memory();
 	init_free_slots();
 	CommandTableInit();
+	StatsFileRestore();			/* before any process can count */
 
 	signal(SIGPIPE, SIG_IGN);
 	pm_base = event_base_new();

@@ -213,6 +213,8 @@ void		SlowlogGetCommand(Client *c);
 void		SlowlogLenCommand(Client *c);
 void		SlowlogResetCommand(Client *c);
 void		SlowlogHelpCommand(Client *c);
+void		TuskVacuumCommand(Client *c);
+void		TuskHelpCommand(Client *c);
 
 /* server/cmd_expire.c */
 void		ExpireCommand(Client *c);

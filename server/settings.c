@@ -71,6 +71,17 @@ static const int huge_pages_values[] = {HUGE_PAGES_OFF, HUGE_PAGES_TRY, HUGE_PAG
 
 static const ConfigEntry config_entries[] = {
 	{"appendonly", CT_BOOL, CF_IMMUTABLE, OFF(appendonly), 0, "yes"},
+	{"autovacuum", CT_BOOL, CF_ONOFF, OFF(autovacuum), 0, "on"},
+	{"autovacuum_freeze_max_age", CT_LONGLONG, 0, OFF(autovacuum_freeze_max_age), 0, "20000000", 100000, LLONG_MAX},
+	{"autovacuum_max_workers", CT_INT, CF_IMMUTABLE, OFF(autovacuum_max_workers), 0, "3", 1, 8},
+	{"autovacuum_naptime", CT_INT, 0, OFF(autovacuum_naptime), 0, "5", 1, 86400},
+	{"autovacuum_vacuum_cost_delay", CT_INT, 0, OFF(autovacuum_vacuum_cost_delay), 0, "2", 0, 100},
+	{"autovacuum_vacuum_cost_limit", CT_INT, 0, OFF(autovacuum_vacuum_cost_limit), 0, "200", 1, 10000},
+	{"autovacuum_vacuum_scale_factor", CT_DOUBLE, 0, OFF(autovacuum_vacuum_scale_factor), 0, "0.2", 0, 100},
+	{"autovacuum_vacuum_threshold", CT_LONGLONG, 0, OFF(autovacuum_vacuum_threshold), 0, "50", 0, LLONG_MAX},
+	{"bgwriter_delay", CT_INT, 0, OFF(bgwriter_delay), 0, "200", 10, 10000},
+	{"bgwriter_lru_maxpages", CT_INT, 0, OFF(bgwriter_lru_maxpages), 0, "100", 0, INT_MAX / 2},
+	{"bgwriter_lru_multiplier", CT_DOUBLE, 0, OFF(bgwriter_lru_multiplier), 0, "2.0", 0, 10},
 	{"bind", CT_STRING, CF_LISTEN | CF_MULTIARG, OFF(bind), SZ(bind), "127.0.0.1"},
 	{"checkpoint_completion_target", CT_DOUBLE, 0, OFF(checkpoint_completion_target), 0, "0.9", 0, 1},
 	{"checkpoint_timeout", CT_INT, 0, OFF(checkpoint_timeout), 0, "300", 30, 86400},
@@ -96,6 +107,7 @@ static const ConfigEntry config_entries[] = {
 	{"timeout", CT_INT, 0, OFF(timeout), 0, "0", 0, INT_MAX},
 	{"unixsocket", CT_STRING, CF_IMMUTABLE, OFF(unixsocket), SZ(unixsocket), ""},
 	{"unixsocketperm", CT_OCTAL, CF_IMMUTABLE, OFF(unixsocketperm), 0, "0", 0, 0777},
+	{"vacuum_freeze_min_age", CT_LONGLONG, 0, OFF(vacuum_freeze_min_age), 0, "1000000", 0, LLONG_MAX},
 	{"wal_writer_delay", CT_INT, 0, OFF(wal_writer_delay), 0, "200", 1, 10000},
 };
 

@@ -55,8 +55,20 @@ typedef struct ServerConfig
 	bool		synchronous_commit;
 	int			checkpoint_timeout;	/* seconds */
 	double		checkpoint_completion_target;
+	bool		autovacuum;		/* the launcher starts workers */
+	int			autovacuum_max_workers;
+	int			autovacuum_naptime;	/* s between runs */
+	int			autovacuum_vacuum_cost_delay;	/* ms */
+	int			autovacuum_vacuum_cost_limit;
+	double		autovacuum_vacuum_scale_factor;
+	long long	autovacuum_vacuum_threshold;
+	long long	autovacuum_freeze_max_age;	/* run when this many xids are unfrozen */
+	long long	vacuum_freeze_min_age;	/* xids below horizon - this get frozen */
 	long long	max_wal_size;
 	int			wal_writer_delay;	/* ms */
+	int			bgwriter_delay; /* ms between rounds */
+	int			bgwriter_lru_maxpages;	/* writes per round; 0: none */
+	double		bgwriter_lru_multiplier;	/* reusable buffers per expected allocation */
 	long long	slowlog_log_slower_than;	/* us; -1 off, 0 every command */
 	long long	slowlog_max_len;
 	char		save[CONFIG_STRING_LEN];	/* accepted, no effect: see README */

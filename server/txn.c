@@ -8,6 +8,10 @@
  *	  locks the heap and B+tree take and release inside each call. Key locks
  *	  are released before the WAL flush (early lock release), so 50 clients
  *	  INCRing one key still share one fdatasync.
+ *
+ *	  Lazy expiry (txn.h, CmdNoteExpired) runs after the command's own
+ *	  transaction, with no key lock held, so it takes its key locks in
+ *	  the usual order; it may wait for a writer of one of those keys.
  */
 #include "config.h"
 
@@ -15,6 +19,7 @@
 #include "server/txn.h"
 #include "server/util.h"
 #include "storage/elog.h"
+#include "storage/btree.h"
 #include "storage/keylock.h"
 #include "storage/mem.h"
 #include "storage/stats.h"
@@ -22,13 +27,59 @@
 #include "storage/xact.h"
 #include "wal/xlog.h"
 
+#include <string.h>
+
 /*
  * One snapshot per backend, reused by every command: its in-progress array
  * is allocated once.
  */
 static Snapshot backend_snapshot = SNAPSHOT_INIT;
 
+/*
+ * Keys found expired by the running command (CmdNoteExpired), all of one
+ * database; private memory. A key left here by a command that ended
+ * without CmdReadEnd is re-checked by the next one, which is harmless.
+ */
+static int lazy_db;
+static int lazy_n;
+static char *lazy_keys[KS_EXPIRE_BATCH];
+static size_t lazy_lens[KS_EXPIRE_BATCH];
+
 const char *const err_wrongtype = "WRONGTYPE Operation against a key holding the wrong kind of value";
+
+void
+CmdNoteExpired(Client *c, int db, const char *key, size_t len)
+{
+	if (lazy_n >= KS_EXPIRE_BATCH || len > BT_MAX_KEY || (lazy_n > 0 && db != lazy_db))
+		return;
+	for (int i = 0; i < lazy_n; i++)
+		if (lazy_lens[i] == len && memcmp(lazy_keys[i], key, len) == 0)
+			return;
+	lazy_db = db;
+	lazy_keys[lazy_n] = MemAlloc(len + 1);
+	memcpy(lazy_keys[lazy_n], key, len);
+	lazy_lens[lazy_n] = len;
+	lazy_n++;
+}
+
+/*
+ * Delete the noted keys that are still expired at the clock reading
+ * their command used. The caller holds no key lock and has no
+ * transaction; the deletion's commit is not waited for (no reply depends
+ * on it: the key was invisible already; a later DBSIZE waits for it).
+ */
+static void
+expire_noted(int64_t now_ms)
+{
+	if (lazy_n == 0)
+		return;
+	if (XactGetCurrentXid() == InvalidTransactionId && KeyLockHeldCount() == 0)
+		(void) KsDeleteExpired(lazy_db, (const char *const *) lazy_keys, lazy_lens, lazy_n,
+							   now_ms);
+	for (int i = 0; i < lazy_n; i++)
+		MemFree(lazy_keys[i]);
+	lazy_n = 0;
+}
 
 void
 CmdReadBegin(Client *c, CmdTxn *t)
@@ -65,6 +116,13 @@ CmdReadEnd(Client *c, CmdTxn *t)
 	XLogRecPtr lsn = visibility_depends_lsn;
 
 	SnapshotReleaseAll();
+	expire_noted(t->now_ms);
+	return wait_durable(c, lsn);
+}
+
+bool
+CmdWaitDurable(Client *c, XLogRecPtr lsn)
+{
 	return wait_durable(c, lsn);
 }
 
@@ -126,6 +184,7 @@ CmdWriteCommit(Client *c, CmdTxn *t)
 	SnapshotReleaseAll();
 	KeyLockReleaseAll();
 	t->writing = false;
+	expire_noted(t->now_ms);
 	return wait_durable(c, lsn);
 }
 
@@ -144,6 +203,7 @@ CmdWriteAbort(Client *c, CmdTxn *t)
 	 */
 	if (server_config->synchronous_commit)
 		(void) XLogFlush(XLogGetLastCommitPosition());	/* a failure is PANIC */
+	expire_noted(t->now_ms);
 }
 
 bool
@@ -181,6 +241,8 @@ CmdLoadVisible(Client *c, CmdTxn *t, int argi, KsValue *v)
 		return ReplyKsError(c, st);
 	if (st != KS_OK)
 		v->exists = false;
+	if (v->expired)
+		CmdNoteExpired(c, c->db, c->argv[argi], c->argv_len[argi]);
 	StatsKeyspaceLookup(v->exists);
 	return true;
 }
@@ -196,6 +258,8 @@ CmdLoadLatestKey(Client *c, CmdTxn *t, int db, const char *key, size_t len, KsVa
 		return ReplyKsError(c, st);
 	if (st != KS_OK)
 		v->exists = false;
+	if (v->expired)
+		CmdNoteExpired(c, db, key, len);
 	return true;
 }
 

@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "server/server.h"
+#include "storage/block.h"
 #include "storage/keyspace.h"
 #include "storage/snapshot.h"
 
@@ -54,6 +55,25 @@ bool		CmdLoadLatestKey(Client *c, CmdTxn *t, int db, const char *key, size_t len
 
 /* Replies the error for a keyspace failure and returns false. */
 bool		ReplyKsError(Client *c, KsStatus st);
+
+/*
+ * Wait until WAL is durable up to lsn when synchronous_commit is on (a
+ * reply resting on a commit, e.g. the keyspace counters); false with an
+ * error reply if the flush failed.
+ */
+bool		CmdWaitDurable(Client *c, XLogRecPtr lsn);
+
+/*
+ * Lazy expiry: a command that finds a key expired but not yet deleted
+ * notes it (CmdLoadVisible and CmdLoadLatestKey do so themselves); once
+ * the command's transaction is over (CmdReadEnd, CmdWriteCommit,
+ * CmdWriteAbort, with no key lock held) the noted keys still expired are
+ * deleted in a transaction of their own, as Redis deletes an expired key
+ * on access, so DBSIZE and INFO keyspace stop counting them. At most
+ * KS_EXPIRE_BATCH keys of one database per command; the rest are left to
+ * the sweep.
+ */
+void		CmdNoteExpired(Client *c, int db, const char *key, size_t len);
 
 extern const char *const err_wrongtype;
 

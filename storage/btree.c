@@ -1284,6 +1284,91 @@ BtDelete(RelNumber rel, uint64_t xid, uint16_t db, uint64_t hash, const char *ke
 	return BT_FOUND;
 }
 
+/* ============================================================== vacuum */
+
+/*
+ * Walk the leaves of db (every database when db < 0) left to right, each
+ * under its EXCLUSIVE lock alone, and delete the entries whose TID dead()
+ * accepts: one XLOG_BT_VACUUM record per page changed. The check and the
+ * delete happen under the same lock, so an entry a writer re-pointed at a
+ * new version in the meantime is kept. A split racing with the walk can
+ * only move entries that were already looked at, or new ones, to a page
+ * the walk does not visit; new entries never point at dead versions.
+ */
+BtResult
+BtBulkDelete(RelNumber rel, int db, BtDeadTidFn dead, void *arg, uint64_t *ndeleted)
+{
+	BtKey k = {db < 0 ? 0 : (uint16_t) db, 0, NULL, 0};
+	Buffer buf;
+	OffsetNumber *offs = MemAlloc(sizeof(OffsetNumber) * (MaxOffsetNumber + 1));
+	BtResult result = BT_OK;
+
+	*ndeleted = 0;
+	buf = bt_descend(rel, &k, LW_EXCLUSIVE, NULL);
+	if (!BufferIsValid(buf))
+	{
+		MemFree(offs);
+		return BT_ERROR;
+	}
+	for (;;)
+	{
+		Page page = BufGetPage(buf);
+		BtPageOpaque opaque = BtPageGetOpaque(page);
+		OffsetNumber maxoff = PageGetMaxOffsetNumber(page);
+		uint16_t n = 0;
+		bool past_db = false;
+		BlockNumber next;
+
+		/* collect from the right, so deletes keep the remaining offsets */
+		for (OffsetNumber off = maxoff; off >= BtPageFirstData(opaque) && off != InvalidOffsetNumber; off--)
+		{
+			const BtItemData *item = BtPageGetItem(page, off);
+			ItemPointerData tid = {item->block, item->offnum};
+
+			if (db >= 0 && item->db != (uint16_t) db)
+				continue;
+			if (dead(&tid, arg))
+				offs[n++] = off;
+		}
+		if (n > 0)
+		{
+			XLogRecPtr lsn;
+
+			StartCritSection();
+			for (uint16_t i = 0; i < n; i++)
+				if (!PageIndexTupleDelete(page, offs[i]))
+					elog(PANIC, "keyspace index %u: could not delete item %u of block %u", rel,
+						 offs[i], BufGetBlockNumber(buf));
+			BufMarkDirty(buf);
+			XLogBeginInsert(WAL_RM_BTREE, XLOG_BT_VACUUM, 0);
+			XLogRegisterBuffer(0, buf, 0);
+			XLogRegisterBufData(0, &n, sizeof(n));
+			XLogRegisterBufData(0, offs, (uint32_t) (n * sizeof(OffsetNumber)));
+			lsn = XLogInsert();
+			PageSetLSN(page, lsn);
+			EndCritSection();
+			BT_PAGE_CHECK(page, BufGetBlockNumber(buf));
+			*ndeleted += n;
+		}
+		if (db >= 0 && !BtPageIsRightmost(opaque) && BtPageGetItem(page, BT_HIKEY)->db > (uint16_t) db)
+			past_db = true;
+		if (BtPageIsRightmost(opaque) || past_db)
+			break;
+		next = opaque->right;
+		BufUnlockRelease(buf);
+		buf = bt_lock_page(rel, next, LW_EXCLUSIVE, 0);
+		if (!BufferIsValid(buf))
+		{
+			result = BT_ERROR;
+			break;
+		}
+	}
+	if (BufferIsValid(buf))
+		BufUnlockRelease(buf);
+	MemFree(offs);
+	return result;
+}
+
 /* ================================================================ scan */
 
 void

@@ -89,6 +89,15 @@ BtResult BtInsertOrUpdate(RelNumber rel, uint64_t xid, uint16_t db, uint64_t has
 BtResult BtDelete(RelNumber rel, uint64_t xid, uint16_t db, uint64_t hash, const char *key,
 				  size_t len, const ItemPointerData *expected_tid);
 
+/*
+ * Vacuum: delete every entry of database db (all databases if db < 0)
+ * whose heap TID dead() accepts; *ndeleted counts them. Called without
+ * locks; takes one leaf lock at a time. dead() runs under a leaf's lock and
+ * must not take buffer locks.
+ */
+typedef bool (*BtDeadTidFn)(const ItemPointerData *tid, void *arg);
+BtResult BtBulkDelete(RelNumber rel, int db, BtDeadTidFn dead, void *arg, uint64_t *ndeleted);
+
 /* One entry returned by BtScan; key points into the batch's key arena. */
 typedef struct BtScanEntry
 {

@@ -127,6 +127,7 @@ typedef struct BtMetaData
 #define XLOG_BT_UPDATE_TID 0x02 /* blk 0: BtXlogUpdateTid */
 #define XLOG_BT_DELETE	   0x03 /* blk 0: BtXlogOffset */
 #define XLOG_BT_SPLIT	   0x04 /* main: BtXlogSplit; see below */
+#define XLOG_BT_VACUUM	   0x05 /* blk 0: uint16 n, then n offsets, descending */
 
 /*
  * XLOG_BT_SPLIT covers a whole split chain, from the leaf up to the first

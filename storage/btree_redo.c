@@ -153,6 +153,32 @@ apply_delete(Page page, const DecodedWalBlock *blk, const void *arg)
 	return PageIndexTupleDelete(page, xl.offnum);
 }
 
+/* Offsets come in descending order, so each delete leaves the rest in place. */
+static bool
+apply_vacuum(Page page, const DecodedWalBlock *blk, const void *arg)
+{
+	uint16_t n;
+	OffsetNumber prev = InvalidOffsetNumber;
+
+	if (blk->data_len < sizeof(n) || PageIsNew(page))
+		return false;
+	memcpy(&n, blk->data, sizeof(n));
+	if (blk->data_len != sizeof(n) + (size_t) n * sizeof(OffsetNumber))
+		return false;
+	for (uint16_t i = 0; i < n; i++)
+	{
+		OffsetNumber off;
+
+		memcpy(&off, blk->data + sizeof(n) + i * sizeof(OffsetNumber), sizeof(off));
+		if (prev != InvalidOffsetNumber && off >= prev)
+			return false;
+		if (!PageIndexTupleDelete(page, off))
+			return false;
+		prev = off;
+	}
+	return true;
+}
+
 static bool
 redo_split(XLogRecPtr end, const DecodedWalRecord *rec)
 {
@@ -206,6 +232,9 @@ BtRedo(XLogRecPtr lsn, XLogRecPtr end, const DecodedWalRecord *rec)
 		case XLOG_BT_SPLIT:
 			ok = redo_split(end, rec);
 			break;
+		case XLOG_BT_VACUUM:
+			ok = redo_block(end, rec, 0, apply_vacuum, NULL);
+			break;
 		default:
 			ok = false;
 			break;
@@ -246,6 +275,15 @@ BtDescribeRecord(const DecodedWalRecord *rec, char *out, size_t len)
 				memcpy(&xl, rec->main_data, sizeof(xl));
 			snprintf(out, len, "SPLIT levels %u top %s leaf %u", xl.nlevels,
 					 xl.top == BT_SPLIT_TOP_NEWROOT ? "new root" : "insert", b0 ? b0->blkno : 0);
+			break;
+		}
+		case XLOG_BT_VACUUM:
+		{
+			uint16_t n = 0;
+
+			if (b0 != NULL && b0->data_len >= sizeof(n))
+				memcpy(&n, b0->data, sizeof(n));
+			snprintf(out, len, "VACUUM blk %u items %u", b0 ? b0->blkno : 0, n);
 			break;
 		}
 		default:

@@ -1,12 +1,14 @@
 /*
  * bufmgr.c
  *	  The shared buffer pool: lookup, pinning, clock-sweep replacement,
- *	  reads and writes through smgr, checkpoint and bgwriter writes.
+ *	  reads and writes through smgr, checkpoint writes and the background
+ *	  writer's rounds.
  *
  * NOTES
  *	  Runs in every process that reads or writes relation pages: backends,
  *	  the startup process, the checkpointer (BufFlushAll), the bgwriter
- *	  (BufBackgroundWrite). The postmaster only calls BufMgrShmemSize/Init.
+ *	  (BufBgWriterRound, BufBgWriterSleep; BufBgWriterWakeup from its signal
+ *	  handler). The postmaster only calls BufMgrShmemSize/Init.
  *
  *	  Shared memory: NBuffers descriptors (bufmgr_int.h), NBuffers pages,
  *	  and the mapping hash (bucket heads here, chain links in the
@@ -38,11 +40,13 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <limits.h>
 #include <string.h>
 #include <time.h>
 
 #include "storage/bufmgr_int.h"
 #include "storage/elog.h"
+#include "storage/futex.h"
 #include "storage/mem.h"
 #include "storage/proc.h"
 #include "storage/shmem.h"
@@ -147,6 +151,9 @@ BufMgrShmemInit(long long shared_buffers)
 	buffer_blocks = (char *) ((blocks + IO_ALIGN - 1) & ~(uintptr_t) (IO_ALIGN - 1));
 
 	atomic_store(&bufmgr_shared->next_victim, 0);
+	atomic_store(&bufmgr_shared->bgwriter_latch, BGW_RUNNING);
+	atomic_store(&bufmgr_shared->bgwriter_rounds, 0);
+	atomic_store(&bufmgr_shared->bgwriter_maxwritten_clean, 0);
 	bufmgr_shared->nbuckets = nbuckets;
 	for (int p = 0; p < NUM_BUFFER_PARTITIONS; p++)
 		LWLockInit(&bufmgr_shared->partition_locks[p].lock, LWTRANCHE_BUFFER_MAPPING);
@@ -205,7 +212,20 @@ BufGetStats(BufferStats *out)
 		out->written_bgwriter += atomic_load_explicit(&s->written_bgwriter, memory_order_relaxed);
 		out->evictions += atomic_load_explicit(&s->evictions, memory_order_relaxed);
 		out->extends += atomic_load_explicit(&s->extends, memory_order_relaxed);
+		out->allocs += atomic_load_explicit(&s->allocs, memory_order_relaxed);
 	}
+	out->bgwriter_rounds = atomic_load(&bufmgr_shared->bgwriter_rounds);
+	out->bgwriter_maxwritten_clean = atomic_load(&bufmgr_shared->bgwriter_maxwritten_clean);
+}
+
+static uint64_t
+total_allocs(void)
+{
+	uint64_t	n = 0;
+
+	for (int i = 0; i < BUFFER_STATS_STRIPES; i++)
+		n += atomic_load_explicit(&bufmgr_shared->stats[i].allocs, memory_order_relaxed);
+	return n;
 }
 
 /* ---------------------------------------------------------------- */
@@ -442,11 +462,32 @@ unpin_buffer(int id)
 }
 
 /*
+ * A victim was taken: wake a hibernating bgwriter. The common case costs
+ * one relaxed load of a line that stays shared; of several processes that
+ * see BGW_HIBERNATING, only the one whose CAS wins makes the system call.
+ */
+static inline void
+note_allocation(void)
+{
+	COUNT(allocs);
+	if (atomic_load_explicit(&bufmgr_shared->bgwriter_latch, memory_order_relaxed) ==
+		BGW_HIBERNATING)
+	{
+		uint32_t	expected = BGW_HIBERNATING;
+
+		if (atomic_compare_exchange_strong(&bufmgr_shared->bgwriter_latch, &expected,
+										   BGW_RUNNING))
+			FutexWake(&bufmgr_shared->bgwriter_latch, INT_MAX);
+	}
+}
+
+/*
  * Clock sweep: advance the hand until a buffer with no pins and usage
  * count zero is found, decrementing usage counts on the way. Returns it
  * pinned by this process (its only pin at the moment of pinning), or -1
  * when a full sweep without any usage count left to decrement found every
- * buffer pinned.
+ * buffer pinned. Each victim returned counts as an allocation (buffers_alloc,
+ * the bgwriter's estimate).
  */
 static int
 clock_sweep(void)
@@ -483,6 +524,7 @@ clock_sweep(void)
 			{
 				ref_get(id)->count = 1;
 				private_pins_total++;
+				note_allocation();
 				return id;
 			}
 		}
@@ -972,7 +1014,7 @@ BufReleaseAll(void)
 }
 
 /* ---------------------------------------------------------------- */
-/* checkpointer and bgwriter */
+/* checkpointer */
 
 static void
 sleep_us(int64_t us)
@@ -997,6 +1039,7 @@ sleep_us(int64_t us)
  * go out; a failed fsync returns false at once (the caller PANICs).
  */
 volatile int *bufmgr_spread_cancel;
+bool		(*bufmgr_spread_behind) (double progress);
 
 bool
 BufFlushAll(int64_t spread_us, uint64_t *written)
@@ -1043,9 +1086,10 @@ BufFlushAll(int64_t spread_us, uint64_t *written)
 				done++;
 				if (written != NULL)
 					(*written)++;
-				if (done < to_write)
-					if (!(bufmgr_spread_cancel && *bufmgr_spread_cancel))
-						sleep_us(pause_us);
+				if (done < to_write &&
+					!(bufmgr_spread_cancel && *bufmgr_spread_cancel) &&
+					!(bufmgr_spread_behind && bufmgr_spread_behind((double) done / to_write)))
+					sleep_us(pause_us);
 			}
 			else if (r == FLUSH_FAILED)
 				ok = false;
@@ -1060,33 +1104,194 @@ BufFlushAll(int64_t spread_us, uint64_t *written)
 	return ok;
 }
 
+/* ---------------------------------------------------------------- */
+/* background writer (storage/README.md, "Background writer") */
+
+#define BGW_SMOOTHING	16		/* rounds over which the averages settle */
+#define BGW_LAP_MS		120000	/* an idle pool is looked over once in about this */
+
+typedef enum CleanResult
+{
+	CLEAN_NOT_REUSABLE,			/* pinned, recently used, or busy */
+	CLEAN_REUSABLE,				/* the hand could take it now, nothing to write */
+	CLEAN_WRITTEN,				/* was dirty; written, now reusable */
+} CleanResult;
+
 /*
- * bgwriter: write dirty buffers that the clock hand will reach soon and
- * that nobody uses (no pin, usage count zero), so that backends find clean
- * victims. Looks at most one full circle ahead of the hand. Returns the
- * number written.
+ * Look at one buffer on behalf of the bgwriter. Reusable means the clock
+ * hand could take it as it is: no pin and usage count zero. A dirty one is
+ * written first, without a usage bump and without waiting for its content
+ * lock (a process holding it is using the page, so it is not reusable
+ * anyway). The state is read without a lock, so the answer may be stale by
+ * the time the hand arrives; it is an estimate, as the bgwriter's is.
  */
-int
-BufBackgroundWrite(int max_pages)
+static CleanResult
+clean_buffer(int id)
+{
+	BufferDesc *desc = GetBufferDescriptor(id);
+	uint32_t	s = atomic_load(&desc->state);
+	FlushResult r;
+
+	if (BUF_STATE_REFCOUNT(s) != 0 || BUF_STATE_USAGECOUNT(s) != 0)
+		return CLEAN_NOT_REUSABLE;
+	if ((s & (BM_VALID | BM_DIRTY)) != (BM_VALID | BM_DIRTY))
+		return CLEAN_REUSABLE;
+	pin_buffer(id, false);
+	s = atomic_load(&desc->state);
+	if (!(s & BM_TAG_VALID))
+	{
+		/* a backend took it as victim meanwhile and is re-tagging it */
+		unpin_buffer(id);
+		return CLEAN_NOT_REUSABLE;
+	}
+	r = flush_buffer(id, FLUSH_BGWRITER, true);
+	unpin_buffer(id);
+	if (r == FLUSH_WRITTEN)
+		return CLEAN_WRITTEN;
+	return r == FLUSH_CLEAN ? CLEAN_REUSABLE : CLEAN_NOT_REUSABLE;
+}
+
+/*
+ * Positions are absolute clock positions (next_victim counts every advance
+ * of the hand and never wraps in practice), so "ahead of the hand" is a
+ * plain difference and a lap is NBuffers.
+ */
+bool
+BufBgWriterRound(BufBgWriterState *st, int lru_maxpages, double lru_multiplier, int delay_ms)
 {
 	uint64_t	hand = atomic_load(&bufmgr_shared->next_victim);
+	uint64_t	allocs = total_allocs();
+	uint64_t	recent;
+	uint64_t	ahead;
+	int64_t		to_scan;
+	double		reusable_ahead;
+	double		wanted;
+	double		creep;
+	int			scanned = 0;
+	int			reusable = 0;
 	int			written = 0;
 
-	for (int i = 0; i < NBuffers && written < max_pages; i++)
+	atomic_fetch_add(&bufmgr_shared->bgwriter_rounds, 1);
+	if (!st->valid)
 	{
-		int			id = (int) ((hand + (uint64_t) i) % (uint64_t) NBuffers);
-		BufferDesc *desc = GetBufferDescriptor(id);
-		uint32_t	s = atomic_load(&desc->state);
-
-		if (BUF_STATE_REFCOUNT(s) != 0 || BUF_STATE_USAGECOUNT(s) != 0 ||
-			(s & (BM_VALID | BM_DIRTY)) != (BM_VALID | BM_DIRTY))
-			continue;
-		pin_buffer(id, false);
-		if (flush_buffer(id, FLUSH_BGWRITER, true) == FLUSH_WRITTEN)
-			written++;
-		unpin_buffer(id);
+		st->valid = true;
+		st->next_to_clean = hand;
+		st->last_allocs = allocs;
+		st->smoothed_alloc = 0;
+		st->smoothed_density = 0;	/* not measured yet */
 	}
-	return written;
+
+	/*
+	 * Allocations since the last round. A burst is believed at once, a lull
+	 * only gradually: being ready too early costs a few writes, being late
+	 * costs a backend a write of its own.
+	 */
+	recent = allocs - st->last_allocs;
+	st->last_allocs = allocs;
+	if ((double) recent > st->smoothed_alloc)
+		st->smoothed_alloc = (double) recent;
+	else
+		st->smoothed_alloc += ((double) recent - st->smoothed_alloc) / BGW_SMOOTHING;
+
+	st->last_scanned = st->last_reusable = st->last_written = st->last_wanted = 0;
+	if (lru_maxpages <= 0)
+		return false;			/* writing is off; keep estimating */
+
+	/* Where we stand: the hand may have passed what we cleaned before. */
+	if ((int64_t) (st->next_to_clean - hand) < 0)
+		st->next_to_clean = hand;
+	ahead = st->next_to_clean - hand;
+	if (ahead > (uint64_t) NBuffers)
+		ahead = (uint64_t) NBuffers;
+	to_scan = (int64_t) NBuffers - (int64_t) ahead;
+
+	/*
+	 * How many reusable buffers the hand will want before the next round,
+	 * less those probably still waiting between it and our position (what
+	 * we scanned earlier, at the density we found there). Even with no
+	 * allocations at all, creep forward so that an idle pool is looked over
+	 * within about BGW_LAP_MS and the bgwriter can then hibernate.
+	 */
+	reusable_ahead = st->smoothed_density > 0 ? (double) ahead / st->smoothed_density : 0;
+	wanted = st->smoothed_alloc * lru_multiplier;
+	creep = (double) NBuffers * (double) delay_ms / BGW_LAP_MS;
+	if (creep < 1)
+		creep = 1;
+	if (wanted < reusable_ahead + creep)
+		wanted = reusable_ahead + creep;
+	st->last_wanted = wanted > INT32_MAX ? INT32_MAX : (int) wanted;
+
+	while (to_scan > 0 && (double) reusable < wanted - reusable_ahead)
+	{
+		CleanResult r = clean_buffer((int) (st->next_to_clean % (uint64_t) NBuffers));
+
+		st->next_to_clean++;
+		to_scan--;
+		scanned++;
+		if (r == CLEAN_NOT_REUSABLE)
+			continue;
+		reusable++;
+		if (r == CLEAN_WRITTEN && ++written >= lru_maxpages)
+		{
+			atomic_fetch_add(&bufmgr_shared->bgwriter_maxwritten_clean, 1);
+			break;
+		}
+	}
+
+	if (scanned > 0)
+	{
+		double		density = (double) scanned / (reusable > 0 ? reusable : 1);
+
+		if (st->smoothed_density <= 0)
+			st->smoothed_density = density;
+		else
+			st->smoothed_density += (density - st->smoothed_density) / BGW_SMOOTHING;
+	}
+	st->last_scanned = scanned;
+	st->last_reusable = reusable;
+	st->last_written = written;
+
+	/* README invariant 11: never more than one lap ahead of the hand */
+	assert(st->next_to_clean - hand <= (uint64_t) NBuffers);
+
+	/* idle: nothing allocated, and a whole lap ahead of the hand looked at */
+	return recent == 0 && st->next_to_clean - hand >= (uint64_t) NBuffers;
+}
+
+void
+BufBgWriterSleep(int timeout_ms, bool hibernate, volatile int *cancel)
+{
+	uint32_t	state = hibernate ? BGW_HIBERNATING : BGW_NAPPING;
+	struct timespec ts;
+
+	if (timeout_ms < 1)
+		timeout_ms = 1;
+	ts.tv_sec = timeout_ms / 1000;
+	ts.tv_nsec = (long) (timeout_ms % 1000) * 1000000L;
+
+	/*
+	 * Arm the latch, then check for cancellation: a wake-up after this point
+	 * changes the word, and FutexWait returns at once when the word is no
+	 * longer `state`. Early returns (signals, spurious wake-ups) only make
+	 * the next round come sooner.
+	 */
+	atomic_store(&bufmgr_shared->bgwriter_latch, state);
+	if (cancel == NULL || !*cancel)
+		FutexWait(&bufmgr_shared->bgwriter_latch, state, &ts);
+	atomic_store(&bufmgr_shared->bgwriter_latch, BGW_RUNNING);
+}
+
+void
+BufBgWriterWakeup(void)
+{
+	int			save_errno = errno;
+
+	if (bufmgr_shared != NULL)
+	{
+		atomic_store(&bufmgr_shared->bgwriter_latch, BGW_RUNNING);
+		FutexWake(&bufmgr_shared->bgwriter_latch, INT_MAX);
+	}
+	errno = save_errno;
 }
 
 /*

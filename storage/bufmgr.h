@@ -49,6 +49,9 @@ typedef struct BufferStats
 	uint64_t	written_bgwriter;
 	uint64_t	evictions;
 	uint64_t	extends;
+	uint64_t	allocs;			/* victims taken by the clock hand */
+	uint64_t	bgwriter_rounds;
+	uint64_t	bgwriter_maxwritten_clean;	/* rounds that hit lru_maxpages */
 } BufferStats;
 
 /* Sized from shared_buffers (bytes); NBuffers = shared_buffers / BLCKSZ. */
@@ -89,8 +92,53 @@ void		BufReleaseAll(void);
 bool		BufFlushAll(int64_t spread_us, uint64_t *written);
 /* When set and non-zero, BufFlushAll stops spreading (shutdown requested). */
 extern volatile int *bufmgr_spread_cancel;
-/* bgwriter: write up to max_pages dirty buffers ahead of the clock hand. */
-int			BufBackgroundWrite(int max_pages);
+/*
+ * When set, BufFlushAll asks it before each pause with the fraction of the
+ * writes done; true means the checkpoint is behind schedule (WAL is
+ * filling up faster than the writes go), so no pause.
+ */
+extern bool (*bufmgr_spread_behind) (double progress);
+
+/*
+ * The background writer's memory between rounds (private to it; zero it
+ * before the first round). The last_* fields describe the last round, for
+ * tests and the process title.
+ */
+typedef struct BufBgWriterState
+{
+	bool		valid;			/* false: the next round starts afresh */
+	uint64_t	next_to_clean;	/* absolute clock position, as next_victim */
+	uint64_t	last_allocs;	/* allocation counter at the last round */
+	double		smoothed_alloc; /* allocations per round, smoothed */
+	double		smoothed_density;	/* buffers scanned per reusable one */
+	int			last_scanned;
+	int			last_reusable;	/* clean, unpinned, usage 0 (written included) */
+	int			last_written;
+	int			last_wanted;	/* reusable buffers the round aimed for */
+} BufBgWriterState;
+
+/*
+ * One bgwriter round (storage/README.md, "Background writer"): estimate
+ * the buffers the clock hand will take before the next round, and make
+ * lru_multiplier times that many reusable ahead of the hand by writing
+ * dirty, unpinned, usage-0 buffers; at most lru_maxpages writes (0: none),
+ * never more than one lap ahead of the hand. delay_ms is the time between
+ * rounds (it sets the slow scan of an idle pool). Returns true when
+ * nothing was allocated since the last round and a whole lap ahead of the
+ * hand is already scanned: the caller may hibernate. The caller holds no
+ * pins or locks; none are held on return. Write failures are logged.
+ */
+bool		BufBgWriterRound(BufBgWriterState *st, int lru_maxpages,
+							 double lru_multiplier, int delay_ms);
+/*
+ * Sleep up to timeout_ms. With hibernate, the next process that takes a
+ * victim from the clock wakes the bgwriter early. Returns at once if
+ * *cancel is set (checked after the latch is armed, so a BufBgWriterWakeup
+ * from a signal handler cannot be missed).
+ */
+void		BufBgWriterSleep(int timeout_ms, bool hibernate, volatile int *cancel);
+/* End a BufBgWriterSleep now; async-signal-safe (the SIGTERM handler). */
+void		BufBgWriterWakeup(void);
 /* After recovery or at shutdown: forget every buffer of every relation. */
 void		BufDropAll(void);
 

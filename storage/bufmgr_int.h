@@ -94,6 +94,7 @@ typedef struct BufferStatsStripe
 	_Atomic uint64_t written_bgwriter;
 	_Atomic uint64_t evictions;
 	_Atomic uint64_t extends;
+	_Atomic uint64_t allocs;	/* victims taken by the clock hand */
 } __attribute__((aligned(CACHELINE_SIZE))) BufferStatsStripe;
 
 typedef struct PaddedLWLock
@@ -112,7 +113,24 @@ typedef struct BufMgrShared
 	PaddedLWLock partition_locks[NUM_BUFFER_PARTITIONS];
 
 	BufferStatsStripe stats[BUFFER_STATS_STRIPES];
+
+	/*
+	 * Background writer (BufBgWriterRound, BufBgWriterSleep). The latch is
+	 * the futex word the bgwriter sleeps on: BGW_RUNNING while it works,
+	 * BGW_NAPPING or BGW_HIBERNATING while it sleeps; a process that takes
+	 * a victim and reads BGW_HIBERNATING swaps in BGW_RUNNING and wakes it
+	 * (one CAS wins). Backends only read it otherwise, so the line stays
+	 * shared in their caches. The two counters are written by the bgwriter
+	 * alone.
+	 */
+	_Atomic uint32_t bgwriter_latch __attribute__((aligned(CACHELINE_SIZE)));
+	_Atomic uint64_t bgwriter_rounds;
+	_Atomic uint64_t bgwriter_maxwritten_clean;	/* rounds stopped by lru_maxpages */
 } BufMgrShared;
+
+#define BGW_RUNNING		0
+#define BGW_NAPPING		1		/* sleeping bgwriter_delay; not woken by allocations */
+#define BGW_HIBERNATING 2		/* sleeping long; the next allocation wakes it */
 
 /* Exposed for tests and debugging. */
 extern BufMgrShared *bufmgr_shared;

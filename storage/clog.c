@@ -32,6 +32,8 @@
 #include <inttypes.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <dirent.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -84,8 +86,18 @@ typedef struct ClogShared
 	 */
 	LWLock		extend_lock;
 	_Atomic int64_t latest_page;
+
+	/*
+	 * Segments below oldest_segment were removed by ClogTruncate: every
+	 * tuple with an xid there is frozen (storage/README.md, "Vacuum"), so
+	 * nothing should ask; if something does, the answer is COMMITTED.
+	 * Written by ClogTruncate and ClogStartup, read without a lock.
+	 */
+	_Atomic int64_t oldest_segment;
 	ClogBank	banks[CLOG_BANKS];
 } ClogShared;
+
+#define CLOG_XACTS_PER_SEGMENT (CLOG_XACTS_PER_PAGE * CLOG_PAGES_PER_SEGMENT)
 
 static ClogShared *clog;
 static char *clog_pages;		/* CLOG_SLOTS pages, slot i at i * BLCKSZ */
@@ -300,6 +312,16 @@ ClogGetStatus(uint64_t xid, XLogRecPtr *lsn)
 		return XID_COMMITTED;
 	if (xid == 0)
 		return XID_ABORTED;
+	if ((int64_t) (xid / CLOG_XACTS_PER_SEGMENT) < atomic_load_explicit(&clog->oldest_segment, memory_order_relaxed))
+	{
+		static bool warned;
+
+		if (!warned)
+			elog(WARNING, "transaction %" PRIu64 " is older than the truncated commit log; "
+				 "taken as committed", xid);
+		warned = true;
+		return XID_COMMITTED;
+	}
 
 	LWLockAcquire(&bank->lock, LW_SHARED);
 	s = find_slot(bank, pageno);
@@ -415,8 +437,73 @@ ClogExtend(uint64_t xid)
 void
 ClogStartup(uint64_t next_xid)
 {
+	DIR		   *dir;
+	struct dirent *de;
+	int64_t		oldest = -1;
+
 	/* Pages up to the last xid that may have been used exist (README C2). */
 	atomic_store(&clog->latest_page, next_xid > 0 ? CLOG_PAGENO(next_xid - 1) : -1);
+
+	/* The oldest segment left by the last truncation. */
+	dir = opendir(CLOG_DIR);
+	while (dir != NULL && (de = readdir(dir)) != NULL)
+	{
+		char	   *end;
+		unsigned long long segno;
+
+		if (de->d_name[0] == '.')
+			continue;
+		segno = strtoull(de->d_name, &end, 16);
+		if (*end != '\0')
+			continue;
+		if (oldest < 0 || (int64_t) segno < oldest)
+			oldest = (int64_t) segno;
+	}
+	if (dir != NULL)
+		closedir(dir);
+	atomic_store(&clog->oldest_segment, oldest < 0 ? 0 : oldest);
+}
+
+int
+ClogTruncate(uint64_t oldest_needed)
+{
+	int64_t		cutoff = (int64_t) (oldest_needed / CLOG_XACTS_PER_SEGMENT);
+	int64_t		latest = atomic_load(&clog->latest_page);
+	int64_t		first = atomic_load(&clog->oldest_segment);
+	int			removed = 0;
+
+	/* never the segment holding the newest page */
+	if (latest >= 0 && cutoff > latest / CLOG_PAGES_PER_SEGMENT)
+		cutoff = latest / CLOG_PAGES_PER_SEGMENT;
+	if (cutoff <= first)
+		return 0;
+	/* publish first: from now on nobody reads these segments */
+	atomic_store(&clog->oldest_segment, cutoff);
+	for (int b = 0; b < CLOG_BANKS; b++)
+	{
+		ClogBank   *bank = &clog->banks[b];
+
+		LWLockAcquire(&bank->lock, LW_EXCLUSIVE);
+		for (int s = 0; s < CLOG_SLOTS_PER_BANK; s++)
+			if (bank->slots[s].pageno >= 0 &&
+				bank->slots[s].pageno / CLOG_PAGES_PER_SEGMENT < cutoff)
+			{
+				bank->slots[s].pageno = -1;
+				bank->slots[s].dirty = false;
+			}
+		LWLockRelease(&bank->lock);
+	}
+	for (int64_t segno = first; segno < cutoff; segno++)
+	{
+		char		path[64];
+
+		segment_path(path, sizeof(path), segno);
+		if (unlink(path) == 0)
+			removed++;
+		else if (errno != ENOENT)
+			elog(WARNING, "could not remove commit log file \"%s\": %m", path);
+	}
+	return removed;
 }
 
 bool

@@ -76,6 +76,13 @@ bool		ClogCheckpoint(void);
 /* After recovery: the next xid to hand out (for the extension fast path). */
 void		ClogStartup(uint64_t next_xid);
 
+/*
+ * Vacuum: remove the segments whose every xid is below oldest_needed (all
+ * tuples with such xids are frozen, and the freezes are flushed to WAL).
+ * Returns the number of files removed.
+ */
+int			ClogTruncate(uint64_t oldest_needed);
+
 void		ClogRegisterRedo(void);
 
 #endif

@@ -107,6 +107,25 @@ typedef struct XlHeapPrune
 	/* nredirected (from, to) pairs, ndead offsets, nunused offsets */
 } XlHeapPrune;
 
+/* XLOG_HEAP_FREEZE: XlHeapFreeze, then n XlHeapFreezeItem */
+typedef struct XlHeapFreeze
+{
+	uint16_t	n;
+	uint16_t	padding;
+} XlHeapFreeze;
+
+typedef struct XlHeapFreezeItem
+{
+	uint16_t	offnum;
+	uint16_t	what;			/* FRZ_* */
+} XlHeapFreezeItem;
+
+#define FRZ_XMIN_COMMITTED	0x0001	/* set XMIN_COMMITTED | XMIN_FROZEN */
+#define FRZ_XMIN_ABORTED	0x0002	/* set XMIN_INVALID | XMIN_FROZEN */
+#define FRZ_CLEAR_XMAX		0x0004	/* xmax aborted: xmax = 0, XMAX_INVALID */
+
+/* XLOG_HEAP_VACUUM: uint16 n, then n offsets of LP_DEAD slots to free */
+
 /* ---------------------------------------------------------- small helpers */
 
 const char *
@@ -531,6 +550,164 @@ HeapPageMaybePrune(Buffer buf)
 		return;
 	(void) HeapPrunePage(buf, horizon);
 	BufUnlockContent(buf);
+}
+
+/* ---------------------------------------------------------- vacuum */
+
+static void
+freeze_apply(HeapTupleHeader tup, uint16_t what)
+{
+	if (what & FRZ_XMIN_COMMITTED)
+		tuple_mask_change(tup, HEAP_XMIN_COMMITTED | HEAP_XMIN_FROZEN, HEAP_XMIN_INVALID);
+	if (what & FRZ_XMIN_ABORTED)
+		tuple_mask_change(tup, HEAP_XMIN_INVALID | HEAP_XMIN_FROZEN, HEAP_XMIN_COMMITTED);
+	if (what & FRZ_CLEAR_XMAX)
+	{
+		tup->xmax = InvalidTransactionId;
+		tuple_mask_change(tup, HEAP_XMAX_INVALID, HEAP_XMAX_COMMITTED | HEAP_XMAX_IS_UPDATE);
+	}
+}
+
+/*
+ * What freezing a tuple below freeze_limit takes, from the hints that
+ * HeapTupleSatisfiesVacuum has just set: 0 if nothing (already frozen, or
+ * too recent), -1 if it cannot be frozen yet (a hint could not be set
+ * because the commit is not flushed; the caller must not advance the
+ * frozen horizon).
+ */
+static int
+freeze_what(HeapTupleHeader tup, TransactionId freeze_limit)
+{
+	uint16_t	mask = tuple_mask(tup);
+	int			what = 0;
+
+	if (tup->xmin < freeze_limit && !(mask & HEAP_XMIN_FROZEN))
+	{
+		if (mask & HEAP_XMIN_COMMITTED)
+			what |= FRZ_XMIN_COMMITTED;
+		else if (mask & HEAP_XMIN_INVALID)
+			what |= FRZ_XMIN_ABORTED;
+		else
+			return -1;
+	}
+	if (tup->xmax != InvalidTransactionId && tup->xmax < freeze_limit)
+	{
+		if (mask & HEAP_XMAX_INVALID)
+			what |= FRZ_CLEAR_XMAX;
+		else
+			return -1;			/* committed below the horizon: pruning's job */
+	}
+	return what;
+}
+
+void
+HeapVacuumPage(Buffer buf, TransactionId horizon, TransactionId freeze_limit,
+			   HeapVacuumPageResult *out)
+{
+	Page		page = BufGetPage(buf);
+	BlockNumber blk = BufGetBlockNumber(buf);
+	OffsetNumber maxoff;
+	XlHeapFreezeItem *items;
+	XlHeapFreeze xlrec = {0};
+
+	memset(out, 0, offsetof(HeapVacuumPageResult, dead));
+	if (PageIsNew(page))
+	{
+		out->free_space = BLCKSZ - SizeOfPageHeaderData;
+		return;
+	}
+	out->pruned = HeapPrunePage(buf, horizon);
+	maxoff = PageGetMaxOffsetNumber(page);
+	items = MemAlloc(sizeof(XlHeapFreezeItem) * (size_t) (maxoff + 1));
+	for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off++)
+	{
+		ItemId		id = PageGetItemId(page, off);
+		OffsetNumber o = off;
+		HeapTupleHeader tup;
+		int			what;
+
+		if (ItemIdIsDead(id))
+		{
+			out->dead[out->ndead++] = off;
+			continue;
+		}
+		tup = get_tuple(page, &o, false, NULL);
+		if (tup == NULL)
+			continue;
+		switch (HeapTupleSatisfiesVacuum(tup, horizon, buf))
+		{
+			case HEAPTUPLE_LIVE:
+				out->live++;
+				break;
+			case HEAPTUPLE_RECENTLY_DEAD:
+				out->recently_dead++;
+				break;
+			default:
+				break;
+		}
+		what = freeze_what(tup, freeze_limit);
+		if (what < 0)
+			out->unfrozen++;
+		else if (what > 0)
+		{
+			items[xlrec.n].offnum = off;
+			items[xlrec.n].what = (uint16_t) what;
+			xlrec.n++;
+		}
+	}
+	if (xlrec.n > 0)
+	{
+		StartCritSection();
+		for (int i = 0; i < xlrec.n; i++)
+		{
+			OffsetNumber o = items[i].offnum;
+
+			freeze_apply(get_tuple(page, &o, false, NULL), items[i].what);
+		}
+		BufMarkDirty(buf);
+		XLogBeginInsert(WAL_RM_HEAP, XLOG_HEAP_FREEZE, 0);
+		XLogRegisterBuffer(0, buf, 0);
+		XLogRegisterBufData(0, &xlrec, sizeof(xlrec));
+		XLogRegisterBufData(0, items, (uint32_t) (xlrec.n * sizeof(XlHeapFreezeItem)));
+		PageSetLSN(page, XLogInsert());
+		EndCritSection();
+		out->frozen = xlrec.n;
+	}
+	MemFree(items);
+	out->free_space = PageGetFreeSpace(page);
+	fsm_record(blk, page);
+}
+
+int
+HeapVacuumSetUnused(Buffer buf, const OffsetNumber *offs, int n)
+{
+	Page		page = BufGetPage(buf);
+	OffsetNumber *todo = MemAlloc(sizeof(OffsetNumber) * (size_t) (n + 1));
+	OffsetNumber maxoff = PageGetMaxOffsetNumber(page);
+	uint16_t	count = 0;
+
+	for (int i = 0; i < n; i++)
+		if (offs[i] >= FirstOffsetNumber && offs[i] <= maxoff &&
+			ItemIdIsDead(PageGetItemId(page, offs[i])))
+			todo[count++] = offs[i];
+	if (count > 0)
+	{
+		StartCritSection();
+		for (int i = 0; i < count; i++)
+			PageSetItemUnused(page, todo[i]);
+		if (!PageRepairFragmentation(page))
+			elog(PANIC, "could not compact heap page %u", BufGetBlockNumber(buf));
+		BufMarkDirty(buf);
+		XLogBeginInsert(WAL_RM_HEAP, XLOG_HEAP_VACUUM, 0);
+		XLogRegisterBuffer(0, buf, 0);
+		XLogRegisterBufData(0, &count, sizeof(count));
+		XLogRegisterBufData(0, todo, (uint32_t) (count * sizeof(OffsetNumber)));
+		PageSetLSN(page, XLogInsert());
+		EndCritSection();
+		fsm_record(BufGetBlockNumber(buf), page);
+	}
+	MemFree(todo);
+	return count;
 }
 
 /* ---------------------------------------------------------- writing */
@@ -1188,6 +1365,67 @@ heap_redo(XLogRecPtr lsn, XLogRecPtr end, const DecodedWalRecord *rec)
 					MemFree(offs);
 					if (!ok)
 						redo_fail(lsn, "prune");
+					break;
+				}
+			case XLOG_HEAP_FREEZE:
+				{
+					XlHeapFreeze xlrec;
+
+					if (len < sizeof(xlrec))
+					{
+						ok = redo_fail(lsn, "freeze");
+						break;
+					}
+					memcpy(&xlrec, data, sizeof(xlrec));
+					if (len != sizeof(xlrec) + (size_t) xlrec.n * sizeof(XlHeapFreezeItem))
+					{
+						ok = redo_fail(lsn, "freeze");
+						break;
+					}
+					for (int i = 0; i < xlrec.n && ok; i++)
+					{
+						XlHeapFreezeItem item;
+						HeapTupleHeader tup;
+
+						memcpy(&item, data + sizeof(xlrec) + i * sizeof(item), sizeof(item));
+						tup = get_tuple(page, &item.offnum, false, NULL);
+						if (tup == NULL)
+							ok = redo_fail(lsn, "freeze");
+						else
+							freeze_apply(tup, item.what);
+					}
+					break;
+				}
+			case XLOG_HEAP_VACUUM:
+				{
+					uint16_t	n;
+					OffsetNumber maxoff = PageGetMaxOffsetNumber(page);
+
+					if (len < sizeof(n))
+					{
+						ok = redo_fail(lsn, "vacuum");
+						break;
+					}
+					memcpy(&n, data, sizeof(n));
+					if (len != sizeof(n) + (size_t) n * sizeof(OffsetNumber))
+					{
+						ok = redo_fail(lsn, "vacuum");
+						break;
+					}
+					for (int i = 0; i < n; i++)
+					{
+						OffsetNumber off;
+
+						memcpy(&off, data + sizeof(n) + i * sizeof(off), sizeof(off));
+						if (off < FirstOffsetNumber || off > maxoff)
+						{
+							ok = redo_fail(lsn, "vacuum");
+							break;
+						}
+						PageSetItemUnused(page, off);
+					}
+					if (ok)
+						ok = PageRepairFragmentation(page);
 					break;
 				}
 			default:

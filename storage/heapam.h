@@ -76,6 +76,9 @@ typedef HeapTupleHeaderData *HeapTupleHeader;
 #define HEAP_HAS_PREV		0x0010	/* prev_block/prev_offset are set */
 #define HEAP_XMAX_IS_UPDATE	0x0020	/* xmax wrote a newer version (else a
 									 * delete) */
+#define HEAP_XMIN_FROZEN	0x0040	/* the xmin hint was set by a logged
+									 * freeze: durable, the commit log is
+									 * no longer needed for this tuple */
 #define HEAP_HINT_MASK (HEAP_XMIN_COMMITTED | HEAP_XMIN_INVALID | \
 						HEAP_XMAX_COMMITTED | HEAP_XMAX_INVALID)
 
@@ -184,6 +187,38 @@ int			HeapPrunePage(Buffer buf, TransactionId oldest_xmin);
  */
 void		HeapPageMaybePrune(Buffer buf);
 
+/*
+ * Vacuum of one page (storage/vacuum.c), caller holding a pin and the
+ * EXCLUSIVE content lock: prune against horizon, then freeze what is
+ * below freeze_limit (a WAL-logged hint: xmin's status, and an aborted
+ * xmax cleared), so that the commit log below freeze_limit is no longer
+ * read for this page. Reports the LP_DEAD slots left (candidates for
+ * HeapVacuumSetUnused once no index entry points at them).
+ */
+typedef struct HeapVacuumPageResult
+{
+	int			pruned;			/* line pointers changed by pruning */
+	int			live;			/* normal tuples kept */
+	int			recently_dead;	/* kept, dead to some snapshots only */
+	int			frozen;			/* tuples frozen now */
+	int			unfrozen;		/* below freeze_limit but not freezable yet */
+	int			ndead;
+	OffsetNumber dead[MaxOffsetNumber];
+	size_t		free_space;		/* after pruning */
+} HeapVacuumPageResult;
+
+void		HeapVacuumPage(Buffer buf, TransactionId horizon, TransactionId freeze_limit,
+						   HeapVacuumPageResult *out);
+
+/*
+ * LP_DEAD -> LP_UNUSED for the given slots (each must still be LP_DEAD;
+ * others are skipped), WAL-logged, and the page's free space noted.
+ * Caller holds a pin and the EXCLUSIVE content lock, and has made sure no
+ * index entry points at these slots and no process still holds a TID
+ * read from one (vacuum.c's grace period). Returns the slots freed.
+ */
+int			HeapVacuumSetUnused(Buffer buf, const OffsetNumber *offs, int n);
+
 void		HeapRegisterRedo(void);
 
 /* Statistics for INFO and tests (process-local counters). */
@@ -202,5 +237,7 @@ void		HeapGetStats(HeapStats *out);
 #define XLOG_HEAP_DELETE 0x01
 #define XLOG_HEAP_UPDATE 0x02	/* insert + xmax of prev, same page */
 #define XLOG_HEAP_PRUNE 0x03
+#define XLOG_HEAP_FREEZE 0x04	/* (offset, what) pairs, see heapam.c */
+#define XLOG_HEAP_VACUUM 0x05	/* LP_DEAD slots become LP_UNUSED */
 
 #endif

@@ -21,11 +21,14 @@
 #include "storage/btree.h"
 #include "storage/elog.h"
 #include "storage/keylock.h"
+#include "storage/kscounters.h"
 #include "storage/mem.h"
+#include "storage/vacuum.h"
 #include "storage/smgr.h"
 #include "storage/stats.h"
 #include "storage/xact.h"
 
+#include <inttypes.h>
 #include <string.h>
 
 #define CHUNK_SIZE 8000
@@ -242,6 +245,7 @@ fill_from_tuple(KsValue *v, int64_t now_ms)
 	v->value = v->tup.value;
 	v->value_len = v->tup.value_len;
 	v->exists = !(v->expire_ms > 0 && v->expire_ms <= now_ms);
+	v->expired = !v->exists;
 }
 
 KsStatus
@@ -466,6 +470,10 @@ KsPutFlags(int db, const char *key, size_t len, uint8_t type, uint8_t user_flags
 		return KS_KEY_TOO_LONG;
 	if (br != BT_INSERTED && br != BT_UPDATED)
 		return KS_ERROR;
+	/* an expired version still counts as a key until it is deleted */
+	KsCountersNote(db, cur->has_latest && cur->latest_live, cur->tup.expire_ms, true, expire_ms);
+	if (cur->has_latest && cur->latest_live)
+		VacuumNoteDeadVersions(db, 1);
 	return KS_OK;
 }
 
@@ -484,6 +492,10 @@ KsDelete(int db, const char *key, size_t len, const KsValue *cur)
 	hs = HeapDelete(xid, &cur->latest_tid);
 	if (hs == HEAP_NOT_FOUND)
 		return KS_NOT_FOUND;
+	if (hs == HEAP_OK)
+		KsCountersNote(db, true, cur->tup.expire_ms, false, 0);
+	if (hs == HEAP_OK)
+		VacuumNoteDeadVersions(db, 1);
 	return heap_status(hs);
 }
 
@@ -600,70 +612,35 @@ KsDeleteAll(int db, uint64_t *ndeleted)
 	return st;
 }
 
-#define SWEEP_MAX_DELETES 16
-
 int
-KsSweepExpired(int db, uint64_t *cursor, int max_keys, int64_t now_ms)
+KsDeleteExpired(int db, const char *const *keys, const size_t *lens, int n, int64_t now_ms)
 {
-	static Snapshot snap = SNAPSHOT_INIT;
-	BtScanBatch batch;
-	uint64_t	hashes[SWEEP_MAX_DELETES];
-	int			idx[SWEEP_MAX_DELETES];
-	int			ncand = 0, deleted = 0;
+	uint64_t	hashes[KS_EXPIRE_BATCH];
+	int			deleted = 0;
+	bool		began = false;
 	KsStatus	st = KS_OK;
 
-	BtScanBatchInit(&batch);
-	if (BtScan(REL_KEYSPACE_INDEX, (uint16_t) db, *cursor, max_keys > 0 ? max_keys : 1,
-			   &batch) == BT_ERROR)
-	{
-		BtScanBatchFree(&batch);
-		return -1;
-	}
-
-	/* Candidates, cheaply and without locks: expired for a snapshot. */
-	SnapshotTake(&snap);
-	for (int i = 0; i < batch.nentries && ncand < SWEEP_MAX_DELETES; i++)
-	{
-		HeapTupleData t;
-		char		buf[256];
-
-		HeapTupleInit(&t, buf, sizeof(buf));
-		if (HeapFetchVisible(&snap, &batch.entries[i].tid, &t) == HEAP_OK &&
-			t.expire_ms > 0 && t.expire_ms <= now_ms)
-		{
-			hashes[ncand] = batch.entries[i].hash;
-			idx[ncand++] = i;
-		}
-		HeapTupleRelease(&t);
-	}
-	SnapshotReleaseAll();
-	/* Stop where the candidates ran out, so the rest is seen next time. */
-	if (ncand == SWEEP_MAX_DELETES && idx[ncand - 1] + 1 < batch.nentries)
-		*cursor = batch.entries[idx[ncand - 1] + 1].hash;
-	else
-		*cursor = batch.more ? batch.next_hash : 0;
-	if (ncand == 0)
-	{
-		BtScanBatchFree(&batch);
+	if (n > KS_EXPIRE_BATCH)
+		n = KS_EXPIRE_BATCH;
+	if (n <= 0)
 		return 0;
-	}
-
-	/* Re-check each under its key lock: a writer may have set it again. */
-	KeyLockAcquireMany(db, hashes, ncand);
-	if (XactBegin() == InvalidTransactionId)
+	for (int i = 0; i < n; i++)
+		hashes[i] = KsHash(keys[i], lens[i]);
+	KeyLockAcquireMany(db, hashes, n);
+	/*
+	 * Re-check each under its key lock: a writer may have set it again.
+	 * The transaction starts at the first deletion, so a batch with
+	 * nothing left to delete writes no WAL.
+	 */
+	for (int i = 0; i < n && st == KS_OK; i++)
 	{
-		KeyLockReleaseAll();
-		BtScanBatchFree(&batch);
-		return -1;
-	}
-	for (int i = 0; i < ncand && st == KS_OK; i++)
-	{
-		BtScanEntry *e = &batch.entries[idx[i]];
 		ItemPointerData tid;
 		KsValue		v;
 		BtResult	br;
 
-		br = BtLookup(REL_KEYSPACE_INDEX, (uint16_t) db, e->hash, e->key, e->keylen, &tid);
+		if (lens[i] > BT_MAX_KEY)
+			continue;
+		br = BtLookup(REL_KEYSPACE_INDEX, (uint16_t) db, hashes[i], keys[i], lens[i], &tid);
 		if (br == BT_ERROR)
 		{
 			st = KS_ERROR;
@@ -675,22 +652,139 @@ KsSweepExpired(int db, uint64_t *cursor, int max_keys, int64_t now_ms)
 		st = fetch_latest_at(&tid, &v);
 		if (st == KS_OK && v.latest_live && v.expire_ms > 0 && v.expire_ms <= now_ms)
 		{
-			st = KsDelete(db, e->key, e->keylen, &v);
-			if (st == KS_OK)
-				deleted++;
+			if (!began && XactBegin() == InvalidTransactionId)
+				st = KS_ERROR;
+			else
+			{
+				began = true;
+				st = KsDelete(db, keys[i], lens[i], &v);
+				if (st == KS_OK)
+					deleted++;
+			}
 		}
 		if (st == KS_NOT_FOUND)
 			st = KS_OK;
 		KsValueRelease(&v);
 	}
-	if (st == KS_OK)
+	if (began && st == KS_OK)
 	{
 		XactCommit();
 		StatsExpiredKeys((uint64_t) deleted);
 	}
-	else
+	else if (began)
 		XactAbort();
 	KeyLockReleaseAll();
-	BtScanBatchFree(&batch);
 	return st == KS_OK ? deleted : -1;
+}
+
+int
+KsSweepExpired(int db, uint64_t *cursor, int max_keys, int64_t now_ms)
+{
+	static Snapshot snap = SNAPSHOT_INIT;
+	BtScanBatch batch;
+	const char *keys[KS_EXPIRE_BATCH];
+	size_t		lens[KS_EXPIRE_BATCH];
+	int			idx[KS_EXPIRE_BATCH];
+	int			ncand = 0, deleted;
+
+	BtScanBatchInit(&batch);
+	if (BtScan(REL_KEYSPACE_INDEX, (uint16_t) db, *cursor, max_keys > 0 ? max_keys : 1,
+			   &batch) == BT_ERROR)
+	{
+		BtScanBatchFree(&batch);
+		return -1;
+	}
+
+	/* Candidates, cheaply and without locks: expired for a snapshot. */
+	SnapshotTake(&snap);
+	for (int i = 0; i < batch.nentries && ncand < KS_EXPIRE_BATCH; i++)
+	{
+		HeapTupleData t;
+		char		buf[256];
+
+		HeapTupleInit(&t, buf, sizeof(buf));
+		if (HeapFetchVisible(&snap, &batch.entries[i].tid, &t) == HEAP_OK &&
+			t.expire_ms > 0 && t.expire_ms <= now_ms)
+		{
+			keys[ncand] = batch.entries[i].key;
+			lens[ncand] = batch.entries[i].keylen;
+			idx[ncand++] = i;
+		}
+		HeapTupleRelease(&t);
+	}
+	SnapshotReleaseAll();
+	/* Stop where the candidates ran out, so the rest is seen next time. */
+	if (ncand == KS_EXPIRE_BATCH && idx[ncand - 1] + 1 < batch.nentries)
+		*cursor = batch.entries[idx[ncand - 1] + 1].hash;
+	else
+		*cursor = batch.more ? batch.next_hash : 0;
+	deleted = KsDeleteExpired(db, keys, lens, ncand, now_ms);
+	BtScanBatchFree(&batch);
+	return deleted;
+}
+
+/* Count db's keys: the newest non-aborted version of each index entry. */
+static KsStatus
+count_database(int db, KsDbCounts *out)
+{
+	BtScanBatch batch;
+	uint64_t	cursor = 0;
+	KsStatus	st = KS_OK;
+
+	memset(out, 0, sizeof(*out));
+	BtScanBatchInit(&batch);
+	do
+	{
+		if (BtScan(REL_KEYSPACE_INDEX, (uint16_t) db, cursor, 1024, &batch) == BT_ERROR)
+		{
+			st = KS_ERROR;
+			break;
+		}
+		for (int i = 0; i < batch.nentries && st == KS_OK; i++)
+		{
+			KsValue		v;
+			KsStatus	s;
+
+			KsValueInit(&v);
+			s = fetch_latest_at(&batch.entries[i].tid, &v);
+			if (s == KS_OK && v.latest_live)
+			{
+				out->keys++;
+				if (v.expire_ms > 0)
+				{
+					out->expires++;
+					out->expire_sum += v.expire_ms;
+				}
+			}
+			else if (s != KS_OK && s != KS_NOT_FOUND)
+				st = s;
+			KsValueRelease(&v);
+		}
+		cursor = batch.more ? batch.next_hash : 0;
+	} while (cursor != 0 && st == KS_OK);
+	BtScanBatchFree(&batch);
+	return st;
+}
+
+bool
+KsRecountAll(void)
+{
+	int			databases = KsCountersDatabases();
+	int64_t		total = 0;
+
+	for (int db = 0; db < databases; db++)
+	{
+		KsDbCounts	c;
+
+		if (count_database(db, &c) != KS_OK)
+		{
+			elog(WARNING, "could not count the keys of database %d", db);
+			return false;
+		}
+		KsCountersSet(db, &c);
+		total += c.keys;
+	}
+	KsCountersSetValid();
+	elog(LOG, "counted %" PRId64 " keys in %d databases", total, databases);
+	return true;
 }

@@ -59,6 +59,7 @@ typedef enum KsStatus
 typedef struct KsValue
 {
 	bool		exists;			/* visible (reader) or live (writer), not expired */
+	bool		expired;		/* there, but expired: deleting it is up to someone */
 	uint8_t		type;
 	uint8_t		flags;			/* KS_USER_FLAGS of the version */
 	int64_t		expire_ms;		/* 0: no expiry */
@@ -132,5 +133,24 @@ KsStatus	KsDeleteAll(int db, uint64_t *ndeleted);
  * Returns the number of keys deleted, -1 after a logged error.
  */
 int			KsSweepExpired(int db, uint64_t *cursor, int max_keys, int64_t now_ms);
+
+/*
+ * Delete those of the n keys (at most KS_EXPIRE_BATCH) of db that are
+ * expired at now_ms, each re-checked under its key lock, in one
+ * transaction whose commit is not waited for (lazy expiry, and the
+ * sweep). The caller holds no key locks and runs no transaction. Returns
+ * the number deleted, -1 after a logged error.
+ */
+#define KS_EXPIRE_BATCH 16
+int			KsDeleteExpired(int db, const char *const *keys, const size_t *lens, int n,
+							int64_t now_ms);
+
+/*
+ * Count every database's keys from the index and the heap and set the
+ * keyspace counters (storage/kscounters.h); for the startup process,
+ * alone, when the checkpoint it started from had none. False after a
+ * logged error.
+ */
+bool		KsRecountAll(void);
 
 #endif

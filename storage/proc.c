@@ -13,7 +13,10 @@
 #include "storage/lwlock.h"
 
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
+
+#include "storage/mem.h"
 
 ProcArray  *proc_array;
 ProcSlot   *MyProc;
@@ -56,6 +59,7 @@ ProcSlotAttach(int slotno, ProcKind kind)
 	atomic_store(&slot->lwlocks_held, 0);
 	atomic_store(&slot->critical_section, 0);
 	atomic_store(&slot->in_storage, 0);
+	atomic_store(&slot->vacuuming, 0);
 	atomic_store(&slot->xid, 0);
 	atomic_store(&slot->xmin, 0);
 	atomic_store(&slot->pid, (int) getpid());
@@ -109,4 +113,37 @@ ProcSlotWasInCritical(int slotno)
 	return atomic_load(&slot->lwlocks_held) > 0 ||
 		atomic_load(&slot->critical_section) > 0 ||
 		atomic_load(&slot->in_storage) > 0;
+}
+
+void
+ProcWaitForStorageCommands(void)
+{
+	int			n = ProcArrayHighWater();
+	uint32_t   *gen = MemAlloc(sizeof(uint32_t) * (size_t) (n + 1));
+	bool	   *wait = MemAllocZero(sizeof(bool) * (size_t) (n + 1));
+
+	for (int i = 0; i < n; i++)
+	{
+		ProcSlot   *slot = &proc_array->slots[i];
+
+		if (slot == MyProc || atomic_load(&slot->pid) == 0 || atomic_load(&slot->vacuuming))
+			continue;
+		gen[i] = atomic_load_explicit(&slot->storage_gen, memory_order_acquire);
+		wait[i] = atomic_load_explicit(&slot->in_storage, memory_order_acquire) != 0;
+	}
+	for (int i = 0; i < n; i++)
+	{
+		ProcSlot   *slot = &proc_array->slots[i];
+
+		while (wait[i] && atomic_load(&slot->pid) != 0 &&
+			   atomic_load_explicit(&slot->in_storage, memory_order_acquire) != 0 &&
+			   atomic_load_explicit(&slot->storage_gen, memory_order_acquire) == gen[i])
+		{
+			struct timespec ms = {0, 1000000L};
+
+			nanosleep(&ms, NULL);
+		}
+	}
+	MemFree(gen);
+	MemFree(wait);
 }

@@ -53,6 +53,10 @@ typedef struct ProcSlot
 	_Atomic int in_storage;		/* inside a command that may hold buffer
 								 * pins or key locks; a death here restarts
 								 * everything (pins are not in lwlocks_held) */
+	_Atomic uint32_t storage_gen;	/* +1 at the end of each such command:
+									 * vacuum waits for it (ProcWaitForStorageCommands) */
+	_Atomic int vacuuming;		/* running VacuumRun, which never visits
+								 * TIDs read from the index: not waited for */
 
 	/* seqlock over the client information below */
 	_Atomic uint32_t changecount;
@@ -130,6 +134,35 @@ ProcArrayHighWater(void)
 {
 	return atomic_load_explicit(&proc_array->high_water, memory_order_acquire);
 }
+
+/*
+ * Around work that reads TIDs out of the keyspace index and then visits
+ * them (commands, the expiry sweep): vacuum frees a heap slot only after
+ * every process that was inside such work when the index entry went away
+ * has left it (ProcWaitForStorageCommands).
+ */
+static inline void
+ProcStorageEnter(void)
+{
+	if (MyProc)
+		atomic_store_explicit(&MyProc->in_storage, 1, memory_order_relaxed);
+}
+
+static inline void
+ProcStorageLeave(void)
+{
+	if (MyProc)
+	{
+		atomic_fetch_add_explicit(&MyProc->storage_gen, 1, memory_order_release);
+		atomic_store_explicit(&MyProc->in_storage, 0, memory_order_release);
+	}
+}
+
+/*
+ * Wait until every other process that is inside storage work now has
+ * left it (or died). Call without locks or pins.
+ */
+void		ProcWaitForStorageCommands(void);
 
 /* Postmaster side: no locks. */
 void		ProcArrayNoteSlotUsed(int slotno);

@@ -4,9 +4,11 @@
  *
  * NOTES
  *	  Runs in every process with a slot (owner side), in backends running
- *	  INFO or CONFIG RESETSTAT (reader and reset side) and in the postmaster
- *	  (layout, StatsRejectedConnection). No locks: see stats.h for who
- *	  writes what and how a reset reaches blocks nobody is writing.
+ *	  INFO or CONFIG RESETSTAT (reader and reset side), in the stats process
+ *	  (StatsCollect, StatsPublishRates) and in the postmaster (layout,
+ *	  StatsRestoreBase before forking, StatsRejectedConnection). No locks:
+ *	  see stats.h for who writes what and how a reset reaches blocks nobody
+ *	  is writing.
  */
 #include "config.h"
 
@@ -74,8 +76,31 @@ typedef struct StatsShared
 	_Atomic uint64_t rejected_connections_base;	/* value at the last reset */
 	_Atomic uint64_t total_connections_base;	/* proc_array's, at the last reset */
 	_Atomic uint64_t used_memory_peak;
-	/* commands that did not fit in their process's block */
-	StatsSharedCommand overflow[STATS_MAX_COMMANDS];
+
+	/*
+	 * Rates published by the stats process (StatsPublishRates); zeroed by
+	 * StatsReset.
+	 */
+	_Atomic uint64_t ops_per_sec;
+	_Atomic uint64_t input_bytes_per_sec;
+	_Atomic uint64_t output_bytes_per_sec;
+
+	/*
+	 * Counts restored from the last clean shutdown (StatsRestoreBase, in the
+	 * postmaster before the first fork): readers add them in; StatsReset
+	 * zeroes them. Only the totals part of `restored` is used (its
+	 * generation and command entries are not); per-command counts are
+	 * restored into `shared`.
+	 */
+	StatsSlot	restored;
+	_Atomic uint64_t restored_connections;
+	_Atomic uint64_t restored_rejected_connections;
+
+	/*
+	 * Per-command counts of commands that did not fit in their process's
+	 * block, plus those restored at start.
+	 */
+	StatsSharedCommand shared[STATS_MAX_COMMANDS];
 	StatsSlot	slots[];
 } StatsShared;
 
@@ -204,7 +229,7 @@ StatsCommandCall(int cmd_index, uint64_t usec, bool failed)
 	}
 	else
 	{
-		StatsSharedCommand *o = &stats_shared->overflow[cmd_index];
+		StatsSharedCommand *o = &stats_shared->shared[cmd_index];
 
 		atomic_fetch_add_explicit(&o->calls, 1, memory_order_relaxed);
 		atomic_fetch_add_explicit(&o->usec, usec, memory_order_relaxed);
@@ -225,7 +250,7 @@ StatsCommandRejected(int cmd_index)
 	if (e)
 		own_add(&e->rejected_calls, 1);
 	else
-		atomic_fetch_add_explicit(&stats_shared->overflow[cmd_index].rejected_calls, 1,
+		atomic_fetch_add_explicit(&stats_shared->shared[cmd_index].rejected_calls, 1,
 								  memory_order_relaxed);
 }
 
@@ -313,9 +338,15 @@ StatsReset(void)
 	if (proc_array)
 		atomic_store(&stats_shared->total_connections_base,
 					 atomic_load(&proc_array->total_connections));
+	zero_slot(&stats_shared->restored);
+	atomic_store(&stats_shared->restored_connections, 0);
+	atomic_store(&stats_shared->restored_rejected_connections, 0);
+	atomic_store(&stats_shared->ops_per_sec, 0);
+	atomic_store(&stats_shared->input_bytes_per_sec, 0);
+	atomic_store(&stats_shared->output_bytes_per_sec, 0);
 	for (int i = 0; i < STATS_MAX_COMMANDS; i++)
 	{
-		StatsSharedCommand *o = &stats_shared->overflow[i];
+		StatsSharedCommand *o = &stats_shared->shared[i];
 
 		atomic_store_explicit(&o->calls, 0, memory_order_relaxed);
 		atomic_store_explicit(&o->usec, 0, memory_order_relaxed);
@@ -331,6 +362,23 @@ ld(_Atomic uint64_t *p)
 	return atomic_load_explicit(p, memory_order_relaxed);
 }
 
+/* Add the totals of a block (not its command entries). */
+static void
+add_block_totals(StatsTotals *out, StatsSlot *s)
+{
+	out->total_commands += ld(&s->total_commands);
+	out->keyspace_hits += ld(&s->keyspace_hits);
+	out->keyspace_misses += ld(&s->keyspace_misses);
+	out->expired_keys += ld(&s->expired_keys);
+	out->net_input_bytes += ld(&s->net_input_bytes);
+	out->net_output_bytes += ld(&s->net_output_bytes);
+	out->reads_processed += ld(&s->reads_processed);
+	out->writes_processed += ld(&s->writes_processed);
+	out->error_replies += ld(&s->error_replies);
+	for (int e = 0; e < STATS_NUM_ERRORS; e++)
+		out->errors[e] += ld(&s->errors[e]);
+}
+
 void
 StatsCollect(StatsTotals *out, StatsCommandCounts *per_command)
 {
@@ -344,15 +392,18 @@ StatsCollect(StatsTotals *out, StatsCommandCounts *per_command)
 		return;
 	gen = atomic_load_explicit(&stats_shared->generation, memory_order_acquire);
 	out->rejected_connections = ld(&stats_shared->rejected_connections) -
-		ld(&stats_shared->rejected_connections_base);
+		ld(&stats_shared->rejected_connections_base) +
+		ld(&stats_shared->restored_rejected_connections);
 	if (proc_array)
 		out->total_connections = atomic_load(&proc_array->total_connections) -
 			ld(&stats_shared->total_connections_base);
+	out->total_connections += ld(&stats_shared->restored_connections);
+	add_block_totals(out, &stats_shared->restored);
 	if (per_command)
 	{
 		for (int i = 0; i < STATS_MAX_COMMANDS; i++)
 		{
-			StatsSharedCommand *o = &stats_shared->overflow[i];
+			StatsSharedCommand *o = &stats_shared->shared[i];
 
 			per_command[i].calls = ld(&o->calls);
 			per_command[i].usec = ld(&o->usec);
@@ -371,17 +422,7 @@ StatsCollect(StatsTotals *out, StatsCommandCounts *per_command)
 
 		if (atomic_load_explicit(&s->generation, memory_order_acquire) != gen)
 			continue;			/* counts from before the last reset */
-		out->total_commands += ld(&s->total_commands);
-		out->keyspace_hits += ld(&s->keyspace_hits);
-		out->keyspace_misses += ld(&s->keyspace_misses);
-		out->expired_keys += ld(&s->expired_keys);
-		out->net_input_bytes += ld(&s->net_input_bytes);
-		out->net_output_bytes += ld(&s->net_output_bytes);
-		out->reads_processed += ld(&s->reads_processed);
-		out->writes_processed += ld(&s->writes_processed);
-		out->error_replies += ld(&s->error_replies);
-		for (int e = 0; e < STATS_NUM_ERRORS; e++)
-			out->errors[e] += ld(&s->errors[e]);
+		add_block_totals(out, s);
 		if (per_command == NULL)
 			continue;
 		for (int j = 0; j < STATS_SLOT_COMMANDS; j++)
@@ -413,4 +454,63 @@ StatsNoteMemory(uint64_t used)
 		   !atomic_compare_exchange_weak(&stats_shared->used_memory_peak, &peak, used))
 		;
 	return used > peak ? used : peak;
+}
+
+/*
+ * Postmaster, right after StatsShmemInit and before any fork, so that no
+ * process can count or read meanwhile: plain stores suffice.
+ */
+void
+StatsRestoreBase(const StatsTotals *t, const StatsCommandCounts *per_command, int ncommands)
+{
+	StatsSlot  *b;
+
+	if (stats_shared == NULL)
+		return;
+	b = &stats_shared->restored;
+	atomic_store(&b->total_commands, t->total_commands);
+	atomic_store(&b->keyspace_hits, t->keyspace_hits);
+	atomic_store(&b->keyspace_misses, t->keyspace_misses);
+	atomic_store(&b->expired_keys, t->expired_keys);
+	atomic_store(&b->net_input_bytes, t->net_input_bytes);
+	atomic_store(&b->net_output_bytes, t->net_output_bytes);
+	atomic_store(&b->reads_processed, t->reads_processed);
+	atomic_store(&b->writes_processed, t->writes_processed);
+	atomic_store(&b->error_replies, t->error_replies);
+	for (int e = 0; e < STATS_NUM_ERRORS; e++)
+		atomic_store(&b->errors[e], t->errors[e]);
+	atomic_store(&stats_shared->restored_connections, t->total_connections);
+	atomic_store(&stats_shared->restored_rejected_connections, t->rejected_connections);
+	for (int i = 0; per_command && i < ncommands && i < STATS_MAX_COMMANDS; i++)
+	{
+		StatsSharedCommand *o = &stats_shared->shared[i];
+
+		atomic_store(&o->calls, per_command[i].calls);
+		atomic_store(&o->usec, per_command[i].usec);
+		atomic_store(&o->rejected_calls, per_command[i].rejected_calls);
+		atomic_store(&o->failed_calls, per_command[i].failed_calls);
+	}
+}
+
+void
+StatsPublishRates(const StatsRates *r)
+{
+	if (stats_shared == NULL)
+		return;
+	atomic_store_explicit(&stats_shared->ops_per_sec, r->ops_per_sec, memory_order_relaxed);
+	atomic_store_explicit(&stats_shared->input_bytes_per_sec, r->input_bytes_per_sec,
+						  memory_order_relaxed);
+	atomic_store_explicit(&stats_shared->output_bytes_per_sec, r->output_bytes_per_sec,
+						  memory_order_relaxed);
+}
+
+void
+StatsGetRates(StatsRates *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (stats_shared == NULL)
+		return;
+	out->ops_per_sec = ld(&stats_shared->ops_per_sec);
+	out->input_bytes_per_sec = ld(&stats_shared->input_bytes_per_sec);
+	out->output_bytes_per_sec = ld(&stats_shared->output_bytes_per_sec);
 }

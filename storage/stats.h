@@ -30,6 +30,16 @@
  *	  The postmaster has no slot; it counts rejected connections into a
  *	  shared counter of its own with an atomic add (it takes no lock).
  *	  Without StatsShmemInit (unit tests, tools) every call is a no-op.
+ *
+ *	  Across a clean restart the counters continue (server/statsproc.c
+ *	  saves StatsCollect's sums at shutdown); the postmaster hands what it
+ *	  loaded to StatsRestoreBase before the first fork, and StatsCollect
+ *	  adds that base in until the next StatsReset. After a crash there is
+ *	  no file and counting starts from zero.
+ *
+ *	  The stats process samples StatsCollect every 100 ms and publishes
+ *	  Redis's instantaneous rates with StatsPublishRates; INFO reads them
+ *	  with StatsGetRates.
  */
 #ifndef TUSK_STATS_H
 #define TUSK_STATS_H
@@ -97,6 +107,25 @@ void		StatsReset(void);
  * STATS_MAX_COMMANDS entries indexed by command index.
  */
 void		StatsCollect(StatsTotals *out, StatsCommandCounts *per_command);
+
+/*
+ * Postmaster, after StatsShmemInit and before forking: counts saved at the
+ * last clean shutdown, added in by StatsCollect until StatsReset.
+ * per_command (may be NULL) has ncommands entries indexed by command index.
+ */
+void		StatsRestoreBase(const StatsTotals *totals,
+							 const StatsCommandCounts *per_command, int ncommands);
+
+/* Redis's instantaneous_* metrics, as averaged by the stats process. */
+typedef struct StatsRates
+{
+	uint64_t	ops_per_sec;
+	uint64_t	input_bytes_per_sec;
+	uint64_t	output_bytes_per_sec;
+} StatsRates;
+
+void		StatsPublishRates(const StatsRates *rates);	/* stats process */
+void		StatsGetRates(StatsRates *out); /* zero until the first sample */
 
 /* Highest used_memory reported so far (INFO's used_memory_peak). */
 uint64_t	StatsNoteMemory(uint64_t used);

@@ -22,6 +22,7 @@
 
 #include "storage/clog.h"
 #include "storage/elog.h"
+#include "storage/kscounters.h"
 #include "storage/proc.h"
 #include "storage/shmem.h"
 #include "wal/xlog.h"
@@ -143,20 +144,43 @@ now_ms(void)
 	return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Under the WAL insertion lock, at the commit record's position (W10). */
+static void
+apply_counter_deltas(XLogRecPtr start, XLogRecPtr end, void *arg)
+{
+	KsCountersApplyPending(end);
+}
+
 XLogRecPtr
 XactCommit(void)
 {
 	XactRecord	rec;
 	XLogRecPtr	end;
+	const char *deltas;
+	uint32_t	deltas_len;
 
 	if (my_xid == InvalidTransactionId)
+	{
+		KsCountersDiscardPending();
 		return InvalidXLogRecPtr;
+	}
 
 	rec.time_ms = now_ms();
+	deltas = KsCountersPendingEncode(&deltas_len);
 	StartCritSection();
 	XLogBeginInsert(WAL_RM_XACT, XACT_COMMIT, my_xid);
 	XLogRegisterData(&rec, sizeof(rec));
-	end = XLogInsert();
+	if (deltas_len > 0)
+	{
+		/* keyspace counter deltas: only when a count changed */
+		XLogRegisterData(deltas, deltas_len);
+		end = XLogInsertWithHook(apply_counter_deltas, NULL);
+	}
+	else
+	{
+		end = XLogInsert();
+		KsCountersDiscardPending();
+	}
 
 	/*
 	 * X2: commit log, then the last commit position, then the slot. A
@@ -178,6 +202,7 @@ XactAbort(void)
 {
 	XactRecord	rec;
 
+	KsCountersDiscardPending();
 	if (my_xid == InvalidTransactionId)
 		return;
 
@@ -208,6 +233,11 @@ xact_redo(XLogRecPtr lsn, XLogRecPtr end, const DecodedWalRecord *rec)
 		return false;
 	}
 	XactObserveXid(rec->xid);
+	/* the keyspace counter deltas after XactRecord (wal/README.md, W10) */
+	if (op == XACT_COMMIT && rec->main_len > sizeof(XactRecord) &&
+		!KsCountersRedo(rec->main_data + sizeof(XactRecord),
+						rec->main_len - (uint32_t) sizeof(XactRecord), end))
+		return false;
 	/*
 	 * The group LSN stays invalid: everything replayed is already durable,
 	 * so hint bits may be set at once.

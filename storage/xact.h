@@ -52,7 +52,11 @@ typedef uint64_t TransactionId;
 #define XACT_COMMIT 0x00
 #define XACT_ABORT 0x01
 
-/* Main data of commit and abort records. */
+/*
+ * Main data of commit and abort records. A commit that changed a keyspace
+ * counter is followed by its deltas (storage/kscounters.h, wal/README.md);
+ * the others are exactly this struct.
+ */
 typedef struct XactRecord
 {
 	int64_t		time_ms;		/* wall clock at commit or abort */

@@ -21,6 +21,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "storage/kscounters.h"
+#include "storage/xact.h"
 #include "wal/control.h"
 #include "wal/walrecord.h"
 #include "wal/xlog.h"
@@ -37,13 +39,44 @@ parse_lsn(const char *s, XLogRecPtr *out)
 	return true;
 }
 
+/* The keyspace counters a checkpoint record carries after its struct. */
+static void
+print_checkpoint_counters(const char *data, uint32_t len)
+{
+	KsCheckpointCounts c;
+	char sum[48];
+
+	if (len == 0)
+	{
+		printf(", no keyspace counters");
+		return;
+	}
+	if (!KsCountersDecodeCheckpoint(data, len, &c))
+	{
+		printf(", invalid keyspace counters (%u bytes)", len);
+		return;
+	}
+	printf(", keyspace counters v%u%s of %u databases:", c.version,
+		   (c.flags & KS_COUNTERS_VALID) ? "" : " (not valid: recount)", c.databases);
+	for (uint32_t i = 0; i < c.nentries; i++)
+	{
+		KsDbCounts e;
+
+		KsCountersCheckpointEntry(&c, i, &e);
+		if (e.keys == 0 && e.expires == 0 && e.expire_sum == 0)
+			continue;
+		printf(" db%u keys=%" PRId64 " expires=%" PRId64 " expire_sum=%s", i, e.keys, e.expires,
+			   KsInt128ToString(e.expire_sum, sum, sizeof(sum)));
+	}
+}
+
 static void
 print_xlog_details(const DecodedWalRecord *rec)
 {
 	uint8_t op = rec->info & WAL_INFO_OPMASK;
 
 	if ((op == XLOG_CHECKPOINT_SHUTDOWN || op == XLOG_CHECKPOINT_ONLINE) &&
-		rec->main_len == sizeof(XLogCheckpointData))
+		rec->main_len >= sizeof(XLogCheckpointData))
 	{
 		XLogCheckpointData cp;
 
@@ -52,9 +85,43 @@ print_xlog_details(const DecodedWalRecord *rec)
 			   ", flags 0x%02X",
 			   op == XLOG_CHECKPOINT_SHUTDOWN ? "shutdown" : "online", WAL_PTR_ARGS(cp.redo),
 			   cp.next_xid, cp.time, cp.flags);
+		print_checkpoint_counters(rec->main_data + sizeof(cp),
+								  rec->main_len - (uint32_t) sizeof(cp));
 	}
 	else if (op == XLOG_NOOP)
 		printf(", noop");
+}
+
+/* Commit and abort records; a commit's keyspace counter deltas. */
+static void
+print_xact_details(const DecodedWalRecord *rec)
+{
+	uint8_t op = rec->info & WAL_INFO_OPMASK;
+	XactRecord xr;
+	KsCountDelta d[16];
+	int n;
+	char sum[48];
+
+	if ((op != XACT_COMMIT && op != XACT_ABORT) || rec->main_len < sizeof(xr))
+		return;
+	memcpy(&xr, rec->main_data, sizeof(xr));
+	printf(", %s at %" PRId64, op == XACT_COMMIT ? "commit" : "abort", xr.time_ms);
+	if (rec->main_len == sizeof(xr))
+		return;
+	n = KsCountersDecodeDeltas(rec->main_data + sizeof(xr), rec->main_len - (uint32_t) sizeof(xr),
+							   d, 16);
+	if (n < 0)
+	{
+		printf(", invalid keyspace deltas");
+		return;
+	}
+	printf(", keyspace:");
+	for (int i = 0; i < n && i < 16; i++)
+		printf(" db%u keys%+" PRId64 " expires%+" PRId64 " expire_sum%s%s", d[i].db, d[i].d.keys,
+			   d[i].d.expires, d[i].d.expire_sum >= 0 ? "+" : "",
+			   KsInt128ToString(d[i].d.expire_sum, sum, sizeof(sum)));
+	if (n > 16)
+		printf(" ... (%d databases)", n);
 }
 
 int
@@ -145,6 +212,8 @@ main(int argc, char **argv)
 		}
 		if (rec->rmid == WAL_RM_XLOG)
 			print_xlog_details(rec);
+		else if (rec->rmid == WAL_RM_XACT)
+			print_xact_details(rec);
 		putchar('\n');
 		count++;
 	}

@@ -34,8 +34,33 @@
 #include "wal/control.h"
 
 uint64_t (*checkpoint_next_xid_hook)(void);
+const char *(*checkpoint_redo_state_hook)(uint32_t *len);
 void (*checkpointer_idle_hook)(void);
 volatile int aux_shutdown_requested;
+
+/*
+ * What checkpoint_redo_state_hook gave at the redo pointer of the
+ * checkpoint being made (private; the hook owns the bytes).
+ */
+static const char *redo_state;
+static uint32_t redo_state_len;
+static bool redo_state_captured;
+
+/*
+ * Copy the state that must match the redo pointer. Caller holds
+ * insert_lock and has just fixed the redo pointer (README W10).
+ */
+static void
+capture_redo_state(void)
+{
+	redo_state = NULL;
+	redo_state_len = 0;
+	if (checkpoint_redo_state_hook)
+		redo_state = checkpoint_redo_state_hook(&redo_state_len);
+	if (redo_state == NULL)
+		redo_state_len = 0;
+	redo_state_captured = true;
+}
 
 static double
 now_seconds(void)
@@ -54,6 +79,26 @@ XLogCheckpointNeeded(XLogRecPtr write_end)
 
 	return atomic_load(&XLogCtl->checkpointer_pid) != 0 && write_end > redo &&
 		   write_end - redo >= MAX_WAL_SIZE;
+}
+
+/*
+ * Spread checkpoints (PostgreSQL's rule): the writes must be done by the
+ * time checkpoint_completion_target of max_wal_size has been written since
+ * the redo pointer, as well as of checkpoint_timeout. BufFlushAll spaces
+ * its writes by time; this tells it when WAL is ahead of the writes.
+ */
+static bool
+checkpoint_behind(double progress)
+{
+	XLogRecPtr	redo = atomic_load(&XLogCtl->redo_rec_ptr);
+	XLogRecPtr	insert = XLogGetInsertPosition();
+	double		wal_progress;
+
+	if (insert <= redo)
+		return false;
+	wal_progress = (double) (insert - redo) /
+		((double) MAX_WAL_SIZE * CHECKPOINT_COMPLETION_TARGET);
+	return wal_progress > progress;
 }
 
 /* Post a request and wake the checkpointer; returns the request's number. */
@@ -100,8 +145,17 @@ XLogWriteCheckpoint(int flags, XLogRecPtr redo, XLogRecPtr *ckpt_start)
 		LWLockAcquire(&ctl->insert_lock, LW_EXCLUSIVE);
 		redo = WalBytePosToRecPtr(ctl->cur_bytepos);
 		atomic_store(&ctl->redo_rec_ptr, redo);
+		capture_redo_state();
 		LWLockRelease(&ctl->insert_lock);
 	}
+	else if (!redo_state_captured)
+	{
+		/* bootstrap: nobody else inserts, so now is the redo pointer */
+		LWLockAcquire(&ctl->insert_lock, LW_EXCLUSIVE);
+		capture_redo_state();
+		LWLockRelease(&ctl->insert_lock);
+	}
+	redo_state_captured = false;
 	cp.redo = redo;
 	cp.next_xid = checkpoint_next_xid_hook ? checkpoint_next_xid_hook() : 0;
 	if (cp.next_xid == 0)
@@ -111,6 +165,8 @@ XLogWriteCheckpoint(int flags, XLogRecPtr redo, XLogRecPtr *ckpt_start)
 
 	XLogBeginInsert(WAL_RM_XLOG, shutdown ? XLOG_CHECKPOINT_SHUTDOWN : XLOG_CHECKPOINT_ONLINE, 0);
 	XLogRegisterData(&cp, sizeof(cp));
+	if (redo_state_len > 0)
+		XLogRegisterData(redo_state, redo_state_len);
 	end = XLogInsertRecord(&start);
 	if (own_position && start != redo)
 		elog(WARNING,
@@ -187,10 +243,16 @@ CreateCheckPoint(int flags)
 		LWLockRelease(&ctl->control_lock);
 	}
 
-	/* 1. The redo pointer: records inserted from here on image new pages. */
+	/*
+	 * 1. The redo pointer: records inserted from here on image new pages.
+	 * The keyspace counters are copied under the same lock, so they hold
+	 * the deltas of exactly the commit records before it (W10).
+	 */
 	LWLockAcquire(&ctl->insert_lock, LW_EXCLUSIVE);
 	redo = WalBytePosToRecPtr(ctl->cur_bytepos);
 	atomic_store(&ctl->redo_rec_ptr, redo);
+	if (!own_position)
+		capture_redo_state();
 	LWLockRelease(&ctl->insert_lock);
 
 	/* 2. Every page dirty now goes to disk, and the data files are fsynced. */
@@ -297,6 +359,7 @@ CheckpointerMain(void)
 {
 	/* a shutdown request finishes a spread checkpoint at full speed */
 	bufmgr_spread_cancel = &aux_shutdown_requested;
+	bufmgr_spread_behind = checkpoint_behind;
 	XLogCtlData *ctl = XLogCtl;
 	double last = now_seconds();
 	double last_idle = last;

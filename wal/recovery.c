@@ -34,6 +34,7 @@
 #include "wal/control.h"
 
 bool xlog_in_redo;
+void (*recovery_checkpoint_state_hook)(const char *data, uint32_t len);
 
 static WalRedoFunction redo_functions[WAL_RM_MAX_ID + 1];
 static uint64_t recovered_next_xid;
@@ -293,7 +294,8 @@ redo_xlog_record(XLogRecPtr lsn, const DecodedWalRecord *rec)
 	{
 		XLogCheckpointData cp;
 
-		if (rec->main_len != sizeof(cp))
+		/* the redo state after the struct was restored before replay */
+		if (rec->main_len < sizeof(cp))
 		{
 			elog(WARNING, "checkpoint record at " WAL_PTR_FMT " has %u bytes of data",
 				 WAL_PTR_ARGS(lsn), rec->main_len);
@@ -304,6 +306,51 @@ redo_xlog_record(XLogRecPtr lsn, const DecodedWalRecord *rec)
 			recovered_next_xid = cp.next_xid;
 	}
 	return true;
+}
+
+/*
+ * Read the checkpoint record recovery starts from and hand what follows
+ * XLogCheckpointData in it (the state as of its redo pointer) to
+ * recovery_checkpoint_state_hook. False if there is no valid checkpoint
+ * record there.
+ */
+static bool
+restore_checkpoint_state(XLogRecPtr checkpoint, uint64_t system_identifier)
+{
+	XLogFileSource src;
+	WalReader *reader = malloc(sizeof(WalReader));
+	DecodedWalRecord *rec;
+	bool ok = false;
+
+	if (reader == NULL)
+	{
+		elog(WARNING, "out of memory starting recovery");
+		return false;
+	}
+	XLogFileSourceInit(&src, XLOG_DIR);
+	WalReaderInit(reader, XLogFileSourceRead, &src);
+	WalReaderSetSystemIdentifier(reader, system_identifier);
+	if (WalReaderNext(reader, checkpoint, &rec) != WAL_READ_OK)
+		elog(WARNING, "could not read the checkpoint record at " WAL_PTR_FMT ": %s",
+			 WAL_PTR_ARGS(checkpoint), reader->end_message);
+	else if (rec->rmid != WAL_RM_XLOG ||
+			 ((rec->info & WAL_INFO_OPMASK) != XLOG_CHECKPOINT_SHUTDOWN &&
+			  (rec->info & WAL_INFO_OPMASK) != XLOG_CHECKPOINT_ONLINE) ||
+			 rec->main_len < sizeof(XLogCheckpointData))
+		elog(WARNING, "the record at " WAL_PTR_FMT " is not a checkpoint record",
+			 WAL_PTR_ARGS(checkpoint));
+	else
+	{
+		if (recovery_checkpoint_state_hook)
+			recovery_checkpoint_state_hook((const char *) rec->main_data +
+											   sizeof(XLogCheckpointData),
+										   rec->main_len - (uint32_t) sizeof(XLogCheckpointData));
+		ok = true;
+	}
+	XLogFileSourceClose(&src);
+	WalReaderFree(reader);
+	free(reader);
+	return ok;
 }
 
 static bool
@@ -463,6 +510,9 @@ StartupXLOG(void)
 
 	/* Step 3: what redo reads must be durable before pages depend on it. */
 	sync_segments_from(WAL_SEGMENT_NUMBER(cf->redo));
+	/* Step 4: state as of the redo pointer, then the records after it. */
+	if (!restore_checkpoint_state(cf->checkpoint, cf->system_identifier))
+		return false;
 	if (!replay(cf->redo, cf->checkpoint, cf->system_identifier))
 		return false;
 

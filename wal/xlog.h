@@ -49,6 +49,15 @@ void		XLogRegisterBufData(uint8_t block_id, const void *data, uint32_t len);
 void		XLogRegisterData(const void *data, uint32_t len);
 /* Returns the end position of the record (what PageSetLSN and commits use). */
 XLogRecPtr	XLogInsert(void);
+/*
+ * XLogInsert, and call hook(start, end, arg) while still holding the
+ * insertion lock, once the record has its position: state changed there
+ * is ordered exactly like the records (commits apply the keyspace counter
+ * deltas this way, README W10). The hook must be short, take no lock and
+ * insert nothing.
+ */
+typedef void (*XLogInsertLockedHook) (XLogRecPtr start, XLogRecPtr end, void *arg);
+XLogRecPtr	XLogInsertWithHook(XLogInsertLockedHook hook, void *arg);
 
 bool		XLogFlush(XLogRecPtr upto);
 /* walwriter: flush what asynchronous commits left; returns bytes flushed. */
@@ -133,9 +142,10 @@ bool		InRecovery(void);
 #define XLOG_NOOP					0x02
 
 /*
- * Main data of a checkpoint record, stored as is (host byte order). The
- * redo pointer of a shutdown or end-of-recovery checkpoint is the record's
- * own position.
+ * Main data of a checkpoint record, stored as is (host byte order), then
+ * whatever checkpoint_redo_state_hook returned (the keyspace counters; a
+ * record without them is exactly this struct). The redo pointer of a
+ * shutdown or end-of-recovery checkpoint is the record's own position.
  */
 typedef struct XLogCheckpointData
 {
@@ -151,6 +161,19 @@ typedef struct XLogCheckpointData
  * is recorded while it is NULL.
  */
 extern uint64_t (*checkpoint_next_xid_hook) (void);
+/*
+ * State that must match the redo pointer exactly (the keyspace counters,
+ * storage/kscounters.h): called while holding the insertion lock at the
+ * moment a checkpoint fixes its redo pointer; returns bytes (and *len)
+ * that the checkpoint record carries after XLogCheckpointData. Must take
+ * no lock and insert nothing. NULL: the record carries nothing more.
+ */
+extern const char *(*checkpoint_redo_state_hook) (uint32_t *len);
+/*
+ * StartupXLOG calls this before replay with those bytes from the
+ * checkpoint record recovery starts at (len 0: it has none).
+ */
+extern void (*recovery_checkpoint_state_hook) (const char *data, uint32_t len);
 /*
  * Set by the server before the checkpointer starts: work the checkpointer
  * does about once a second between checkpoints (the expiry sweep). It

@@ -34,6 +34,10 @@ static WalRecordBuilder builder;
 static Buffer registered_buffers[WAL_MAX_BLOCKS];
 static bool building;
 
+/* XLogInsertWithHook: called under insert_lock by the next insert. */
+static XLogInsertLockedHook locked_hook;
+static void *locked_hook_arg;
+
 WalRecordBuilder *
 XLogBeginInsert(uint8_t rmid, uint8_t info, uint64_t xid)
 {
@@ -208,6 +212,13 @@ XLogInsertRecord(XLogRecPtr *start)
 	WalRecordSetPrev(b, ctl->prev_rec);
 	ctl->prev_rec = rec_start;
 	copy_record(b, rec_start);
+	if (locked_hook)
+	{
+		XLogInsertLockedHook hook = locked_hook;
+
+		locked_hook = NULL;
+		hook(rec_start, rec_end, locked_hook_arg);
+	}
 	atomic_store_explicit(&ctl->insert_done, WalBytePosToEndRecPtr(ctl->cur_bytepos),
 						  memory_order_release);
 	LWLockRelease(&ctl->insert_lock);
@@ -227,5 +238,13 @@ XLogInsertRecord(XLogRecPtr *start)
 XLogRecPtr
 XLogInsert(void)
 {
+	return XLogInsertRecord(NULL);
+}
+
+XLogRecPtr
+XLogInsertWithHook(XLogInsertLockedHook hook, void *arg)
+{
+	locked_hook = hook;
+	locked_hook_arg = arg;
 	return XLogInsertRecord(NULL);
 }

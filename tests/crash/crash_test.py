@@ -198,7 +198,10 @@ class Server:
         logf.flush()
         self.proc = self._spawn(
             [self.binary, "--port", str(self.port), "--dir", self.datadir,
-             "--synchronous_commit", self.sync, "--shared_buffers", self.shared_buffers], logf)
+             "--synchronous_commit", self.sync, "--shared_buffers", self.shared_buffers,
+             # vacuum as often as it can, freezing everything it may, so
+             # that its records are in the WAL that every crash replays
+             "--autovacuum_naptime", "1", "--vacuum_freeze_min_age", "0"], logf)
         logf.close()
         if wait:
             self.wait_ready()
@@ -318,8 +321,9 @@ class WriterState:
         self.next_n = 0
         self.acked = []            # n whose SET was acknowledged
         self.absent = []           # n whose in-flight SET recovery dropped
+        self.deleted = []          # n whose DEL was acknowledged
         self.counter = 0           # last known counter value
-        self.inflight = None       # ("set", n) or ("incr", None)
+        self.inflight = None       # ("set", n), ("incr", None) or ("del", n)
         self.error = None
 
     def key(self, n):
@@ -356,6 +360,18 @@ def writer_loop(port, st, stop_evt):
                 return
             st.counter = r
             st.inflight = None
+            # now and then delete an older key: dead versions that the
+            # index points at, for vacuum to clean up while we crash
+            if n % 5 == 4 and len(st.acked) > 3:
+                m = st.acked[-3]
+                st.inflight = ("del", m)
+                r = c.call("DEL", st.key(m))
+                if r != 1:
+                    st.error = "DEL %s replied %r" % (st.key(m), r)
+                    return
+                st.acked.remove(m)
+                st.deleted.append(m)
+                st.inflight = None
     except (OSError, ConnectionError):
         pass                        # the server died: inflight stays as it was
     except RespError as e:
@@ -370,6 +386,22 @@ def verify(port, states, round_no):
     problems = []
     try:
         for st in states:
+            if st.inflight and st.inflight[0] == "del":
+                # settle the in-flight DEL: either outcome is fine
+                m = st.inflight[1]
+                got = c.pipeline([("GET", st.key(m))])[0]
+                if got is None:
+                    st.acked.remove(m)
+                    st.deleted.append(m)
+                elif got != st.value(m).encode():
+                    problems.append("round %d: in-flight DEL %s left wrong value %r"
+                                    % (round_no, st.key(m), got))
+                st.inflight = None
+            for n, got in zip(st.deleted, c.pipeline([("GET", st.key(n)) for n in st.deleted])
+                              if st.deleted else []):
+                if got is not None:
+                    problems.append("round %d: acknowledged DEL %s undone: GET returned %r"
+                                    % (round_no, st.key(n), got))
             cmds = [("GET", st.key(n)) for n in st.acked]
             cmds += [("GET", st.key(n)) for n in st.absent]
             if st.inflight and st.inflight[0] == "set":

@@ -4,156 +4,34 @@
  *	  tusk-server: counters that can be checked exactly (commandstats,
  *	  errorstats, keyspace hits and misses, commands and bytes from another
  *	  connection, rejected connections), the format and section choice of
- *	  INFO, the keyspace section, and the slow log.
+ *	  INFO, the keyspace section, the buffer hit ratio of a read-only
+ *	  workload (INFO buffers), and the slow log.
  *
  * NOTES
  *	  Each test starts its own server (tests/integration/harness.h). Field
  *	  names and section lists are redis-server 7.0.15's. Counters are read
  *	  from a connection whose own commands are accounted for: INFO counts
  *	  itself after its reply is built, as in Redis. Only the expiry test
- *	  waits (for the checkpointer's sweep), with a generous limit.
+ *	  waits (for the checkpointer's sweep), with a generous limit. The
+ *	  buffer tests read random keys and print their seed (TUSK_TEST_SEED
+ *	  replays it).
  */
 #include "config.h"
 
 #include <check.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "tests/integration/harness.h"
 
 /* ---------------------------------------------------------------- helpers */
 
-static void
-start_with(TuskServer *s, const char *const *args)
-{
-	ck_assert_msg(HarnessStart(s, args, false), "could not start %s", HarnessServerPath());
-}
-
-static void
-stop_ok(TuskServer *s)
-{
-	int			status = HarnessStop(s);
-
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-	{
-		HarnessDumpLog(s);
-		ck_abort_msg("server did not exit cleanly: status 0x%x", status);
-	}
-	HarnessCleanup(s);
-}
-
-static redisContext *
-connect_ok(const TuskServer *s)
-{
-	redisContext *c = HarnessConnect(s);
-
-	ck_assert_msg(c != NULL, "could not connect to port %d", s->port);
-	return c;
-}
-
-static redisReply *
-cmd(redisContext *c, const char *fmt, ...)
-{
-	va_list		ap;
-	redisReply *r;
-
-	va_start(ap, fmt);
-	r = redisvCommand(c, fmt, ap);
-	va_end(ap);
-	ck_assert_msg(r != NULL, "\"%s\": no reply: %s", fmt, c->errstr);
-	return r;
-}
-
-static void
-expect_type(redisContext *c, int type, const char *fmt, ...)
-{
-	va_list		ap;
-	redisReply *r;
-
-	va_start(ap, fmt);
-	r = redisvCommand(c, fmt, ap);
-	va_end(ap);
-	ck_assert_msg(r != NULL, "\"%s\": no reply: %s", fmt, c->errstr);
-	ck_assert_msg(r->type == type, "\"%s\": want type %d, got %d \"%s\"", fmt, type, r->type,
-				  r->str ? r->str : "");
-	freeReplyObject(r);
-}
-
-#define OK(c, ...) expect_type(c, REDIS_REPLY_STATUS, __VA_ARGS__)
-#define ERR(c, ...) expect_type(c, REDIS_REPLY_ERROR, __VA_ARGS__)
-
-static long long
-get_int(redisContext *c, const char *command)
-{
-	redisReply *r = cmd(c, command);
-	long long	v;
-
-	ck_assert_msg(r->type == REDIS_REPLY_INTEGER, "%s: type %d", command, r->type);
-	v = r->integer;
-	freeReplyObject(r);
-	return v;
-}
-
-/* The INFO text for "INFO <args>" (caller frees). */
-static char *
-info(redisContext *c, const char *args)
-{
-	char		command[256];
-	redisReply *r;
-	char	   *text;
-
-	/* the words of args become separate arguments */
-	snprintf(command, sizeof(command), "INFO %s", args);
-	r = cmd(c, command);
-
-	ck_assert_msg(r->type == REDIS_REPLY_STRING,
-				  "INFO %s: type %d", args, r->type);
-	text = strdup(r->str);
-	freeReplyObject(r);
-	return text;
-}
-
-/* The value of "field:" in text, or NULL (static buffer). */
-static const char *
-field_in(const char *text, const char *field)
-{
-	static char value[1024];
-	size_t		flen = strlen(field);
-
-	for (const char *p = text; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
-	{
-		if (strncmp(p, field, flen) == 0 && p[flen] == ':')
-		{
-			size_t		n = strcspn(p + flen + 1, "\r\n");
-
-			if (n >= sizeof(value))
-				n = sizeof(value) - 1;
-			memcpy(value, p + flen + 1, n);
-			value[n] = '\0';
-			return value;
-		}
-	}
-	return NULL;
-}
-
-/* A numeric field of "INFO section" (one INFO command). */
-static long long
-info_int(redisContext *c, const char *section, const char *field)
-{
-	char	   *text = info(c, section);
-	const char *v = field_in(text, field);
-	long long	n;
-
-	ck_assert_msg(v != NULL, "INFO %s has no field %s", section, field);
-	n = atoll(v);
-	free(text);
-	return n;
-}
+#define OK(c, ...) HarnessExpectType(c, REDIS_REPLY_STATUS, __VA_ARGS__)
+#define ERR(c, ...) HarnessExpectType(c, REDIS_REPLY_ERROR, __VA_ARGS__)
 
 /* "INFO commandstats" line of one command, "" if absent (static buffer). */
 static const char *
@@ -161,11 +39,11 @@ cmdstat(redisContext *c, const char *name)
 {
 	static char line[512];
 	char		key[128];
-	char	   *text = info(c, "commandstats");
+	char	   *text = HarnessInfo(c, "commandstats");
 	const char *v;
 
 	snprintf(key, sizeof(key), "cmdstat_%s", name);
-	v = field_in(text, key);
+	v = HarnessInfoField(text, key);
 	snprintf(line, sizeof(line), "%s", v ? v : "");
 	free(text);
 	return line;
@@ -194,8 +72,8 @@ START_TEST(test_command_counters)
 	const char *v;
 	char	   *text;
 
-	start_with(&s, NULL);
-	c = connect_ok(&s);
+	HarnessStartOk(&s, NULL, false);
+	c = HarnessConnectOk(&s);
 	for (int i = 0; i < 7; i++)
 		OK(c, "SET k%d v", i);
 	v = cmdstat(c, "set");
@@ -206,19 +84,19 @@ START_TEST(test_command_counters)
 				  "usec_per_call format: %s", v);
 
 	/* hits and misses: GET, MGET, EXISTS, STRLEN, TYPE, TTL */
-	expect_type(c, REDIS_REPLY_STRING, "GET k1");
-	expect_type(c, REDIS_REPLY_NIL, "GET nope");
-	expect_type(c, REDIS_REPLY_ARRAY, "MGET k1 k2 nope");
-	expect_type(c, REDIS_REPLY_INTEGER, "EXISTS k3 nope nope2");
-	expect_type(c, REDIS_REPLY_INTEGER, "STRLEN k4");
-	expect_type(c, REDIS_REPLY_STATUS, "TYPE nope");
-	expect_type(c, REDIS_REPLY_INTEGER, "TTL k5");
+	HarnessExpectType(c, REDIS_REPLY_STRING, "GET k1");
+	HarnessExpectType(c, REDIS_REPLY_NIL, "GET nope");
+	HarnessExpectType(c, REDIS_REPLY_ARRAY, "MGET k1 k2 nope");
+	HarnessExpectType(c, REDIS_REPLY_INTEGER, "EXISTS k3 nope nope2");
+	HarnessExpectType(c, REDIS_REPLY_INTEGER, "STRLEN k4");
+	HarnessExpectType(c, REDIS_REPLY_STATUS, "TYPE nope");
+	HarnessExpectType(c, REDIS_REPLY_INTEGER, "TTL k5");
 	OK(c, "SET k6 w");			/* writes do not count */
-	expect_type(c, REDIS_REPLY_INTEGER, "INCR counter");
-	text = info(c, "stats");
-	ck_assert_str_eq(field_in(text, "keyspace_hits"), "6");
-	ck_assert_str_eq(field_in(text, "keyspace_misses"), "5");
-	ck_assert_str_eq(field_in(text, "total_error_replies"), "0");
+	HarnessExpectType(c, REDIS_REPLY_INTEGER, "INCR counter");
+	text = HarnessInfo(c, "stats");
+	ck_assert_str_eq(HarnessInfoField(text, "keyspace_hits"), "6");
+	ck_assert_str_eq(HarnessInfoField(text, "keyspace_misses"), "5");
+	ck_assert_str_eq(HarnessInfoField(text, "total_error_replies"), "0");
 	free(text);
 
 	/* a failed call, a rejected call, an unknown command */
@@ -240,24 +118,24 @@ START_TEST(test_command_counters)
 
 	/* error prefixes: NOAUTH and WRONGPASS from another connection */
 	OK(c, "CONFIG SET requirepass secret");
-	c2 = connect_ok(&s);
+	c2 = HarnessConnectOk(&s);
 	ERR(c2, "GET k1");
 	ERR(c2, "AUTH wrong");
 	OK(c2, "AUTH secret");
 	OK(c2, "CONFIG SET requirepass %s", "");
-	text = info(c2, "errorstats");
-	ck_assert_str_eq(field_in(text, "errorstat_ERR"), "count=5");
-	ck_assert_str_eq(field_in(text, "errorstat_NOAUTH"), "count=1");
-	ck_assert_str_eq(field_in(text, "errorstat_WRONGPASS"), "count=1");
-	ck_assert_ptr_null(field_in(text, "errorstat_WRONGTYPE"));
+	text = HarnessInfo(c2, "errorstats");
+	ck_assert_str_eq(HarnessInfoField(text, "errorstat_ERR"), "count=5");
+	ck_assert_str_eq(HarnessInfoField(text, "errorstat_NOAUTH"), "count=1");
+	ck_assert_str_eq(HarnessInfoField(text, "errorstat_WRONGPASS"), "count=1");
+	ck_assert_ptr_null(HarnessInfoField(text, "errorstat_WRONGTYPE"));
 	free(text);
-	ck_assert_int_eq(info_int(c2, "stats", "total_error_replies"), 7);
+	ck_assert_int_eq(HarnessInfoInt(c2, "stats", "total_error_replies"), 7);
 	ck_assert_int_eq(stat_part(cmdstat(c2, "get"), "rejected_calls"), 2);
 	ck_assert_int_eq(stat_part(cmdstat(c2, "auth"), "failed_calls"), 1);
 	ck_assert_int_eq(stat_part(cmdstat(c2, "config|set"), "calls"), 2);
 	redisFree(c2);
 	redisFree(c);
-	stop_ok(&s);
+	HarnessStopOk(&s);
 }
 END_TEST
 
@@ -278,36 +156,36 @@ START_TEST(test_totals_across_connections)
 	char		buf[64];
 	bool		closed;
 
-	start_with(&s, NULL);
-	c = connect_ok(&s);
-	t0 = info_int(c, "stats", "total_commands_processed");
-	c2 = connect_ok(&s);
+	HarnessStartOk(&s, NULL, false);
+	c = HarnessConnectOk(&s);
+	t0 = HarnessInfoInt(c, "stats", "total_commands_processed");
+	c2 = HarnessConnectOk(&s);
 	for (int i = 0; i < 25; i++)
 		OK(c2, "PING");
-	t1 = info_int(c, "stats", "total_commands_processed");
+	t1 = HarnessInfoInt(c, "stats", "total_commands_processed");
 	ck_assert_int_eq(t1, t0 + 1 + 25);
 	redisFree(c2);
 	/* wait for that backend to be gone: its counts must stay */
 	polls = 0;
-	while (polls < 3000 && info_int(c, "clients", "connected_clients") != 1)
+	while (polls < 3000 && HarnessInfoInt(c, "clients", "connected_clients") != 1)
 	{
 		polls++;
 		usleep(10 * 1000);
 	}
 	polls++;					/* the last poll */
-	t2 = info_int(c, "stats", "total_commands_processed");
+	t2 = HarnessInfoInt(c, "stats", "total_commands_processed");
 	ck_assert_int_eq(t2, t1 + 1 + polls);
 	/* a new backend (probably in the dead one's slot) adds to the total */
-	c2 = connect_ok(&s);
+	c2 = HarnessConnectOk(&s);
 	OK(c2, "PING");
 	redisFree(c2);
-	t3 = info_int(c, "stats", "total_commands_processed");
+	t3 = HarnessInfoInt(c, "stats", "total_commands_processed");
 	ck_assert_int_eq(t3, t2 + 1 + 1);
 
 	/* bytes: one raw PING from another socket, and c's own INFO */
-	text = info(c, "stats");
-	in0 = atoll(field_in(text, "total_net_input_bytes"));
-	out0 = atoll(field_in(text, "total_net_output_bytes"));
+	text = HarnessInfo(c, "stats");
+	in0 = atoll(HarnessInfoField(text, "total_net_input_bytes"));
+	out0 = atoll(HarnessInfoField(text, "total_net_output_bytes"));
 	info_reply_bytes = (size_t) snprintf(buf, sizeof(buf), "$%zu\r\n", strlen(text)) +
 		strlen(text) + 2;
 	free(text);
@@ -316,15 +194,15 @@ START_TEST(test_totals_across_connections)
 	ck_assert(HarnessRawSend(fd, "*1\r\n$4\r\nPING\r\n", 14));
 	ck_assert_uint_eq(HarnessRawRead(fd, buf, sizeof(buf), 7, 30, &closed), 7);
 	close(fd);
-	text = info(c, "stats");
-	in1 = atoll(field_in(text, "total_net_input_bytes"));
-	out1 = atoll(field_in(text, "total_net_output_bytes"));
+	text = HarnessInfo(c, "stats");
+	in1 = atoll(HarnessInfoField(text, "total_net_input_bytes"));
+	out1 = atoll(HarnessInfoField(text, "total_net_output_bytes"));
 	free(text);
 	/* "*2\r\n$4\r\nINFO\r\n$5\r\nstats\r\n" is 25 bytes, read before the reply */
 	ck_assert_int_eq(in1, in0 + 14 + 25);
 	ck_assert_int_eq(out1, out0 + (long long) info_reply_bytes + 7);
 	redisFree(c);
-	stop_ok(&s);
+	HarnessStopOk(&s);
 }
 END_TEST
 
@@ -338,13 +216,13 @@ START_TEST(test_rejected_connections)
 	char		buf[128];
 	size_t		n;
 
-	start_with(&s, args);
+	HarnessStartOk(&s, args, false);
 	/* the harness's own connection may not be reaped yet: retry */
 	for (int i = 0;; i++)
 	{
 		redisReply *r;
 
-		c = connect_ok(&s);
+		c = HarnessConnectOk(&s);
 		r = redisCommand(c, "PING");
 		if (r && r->type == REDIS_REPLY_STATUS)
 		{
@@ -363,11 +241,11 @@ START_TEST(test_rejected_connections)
 	n = HarnessRawReadUntil(fd, buf, sizeof(buf), "\r\n", 30);
 	ck_assert_msg(n > 0 && strstr(buf, "max number of clients"), "got \"%s\"", buf);
 	close(fd);
-	ck_assert_int_eq(info_int(c, "stats", "rejected_connections"), 1);
+	ck_assert_int_eq(HarnessInfoInt(c, "stats", "rejected_connections"), 1);
 	OK(c, "CONFIG RESETSTAT");
-	ck_assert_int_eq(info_int(c, "stats", "rejected_connections"), 0);
+	ck_assert_int_eq(HarnessInfoInt(c, "stats", "rejected_connections"), 0);
 	redisFree(c);
-	stop_ok(&s);
+	HarnessStopOk(&s);
 }
 END_TEST
 
@@ -378,45 +256,45 @@ START_TEST(test_resetstat)
 	redisContext *c, *idle;
 	char	   *text;
 
-	start_with(&s, NULL);
-	c = connect_ok(&s);
-	idle = connect_ok(&s);
+	HarnessStartOk(&s, NULL, false);
+	c = HarnessConnectOk(&s);
+	idle = HarnessConnectOk(&s);
 	OK(idle, "SET a 1");
-	expect_type(idle, REDIS_REPLY_STRING, "GET a");
+	HarnessExpectType(idle, REDIS_REPLY_STRING, "GET a");
 	ERR(idle, "INCR a x");
 	OK(c, "SET b 2");
-	expect_type(c, REDIS_REPLY_NIL, "GET nope");
-	ck_assert_int_gt(info_int(c, "stats", "total_commands_processed"), 3);
+	HarnessExpectType(c, REDIS_REPLY_NIL, "GET nope");
+	ck_assert_int_gt(HarnessInfoInt(c, "stats", "total_commands_processed"), 3);
 
 	OK(c, "CONFIG RESETSTAT");
-	text = info(c, "stats");
-	ck_assert_str_eq(field_in(text, "total_commands_processed"), "1");
-	ck_assert_str_eq(field_in(text, "keyspace_hits"), "0");
-	ck_assert_str_eq(field_in(text, "keyspace_misses"), "0");
-	ck_assert_str_eq(field_in(text, "total_error_replies"), "0");
-	ck_assert_str_eq(field_in(text, "total_connections_received"), "0");
+	text = HarnessInfo(c, "stats");
+	ck_assert_str_eq(HarnessInfoField(text, "total_commands_processed"), "1");
+	ck_assert_str_eq(HarnessInfoField(text, "keyspace_hits"), "0");
+	ck_assert_str_eq(HarnessInfoField(text, "keyspace_misses"), "0");
+	ck_assert_str_eq(HarnessInfoField(text, "total_error_replies"), "0");
+	ck_assert_str_eq(HarnessInfoField(text, "total_connections_received"), "0");
 	free(text);
-	text = info(c, "commandstats");
+	text = HarnessInfo(c, "commandstats");
 	/* only what ran since: CONFIG RESETSTAT and the INFO above */
-	ck_assert_ptr_null(field_in(text, "cmdstat_set"));
-	ck_assert_ptr_null(field_in(text, "cmdstat_get"));
-	ck_assert_ptr_null(field_in(text, "cmdstat_incr"));
-	ck_assert_str_eq(field_in(text, "cmdstat_config|resetstat") ? "y" : "n", "y");
-	ck_assert_int_eq(stat_part(field_in(text, "cmdstat_info"), "calls"), 1);
+	ck_assert_ptr_null(HarnessInfoField(text, "cmdstat_set"));
+	ck_assert_ptr_null(HarnessInfoField(text, "cmdstat_get"));
+	ck_assert_ptr_null(HarnessInfoField(text, "cmdstat_incr"));
+	ck_assert_str_eq(HarnessInfoField(text, "cmdstat_config|resetstat") ? "y" : "n", "y");
+	ck_assert_int_eq(stat_part(HarnessInfoField(text, "cmdstat_info"), "calls"), 1);
 	free(text);
-	text = info(c, "errorstats");
+	text = HarnessInfo(c, "errorstats");
 	ck_assert_str_eq(text, "# Errorstats\r\n");
 	free(text);
 
 	/* the idle connection counts again from zero */
-	expect_type(idle, REDIS_REPLY_STRING, "GET a");
-	text = info(c, "stats");
-	ck_assert_str_eq(field_in(text, "keyspace_hits"), "1");
-	ck_assert_str_eq(field_in(text, "total_commands_processed"), "5");
+	HarnessExpectType(idle, REDIS_REPLY_STRING, "GET a");
+	text = HarnessInfo(c, "stats");
+	ck_assert_str_eq(HarnessInfoField(text, "keyspace_hits"), "1");
+	ck_assert_str_eq(HarnessInfoField(text, "total_commands_processed"), "5");
 	free(text);
 	redisFree(idle);
 	redisFree(c);
-	stop_ok(&s);
+	HarnessStopOk(&s);
 }
 END_TEST
 
@@ -427,19 +305,19 @@ START_TEST(test_expired_keys)
 	redisContext *c;
 	long long	n = 0;
 
-	start_with(&s, NULL);
-	c = connect_ok(&s);
+	HarnessStartOk(&s, NULL, false);
+	c = HarnessConnectOk(&s);
 	OK(c, "SET e1 v PX 1");
 	OK(c, "SET e2 v PX 1");
 	OK(c, "SET stays v");
 	for (int i = 0; i < 600 && n < 2; i++)
 	{
 		usleep(50 * 1000);
-		n = info_int(c, "stats", "expired_keys");
+		n = HarnessInfoInt(c, "stats", "expired_keys");
 	}
 	ck_assert_int_eq(n, 2);
 	redisFree(c);
-	stop_ok(&s);
+	HarnessStopOk(&s);
 }
 END_TEST
 
@@ -556,7 +434,7 @@ static const char *const all_sections[] = {
 static const char *const everything_sections[] = {
 	"Server", "Clients", "Memory", "Persistence", "Stats", "Replication", "CPU",
 	"Modules", "Commandstats", "Errorstats", "Latencystats", "Cluster", "Keyspace",
-	"Tusk", "Buffers", "WAL", "Checkpointer", NULL
+	"Tusk", "Buffers", "WAL", "Checkpointer", "Vacuum", NULL
 };
 static const char *const two_sections[] = {"Server", "CPU", NULL};
 static const char *const no_sections[] = {NULL};
@@ -651,35 +529,36 @@ START_TEST(test_info_format)
 		{"nosuchsection", no_sections},
 	};
 
-	start_with(&s, NULL);
-	c = connect_ok(&s);
+	HarnessStartOk(&s, NULL, false);
+	c = HarnessConnectOk(&s);
 	OK(c, "SET a b");
 	ERR(c, "INCR a");
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 	{
-		text = info(c, cases[i].args);
+		text = HarnessInfo(c, cases[i].args);
 		check_format(text, cases[i].sections, cases[i].args);
 		free(text);
 	}
-	text = info(c, "commandstats");
+	text = HarnessInfo(c, "commandstats");
 	ck_assert_msg(strstr(text, "\r\ncmdstat_set:calls=1,usec="), "%s", text);
 	ck_assert_msg(strstr(text, "\r\ncmdstat_incr:calls=1,usec="), "%s", text);
 	free(text);
-	text = info(c, "errorstats");
+	text = HarnessInfo(c, "errorstats");
 	ck_assert_str_eq(text, "# Errorstats\r\nerrorstat_ERR:count=1\r\n");
 	free(text);
-	text = info(c, "replication");
-	ck_assert_str_eq(field_in(text, "role"), "master");
-	ck_assert_str_eq(field_in(text, "master_failover_state"), "no-failover");
+	text = HarnessInfo(c, "replication");
+	ck_assert_str_eq(HarnessInfoField(text, "role"), "master");
+	ck_assert_str_eq(HarnessInfoField(text, "master_failover_state"), "no-failover");
 	free(text);
-	text = info(c, "memory");
-	ck_assert_str_eq(field_in(text, "maxmemory"), "0");
-	ck_assert_str_eq(field_in(text, "maxmemory_policy"), "noeviction");
-	ck_assert_msg(strncmp(field_in(text, "mem_allocator"), "jemalloc-", 9) == 0, "allocator");
-	ck_assert_int_gt(atoll(field_in(text, "used_memory")), 0);
+	text = HarnessInfo(c, "memory");
+	ck_assert_str_eq(HarnessInfoField(text, "maxmemory"), "0");
+	ck_assert_str_eq(HarnessInfoField(text, "maxmemory_policy"), "noeviction");
+	ck_assert_msg(strncmp(HarnessInfoField(text, "mem_allocator"), "jemalloc-", 9) == 0,
+				  "allocator");
+	ck_assert_int_gt(atoll(HarnessInfoField(text, "used_memory")), 0);
 	free(text);
 	redisFree(c);
-	stop_ok(&s);
+	HarnessStopOk(&s);
 }
 END_TEST
 
@@ -691,26 +570,206 @@ START_TEST(test_info_keyspace)
 	const char *v;
 	long long	ttl;
 
-	start_with(&s, NULL);
-	c = connect_ok(&s);
-	text = info(c, "keyspace");
+	HarnessStartOk(&s, NULL, false);
+	c = HarnessConnectOk(&s);
+	text = HarnessInfo(c, "keyspace");
 	ck_assert_str_eq(text, "# Keyspace\r\n");
 	free(text);
 	OK(c, "SET a 1");
 	OK(c, "SET b 2 EX 100");
 	OK(c, "SELECT 3");
 	OK(c, "SET c 3");
-	text = info(c, "keyspace");
-	v = field_in(text, "db0");
+	text = HarnessInfo(c, "keyspace");
+	v = HarnessInfoField(text, "db0");
 	ck_assert_ptr_nonnull(v);
 	ck_assert_msg(strncmp(v, "keys=2,expires=1,avg_ttl=", 25) == 0, "db0:%s", v);
 	ttl = atoll(v + 25);
 	ck_assert_msg(ttl > 90000 && ttl <= 100000, "avg_ttl %lld", ttl);
-	ck_assert_str_eq(field_in(text, "db3"), "keys=1,expires=0,avg_ttl=0");
-	ck_assert_ptr_null(field_in(text, "db1"));
+	ck_assert_str_eq(HarnessInfoField(text, "db3"), "keys=1,expires=0,avg_ttl=0");
+	ck_assert_ptr_null(HarnessInfoField(text, "db1"));
 	free(text);
 	redisFree(c);
-	stop_ok(&s);
+	HarnessStopOk(&s);
+}
+END_TEST
+
+/* ------------------------------------------------------------ buffers */
+
+#define VALUE_LEN 100
+#define PIPELINE_BATCH 1000
+
+/* The value stored under key number i: its number, padded to VALUE_LEN. */
+static void
+make_value(char *buf, int i)
+{
+	int			n = snprintf(buf, VALUE_LEN + 1, "value-%d-", i);
+
+	memset(buf + n, 'x', VALUE_LEN - n);
+	buf[VALUE_LEN] = '\0';
+}
+
+/* SET key:000000000000 .. key:<nkeys-1> (redis-benchmark's names), pipelined. */
+static void
+load_keys(redisContext *c, int nkeys)
+{
+	char		value[VALUE_LEN + 1];
+
+	for (int first = 0; first < nkeys; first += PIPELINE_BATCH)
+	{
+		int			last = first + PIPELINE_BATCH < nkeys ? first + PIPELINE_BATCH : nkeys;
+
+		for (int i = first; i < last; i++)
+		{
+			make_value(value, i);
+			redisAppendCommand(c, "SET key:%012d %s", i, value);
+		}
+		for (int i = first; i < last; i++)
+		{
+			redisReply *r;
+
+			ck_assert_msg(redisGetReply(c, (void **) &r) == REDIS_OK, "SET %d: %s", i,
+						  c->errstr);
+			ck_assert_msg(r->type == REDIS_REPLY_STATUS, "SET %d: type %d %s", i, r->type,
+						  r->str ? r->str : "");
+			freeReplyObject(r);
+		}
+	}
+}
+
+/* GET the keys numbered keys[0..n-1], pipelined; each must give its value. */
+static void
+get_keys(redisContext *c, const int *keys, int n)
+{
+	char		value[VALUE_LEN + 1];
+
+	for (int first = 0; first < n; first += PIPELINE_BATCH)
+	{
+		int			last = first + PIPELINE_BATCH < n ? first + PIPELINE_BATCH : n;
+
+		for (int i = first; i < last; i++)
+			redisAppendCommand(c, "GET key:%012d", keys[i]);
+		for (int i = first; i < last; i++)
+		{
+			redisReply *r;
+
+			ck_assert_msg(redisGetReply(c, (void **) &r) == REDIS_OK, "GET %d: %s", keys[i],
+						  c->errstr);
+			make_value(value, keys[i]);
+			ck_assert_msg(r->type == REDIS_REPLY_STRING && strcmp(r->str, value) == 0,
+						  "GET key:%012d: type %d \"%s\"", keys[i], r->type,
+						  r->str ? r->str : "");
+			freeReplyObject(r);
+		}
+	}
+}
+
+/* n key numbers below nkeys, uniformly at random (xorshift64). */
+static int *
+random_keys(int nkeys, int n, const char *test)
+{
+	const char *env = getenv("TUSK_TEST_SEED");
+	unsigned long long seed, x;
+	int		   *keys = malloc(sizeof(int) * (size_t) n);
+
+	ck_assert_ptr_nonnull(keys);
+	if (env != NULL)
+		seed = strtoull(env, NULL, 0);
+	else
+		seed = (unsigned long long) time(NULL) ^ ((unsigned long long) getpid() << 32);
+	fprintf(stderr, "%s: seed %llu (TUSK_TEST_SEED=%llu to replay)\n", test, seed, seed);
+	x = seed ? seed : 1;
+	for (int i = 0; i < n; i++)
+	{
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		keys[i] = (int) (x % (unsigned long long) nkeys);
+	}
+	return keys;
+}
+
+typedef struct ReadCounts
+{
+	long long	buffer_hits;
+	long long	buffer_reads;
+	long long	keyspace_hits;
+} ReadCounts;
+
+static void
+read_counts(redisContext *c, ReadCounts *rc)
+{
+	rc->buffer_hits = HarnessInfoInt(c, "buffers", "buffer_hits");
+	rc->buffer_reads = HarnessInfoInt(c, "buffers", "buffer_reads");
+	rc->keyspace_hits = HarnessInfoInt(c, "stats", "keyspace_hits");
+}
+
+/*
+ * Load nkeys keys, GET each once, then ngets random GETs; returns the buffer
+ * hit ratio over the random GETs, which must each count one keyspace hit.
+ */
+static double
+random_read_hit_ratio(const char *shared_buffers, int nkeys, int ngets, const char *test)
+{
+	const char *const args[] = {"--shared-buffers", shared_buffers, "--synchronous-commit", "off",
+		NULL};
+	TuskServer	s;
+	redisContext *c;
+	ReadCounts	before, after;
+	long long	hits, reads;
+	int		   *keys = malloc(sizeof(int) * (size_t) nkeys);
+	int		   *random;
+
+	ck_assert_ptr_nonnull(keys);
+	HarnessStartOk(&s, args, false);
+	c = HarnessConnectOk(&s);
+	load_keys(c, nkeys);
+	HarnessExpectInt(c, nkeys, "DBSIZE");
+	for (int i = 0; i < nkeys; i++)
+		keys[i] = i;
+	get_keys(c, keys, nkeys);	/* warm up */
+	random = random_keys(nkeys, ngets, test);
+
+	read_counts(c, &before);
+	get_keys(c, random, ngets);
+	read_counts(c, &after);
+
+	hits = after.buffer_hits - before.buffer_hits;
+	reads = after.buffer_reads - before.buffer_reads;
+	fprintf(stderr, "%s: shared_buffers %s, %d keys, %d GETs: %lld buffer hits, %lld reads, "
+			"hit ratio %.4f\n", test, shared_buffers, nkeys, ngets, hits, reads,
+			hits + reads ? (double) hits / (double) (hits + reads) : 0.0);
+	ck_assert_int_eq(after.keyspace_hits - before.keyspace_hits, ngets);
+	ck_assert_msg(hits + reads >= ngets, "%lld buffer lookups for %d GETs", hits + reads, ngets);
+	free(random);
+	free(keys);
+	redisFree(c);
+	HarnessStopOk(&s);
+	return (double) hits / (double) (hits + reads);
+}
+
+/*
+ * With shared_buffers larger than the data, a read-only workload is served
+ * from the buffer pool: hit ratio over 0.99 (INFO buffers), and INFO stats
+ * counts one keyspace hit per GET.
+ */
+START_TEST(test_buffer_hit_ratio)
+{
+	double		ratio = random_read_hit_ratio("32mb", 20000, 50000, "test_buffer_hit_ratio");
+
+	ck_assert_msg(ratio > 0.99, "buffer hit ratio %.4f with the data in shared_buffers", ratio);
+}
+END_TEST
+
+/*
+ * The same counters when the data is ten times shared_buffers (the
+ * minimum, 1 MB = 128 pages, against ~11 MB of heap and index): most random
+ * reads miss, so the ratio the test above checks can fail.
+ */
+START_TEST(test_buffer_hit_ratio_small)
+{
+	double		ratio = random_read_hit_ratio("1mb", 50000, 20000, "test_buffer_hit_ratio_small");
+
+	ck_assert_msg(ratio < 0.9, "buffer hit ratio %.4f with 1 MB of shared_buffers", ratio);
 }
 END_TEST
 
@@ -753,14 +812,14 @@ START_TEST(test_slowlog)
 	char		names[41][8];
 	long long	first_id;
 
-	start_with(&s, NULL);
-	c = connect_ok(&s);
-	me = cmd(c, "CLIENT INFO");
+	HarnessStartOk(&s, NULL, false);
+	c = HarnessConnectOk(&s);
+	me = HarnessCommandOk(c, "CLIENT INFO");
 	ck_assert(HarnessClientField(me->str, "addr", addr, sizeof(addr)));
 	freeReplyObject(me);
 
 	/* defaults, and the settings' ranges as Redis checks them */
-	r = cmd(c, "CONFIG GET slowlog*");
+	r = HarnessCommandOk(c, "CONFIG GET slowlog*");
 	ck_assert_int_eq(r->elements, 4);
 	ck_assert_str_eq(r->element[1]->str, "10000");
 	ck_assert_str_eq(r->element[3]->str, "128");
@@ -772,7 +831,7 @@ START_TEST(test_slowlog)
 	OK(c, "CONFIG SET slowlog-log-slower-than 0");
 	OK(c, "SLOWLOG RESET");
 	OK(c, "SET k v");
-	r = cmd(c, "SLOWLOG GET");
+	r = HarnessCommandOk(c, "SLOWLOG GET");
 	ck_assert_int_eq(r->type, REDIS_REPLY_ARRAY);
 	ck_assert_int_eq(r->elements, 2);
 	check_entry(r->element[0], addr, "", 3, "SET", "k", "v");
@@ -780,7 +839,7 @@ START_TEST(test_slowlog)
 	first_id = r->element[1]->element[0]->integer;
 	ck_assert_int_eq(r->element[0]->element[0]->integer, first_id + 1);
 	freeReplyObject(r);
-	ck_assert_int_eq(get_int(c, "SLOWLOG LEN"), 3);
+	ck_assert_int_eq(HarnessGetInt(c, "SLOWLOG LEN"), 3);
 
 	/* cut arguments, redacted passwords, the client name at the time */
 	memset(big, 'x', 300);
@@ -795,7 +854,7 @@ START_TEST(test_slowlog)
 		argvlen[i] = strlen(names[i]);
 	}
 	freeReplyObject(redisCommandArgv(c, 41, argv, argvlen));
-	r = cmd(c, "SLOWLOG GET 3");
+	r = HarnessCommandOk(c, "SLOWLOG GET 3");
 	ck_assert_int_eq(r->elements, 3);
 	ck_assert_int_eq(r->element[0]->element[3]->elements, 32);
 	ck_assert_str_eq(r->element[0]->element[3]->element[30]->str, "k30");
@@ -809,13 +868,13 @@ START_TEST(test_slowlog)
 	ERR(c, "SLOWLOG GET -2");
 	ERR(c, "SLOWLOG GET x");
 	ERR(c, "SLOWLOG GET 1 2");
-	r = cmd(c, "SLOWLOG GET 0");
+	r = HarnessCommandOk(c, "SLOWLOG GET 0");
 	ck_assert_int_eq(r->elements, 0);
 	freeReplyObject(r);
 
 	/* one log for every connection */
-	c2 = connect_ok(&s);
-	r = cmd(c2, "SLOWLOG GET -1");
+	c2 = HarnessConnectOk(&s);
+	r = HarnessCommandOk(c2, "SLOWLOG GET -1");
 	ck_assert_int_ge(r->elements, 9);
 	ck_assert_str_eq(r->element[0]->element[3]->element[0]->str, "SLOWLOG");
 	freeReplyObject(r);
@@ -823,10 +882,10 @@ START_TEST(test_slowlog)
 	/* slowlog-max-len trims; trimmed entries do not come back */
 	OK(c, "CONFIG SET slowlog-max-len 2");
 	OK(c, "PING");
-	ck_assert_int_eq(get_int(c, "SLOWLOG LEN"), 2);
+	ck_assert_int_eq(HarnessGetInt(c, "SLOWLOG LEN"), 2);
 	OK(c, "CONFIG SET slowlog-max-len 128");
 	OK(c, "PING");
-	r = cmd(c, "SLOWLOG GET -1");
+	r = HarnessCommandOk(c, "SLOWLOG GET -1");
 	ck_assert_int_eq(r->elements, 4);
 	freeReplyObject(r);
 
@@ -834,16 +893,16 @@ START_TEST(test_slowlog)
 	OK(c, "CONFIG SET slowlog-log-slower-than -1");
 	OK(c, "SLOWLOG RESET");
 	OK(c, "PING");
-	ck_assert_int_eq(get_int(c, "SLOWLOG LEN"), 0);
+	ck_assert_int_eq(HarnessGetInt(c, "SLOWLOG LEN"), 0);
 	OK(c, "CONFIG SET slowlog-log-slower-than 100000000");
 	OK(c, "PING");
-	ck_assert_int_eq(get_int(c, "SLOWLOG LEN"), 0);
-	r = cmd(c, "SLOWLOG HELP");
+	ck_assert_int_eq(HarnessGetInt(c, "SLOWLOG LEN"), 0);
+	r = HarnessCommandOk(c, "SLOWLOG HELP");
 	ck_assert_int_eq(r->elements, 12);
 	freeReplyObject(r);
 	redisFree(c2);
 	redisFree(c);
-	stop_ok(&s);
+	HarnessStopOk(&s);
 }
 END_TEST
 
@@ -851,11 +910,7 @@ END_TEST
 static void
 add_case(Suite *su, const char *name, const TTest *test)
 {
-	TCase	   *tc = tcase_create(name);
-
-	tcase_set_timeout(tc, 120);
-	tcase_add_test(tc, test);
-	suite_add_tcase(su, tc);
+	HarnessAddCase(su, name, test, 120);
 }
 
 static Suite *
@@ -870,6 +925,8 @@ info_suite(void)
 	add_case(su, "expired_keys", test_expired_keys);
 	add_case(su, "info_format", test_info_format);
 	add_case(su, "info_keyspace", test_info_keyspace);
+	add_case(su, "buffer_hit_ratio", test_buffer_hit_ratio);
+	add_case(su, "buffer_hit_ratio_small", test_buffer_hit_ratio_small);
 	add_case(su, "slowlog", test_slowlog);
 	return su;
 }
@@ -877,22 +934,5 @@ info_suite(void)
 int
 main(void)
 {
-	SRunner    *sr;
-	int			failed;
-
-	if (access(HarnessServerPath(), X_OK) != 0)
-	{
-		fprintf(stderr, "tusk-server not found at %s (set TUSK_SERVER)\n", HarnessServerPath());
-		return EXIT_FAILURE;
-	}
-	signal(SIGPIPE, SIG_IGN);
-	if (!HarnessBeginRun())
-		return EXIT_FAILURE;
-	sr = srunner_create(info_suite());
-	srunner_set_fork_status(sr, CK_FORK);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	HarnessEndRun();
-	return failed != 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+	return HarnessMain(info_suite());
 }

@@ -4,7 +4,8 @@
  *	  larger than the pool, checksum failures, the WAL rule on eviction,
  *	  checkpoint writes, concurrent changes from several processes, one read
  *	  for a block wanted by several processes at once, concurrent extension,
- *	  the end-of-command backstop, a pool with every buffer pinned.
+ *	  the end-of-command backstop, a pool with every buffer pinned, the
+ *	  background writer's rounds and its latch.
  *
  * NOTES
  *	  Check fork mode: each test runs in its own child, in a fresh mkdtemp
@@ -19,6 +20,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +32,7 @@
 #include <unistd.h>
 
 #include "storage/bufmgr.h"
+#include "storage/bufmgr_int.h"
 #include "storage/bufpage.h"
 #include "storage/lwlock.h"
 #include "storage/shmem.h"
@@ -517,7 +520,9 @@ START_TEST(test_concurrent_counters)
 		if (pids[w] == 0)
 		{
 			uint64_t	rng = seed + (uint64_t) w;
+			BufBgWriterState bgw;
 
+			memset(&bgw, 0, sizeof(bgw));
 			for (int i = 0; i < iterations; i++)
 			{
 				BlockNumber b = (BlockNumber) (rng_next(&rng) % npages);
@@ -535,7 +540,7 @@ START_TEST(test_concurrent_counters)
 				if (w == 0 && i % 500 == 499)
 					CHILD_CHECK(BufFlushAll(0, NULL));
 				if (w == 1 && i % 50 == 49)
-					BufBackgroundWrite(4);
+					BufBgWriterRound(&bgw, 4, 2.0, 200);
 			}
 			CHILD_CHECK(BufPinCount() == 0);
 			CHILD_CHECK(LWLockHeldCount() == 0);
@@ -761,6 +766,194 @@ START_TEST(test_many_pins)
 }
 END_TEST
 
+/* Add one new dirty page at the end of rel (one allocation). */
+static void
+extend_dirty(RelNumber rel)
+{
+	BlockNumber blkno;
+	Buffer		buf = BufExtend(rel, &blkno);
+	Page		page;
+
+	ck_assert(BufferIsValid(buf));
+	page = BufGetPage(buf);
+	PageInit(page, 0);
+	DATA(page)->rel = rel;
+	DATA(page)->blkno = blkno;
+	DATA(page)->stamp = stamp_for(rel, blkno);
+	BufMarkDirty(buf);
+	BufUnlockRelease(buf);
+}
+
+static uint64_t
+bgwriter_written(void)
+{
+	BufferStats st;
+
+	BufGetStats(&st);
+	return st.written_bgwriter;
+}
+
+/* How far the bgwriter's position is ahead of the clock hand. */
+static int64_t
+bgwriter_ahead(const BufBgWriterState *st)
+{
+	return (int64_t) (st->next_to_clean - atomic_load(&bufmgr_shared->next_victim));
+}
+
+/*
+ * The bgwriter's rounds: nothing is written while every buffer was just
+ * used; after an allocation it makes multiplier x the estimate reusable
+ * ahead of the hand; lru_maxpages stops a round (and is counted); 0 turns
+ * writing off; it never gets more than one lap ahead of the hand; it
+ * reports idle once a quiet pool has been looked over, and by then every
+ * dirty buffer the hand could take has been written, to disk.
+ */
+START_TEST(test_bgwriter_round)
+{
+	BufBgWriterState st;
+	BufferStats bs;
+	uint64_t	before;
+	bool		idle = false;
+	char		page[BLCKSZ];
+
+	memset(&st, 0, sizeof(st));
+	init_pool(32);
+	create_relation(REL, 32);
+	BufGetStats(&bs);
+	ck_assert_uint_eq(bs.allocs, 32);
+
+	/* every buffer has usage 1: nothing reusable, a lap looked at */
+	ck_assert(BufBgWriterRound(&st, 100, 2.0, 200));
+	ck_assert_int_eq(st.last_written, 0);
+	ck_assert_int_eq(st.last_reusable, 0);
+	ck_assert_int_eq(bgwriter_ahead(&st), 32);
+	ck_assert_uint_eq(bgwriter_written(), 0);
+
+	/* one allocation: the hand passes once (usage counts drop to 0) */
+	extend_dirty(REL);
+	ck_assert(!BufBgWriterRound(&st, 100, 2.0, 200));
+	ck_assert_int_eq(st.last_wanted, 2);
+	ck_assert_int_eq(st.last_written, 2);
+	ck_assert_uint_eq(bgwriter_written(), 2);
+	ck_assert_int_ge(bgwriter_ahead(&st), 0);
+
+	/* lru_maxpages 0: nothing written */
+	extend_dirty(REL);
+	before = bgwriter_written();
+	ck_assert(!BufBgWriterRound(&st, 0, 2.0, 200));
+	ck_assert_uint_eq(bgwriter_written(), before);
+
+	/* a big multiplier hits lru_maxpages, which is counted */
+	extend_dirty(REL);
+	BufGetStats(&bs);
+	ck_assert_uint_eq(bs.bgwriter_maxwritten_clean, 0);
+	BufBgWriterRound(&st, 3, 10.0, 200);
+	ck_assert_int_eq(st.last_written, 3);
+	ck_assert_uint_eq(bgwriter_written(), before + 3);
+	BufGetStats(&bs);
+	ck_assert_uint_eq(bs.bgwriter_maxwritten_clean, 1);
+	ck_assert_uint_eq(bs.bgwriter_rounds, 4);
+
+	/* quiet pool: rounds creep to one lap ahead, never further, then idle */
+	for (int i = 0; i < 200 && !idle; i++)
+	{
+		idle = BufBgWriterRound(&st, 100, 2.0, 200);
+		ck_assert_int_le(bgwriter_ahead(&st), 32);
+	}
+	ck_assert_msg(idle, "bgwriter never became idle");
+	ck_assert_int_eq(bgwriter_ahead(&st), 32);
+	for (int id = 0; id < NBuffers; id++)
+	{
+		uint32_t	s = atomic_load(&buffer_descriptors[id].state);
+
+		ck_assert_msg(!(s & BM_DIRTY) || BUF_STATE_USAGECOUNT(s) > 0,
+					  "buffer %d dirty with usage count 0 after an idle round", id + 1);
+	}
+	BufGetStats(&bs);
+	ck_assert_uint_eq(bs.allocs, 35);
+	ck_assert_uint_gt(bs.written_bgwriter, 5);
+
+	/* what the bgwriter wrote is on disk, checksummed */
+	ck_assert(read_from_disk(REL, 1, page));
+	ck_assert(PageVerifyChecksum(page, 1));
+	ck_assert_uint_eq(DATA(page)->stamp, stamp_for(REL, 1));
+	ck_assert_int_eq(BufPinCount(), 0);
+	ck_assert_int_eq(LWLockHeldCount(), 0);
+}
+END_TEST
+
+/* Wait up to 20 s for a child to exit; false (child killed) if it does not. */
+static bool
+child_exits_soon(pid_t pid)
+{
+	for (int i = 0; i < 2000; i++)
+	{
+		int			status;
+
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+		usleep(10 * 1000);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	return false;
+}
+
+static bool
+latch_becomes(uint32_t want)
+{
+	for (int i = 0; i < 2000; i++)
+	{
+		if (atomic_load(&bufmgr_shared->bgwriter_latch) == want)
+			return true;
+		usleep(10 * 1000);
+	}
+	return false;
+}
+
+/*
+ * The latch: a hibernating bgwriter (a child sleeping 10 minutes) is woken
+ * by the next allocation in another process; a napping one by
+ * BufBgWriterWakeup; a set cancel flag means no sleep at all.
+ */
+START_TEST(test_bgwriter_latch)
+{
+	volatile int cancel = 1;
+	time_t		t0;
+	pid_t		pid;
+
+	init_pool(16);
+	create_relation(REL, 20);
+
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0)
+	{
+		BufBgWriterSleep(600000, true, NULL);
+		_exit(0);
+	}
+	ck_assert(latch_becomes(BGW_HIBERNATING));
+	ck_assert(check_block(REL, 0));		/* a miss: the hand takes a victim */
+	ck_assert_msg(child_exits_soon(pid), "allocation did not wake the bgwriter");
+	ck_assert_uint_eq(atomic_load(&bufmgr_shared->bgwriter_latch), BGW_RUNNING);
+
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0)
+	{
+		BufBgWriterSleep(600000, false, NULL);
+		_exit(0);
+	}
+	ck_assert(latch_becomes(BGW_NAPPING));
+	BufBgWriterWakeup();
+	ck_assert_msg(child_exits_soon(pid), "BufBgWriterWakeup did not wake the bgwriter");
+
+	t0 = time(NULL);
+	BufBgWriterSleep(600000, true, &cancel);
+	ck_assert_int_lt(time(NULL) - t0, 60);
+}
+END_TEST
+
 static Suite *
 bufmgr_suite(void)
 {
@@ -780,6 +973,8 @@ bufmgr_suite(void)
 	tcase_add_test(tc, test_release_all);
 	tcase_add_test(tc, test_pool_exhausted);
 	tcase_add_test(tc, test_many_pins);
+	tcase_add_test(tc, test_bgwriter_round);
+	tcase_add_test(tc, test_bgwriter_latch);
 	suite_add_tcase(s, tc);
 	return s;
 }

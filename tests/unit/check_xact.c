@@ -6,7 +6,11 @@
  *	  next xid after recovery is past every xid seen, snapshots taken by 4
  *	  processes running concurrent transfer transactions (some aborted)
  *	  never see uncommitted data, and 8 processes x 10,000 increments under
- *	  overlapping key locks give the exact total without deadlock.
+ *	  overlapping key locks give the exact total without deadlock; the
+ *	  keyspace counters (storage/kscounters.c) follow commits and not
+ *	  aborts, survive crashes from WAL alone and from a checkpoint plus WAL
+ *	  (sums past 64 bits included), are recounted when the checkpoint has
+ *	  none, and equal a scan after 4 processes of concurrent writers.
  *
  * NOTES
  *	  Check's fork mode; each test gets its own data directory (mkdtemp)
@@ -34,6 +38,8 @@
 #include "storage/elog.h"
 #include "storage/heapam.h"
 #include "storage/keylock.h"
+#include "storage/keyspace.h"
+#include "storage/kscounters.h"
 #include "storage/proc.h"
 #include "storage/shmem.h"
 #include "storage/smgr.h"
@@ -592,6 +598,291 @@ START_TEST(test_keylock_stripes)
 }
 END_TEST
 
+/* ------------------------------------------------------------ keyspace counters */
+
+#define NOW_MS 1000000			/* the clock the keyspace calls see */
+
+static void
+ks_put(int db, const char *key, int64_t expire_ms)
+{
+	KsValue		cur;
+	KsStatus	st;
+
+	KsValueInit(&cur);
+	st = KsGetLatest(db, key, strlen(key), NOW_MS, &cur);
+	ck_assert_msg(st == KS_OK || st == KS_NOT_FOUND, "get %s: %d", key, st);
+	ck_assert_int_eq(KsPut(db, key, strlen(key), KS_TYPE_STRING, "v", 1, expire_ms, &cur), KS_OK);
+	KsValueRelease(&cur);
+}
+
+/* Delete if live (expired too); returns whether it was. */
+static bool
+ks_del(int db, const char *key)
+{
+	KsValue		cur;
+	bool		live;
+
+	KsValueInit(&cur);
+	(void) KsGetLatest(db, key, strlen(key), NOW_MS, &cur);
+	live = cur.has_latest && cur.latest_live;
+	if (live)
+		ck_assert_int_eq(KsDelete(db, key, strlen(key), &cur), KS_OK);
+	KsValueRelease(&cur);
+	return live;
+}
+
+static void
+expect_counts(int db, int64_t keys, int64_t expires, KsInt128 sum)
+{
+	KsDbCounts	c;
+	char		got[48], want[48];
+
+	ck_assert_msg(KsCountersRead(db, &c, NULL), "counters of db %d not valid", db);
+	ck_assert_msg(c.keys == keys && c.expires == expires && c.expire_sum == sum,
+				  "db %d: keys %" PRId64 " expires %" PRId64 " sum %s, want %" PRId64
+				  " %" PRId64 " %s", db, c.keys, c.expires,
+				  KsInt128ToString(c.expire_sum, got, sizeof(got)), keys, expires,
+				  KsInt128ToString(sum, want, sizeof(want)));
+}
+
+/* The counters equal what a scan of every database counts. */
+static void
+expect_counts_match_scan(void)
+{
+	KsDbCounts	before[FIXTURE_DATABASES],
+				after;
+
+	for (int db = 0; db < FIXTURE_DATABASES; db++)
+		ck_assert(KsCountersRead(db, &before[db], NULL));
+	ck_assert(KsRecountAll());
+	for (int db = 0; db < FIXTURE_DATABASES; db++)
+	{
+		ck_assert(KsCountersRead(db, &after, NULL));
+		ck_assert_msg(before[db].keys == after.keys && before[db].expires == after.expires &&
+					  before[db].expire_sum == after.expire_sum,
+					  "db %d: counters %" PRId64 "/%" PRId64 ", scan %" PRId64 "/%" PRId64,
+					  db, before[db].keys, before[db].expires, after.keys, after.expires);
+	}
+}
+
+START_TEST(test_counters_commit_abort)
+{
+	XLogRecPtr	end, lsn;
+	KsDbCounts	c;
+
+	ck_assert(KsInit());
+	expect_counts(0, 0, 0, 0);
+
+	/* a new key counts at commit; the writer sees its own change before */
+	XactBegin();
+	ks_put(0, "a", 0);
+	expect_counts(0, 1, 0, 0);
+	end = XactCommit();
+	ck_assert(KsCountersRead(0, &c, &lsn));
+	ck_assert_uint_eq(lsn, end);
+	expect_counts(0, 1, 0, 0);
+
+	/* abort: nothing */
+	XactBegin();
+	ks_put(0, "b", 5000000);
+	ks_del(0, "a");
+	XactAbort();
+	expect_counts(0, 1, 0, 0);
+
+	/* expiry set, changed, removed (EXPIRE, SET EX over it, PERSIST) */
+	XactBegin();
+	ks_put(0, "b", 5000000);
+	XactCommit();
+	expect_counts(0, 2, 1, 5000000);
+	XactBegin();
+	ks_put(0, "b", 7000000);
+	XactCommit();
+	expect_counts(0, 2, 1, 7000000);
+	XactBegin();
+	ks_put(0, "a", 3000000);
+	XactCommit();
+	expect_counts(0, 2, 2, 10000000);
+	XactBegin();
+	ks_put(0, "b", 0);
+	XactCommit();
+	expect_counts(0, 2, 1, 3000000);
+
+	/* an overwrite that changes no count writes no deltas: lsn unchanged */
+	XactBegin();
+	ks_put(0, "b", 0);
+	end = XactCommit();
+	ck_assert(KsCountersRead(0, &c, &lsn));
+	ck_assert_uint_lt(lsn, end);
+
+	/* changes that cancel within one transaction */
+	XactBegin();
+	ks_put(0, "c", 4000000);
+	ck_assert(ks_del(0, "c"));
+	XactCommit();
+	expect_counts(0, 2, 1, 3000000);
+
+	/* an expired key counts until it is deleted (the sweep, lazily) */
+	XactBegin();
+	ks_put(0, "old", NOW_MS - 1);
+	XactCommit();
+	expect_counts(0, 3, 2, 3000000 + NOW_MS - 1);
+	{
+		const char *keys[2] = {"old", "a"};
+		size_t		lens[2] = {3, 1};
+
+		ck_assert_int_eq(KsDeleteExpired(0, keys, lens, 2, NOW_MS), 1);
+	}
+	expect_counts(0, 2, 1, 3000000);
+
+	/* RENAME and MOVE: put the destination, delete the source */
+	XactBegin();
+	ks_put(3, "a", 3000000);
+	ck_assert(ks_del(0, "a"));
+	XactCommit();
+	expect_counts(0, 1, 0, 0);
+	expect_counts(3, 1, 1, 3000000);
+
+	/* FLUSHDB */
+	XactBegin();
+	{
+		uint64_t	n;
+
+		ck_assert_int_eq(KsDeleteAll(3, &n), KS_OK);
+		ck_assert_int_eq(n, 1);
+	}
+	XactCommit();
+	expect_counts(3, 0, 0, 0);
+	expect_counts_match_scan();
+}
+END_TEST
+
+/*
+ * Crash recovery: counters from WAL alone, then from a checkpoint plus
+ * WAL, with sums past 64 bits; and the recount when the checkpoint has no
+ * counters (a data directory from before them).
+ */
+START_TEST(test_counters_recovery)
+{
+	const int64_t far = INT64_MAX / 4;	/* 6 of these overflow int64 */
+	char		key[32];
+	XLogRecPtr	end = InvalidXLogRecPtr;
+
+	ck_assert(KsInit());
+	XactBegin();
+	for (int i = 0; i < 100; i++)
+	{
+		snprintf(key, sizeof(key), "k%d", i);
+		ks_put(i % 3, key, i < 8 ? far : 0);
+	}
+	end = XactCommit();
+	ck_assert(XLogFlush(end));
+	crash_and_restart();
+	ck_assert(KsInit());
+	expect_counts(0, 34, 3, (KsInt128) far * 3);
+	expect_counts(1, 33, 3, (KsInt128) far * 3);
+	expect_counts(2, 33, 2, (KsInt128) far * 2);
+
+	/* a checkpoint, more changes, a crash */
+	ck_assert(ClogCheckpoint());
+	ck_assert(CreateCheckPoint(CHECKPOINT_IMMEDIATE));
+	for (int i = 0; i < 10; i++)
+	{
+		XactBegin();
+		snprintf(key, sizeof(key), "k%d", i * 3);
+		ck_assert(ks_del(0, key));
+		snprintf(key, sizeof(key), "new%d", i);
+		ks_put(5, key, 2000000 + i);
+		end = XactCommit();
+	}
+	ck_assert(XLogFlush(end));
+	crash_and_restart();
+	ck_assert(KsInit());
+	/* k0, k3, k6 had the far expiry */
+	expect_counts(0, 24, 0, 0);
+	expect_counts(5, 10, 10, 20000045);
+	expect_counts_match_scan();
+
+	/* a checkpoint without counters: recounted after the restart */
+	checkpoint_redo_state_hook = NULL;
+	ck_assert(ClogCheckpoint());
+	ck_assert(CreateCheckPoint(CHECKPOINT_IMMEDIATE));
+	XactBegin();
+	ks_put(7, "x", 0);
+	ck_assert(XLogFlush(XactCommit()));
+	crash_and_restart();
+	ck_assert(!KsCountersValid());
+	ck_assert(KsRecountAll());
+	ck_assert(KsCountersValid());
+	expect_counts(0, 24, 0, 0);
+	expect_counts(1, 33, 3, (KsInt128) far * 3);
+	expect_counts(7, 1, 0, 0);
+}
+END_TEST
+
+/* Concurrent writers in 4 processes: the counters equal a scan. */
+#define KS_WORKERS 4
+#define KS_OPS 400
+#define KS_KEYS 64
+
+static void
+counters_worker(int w)
+{
+	uint64_t	rng = test_seed + (uint64_t) w * 7919;
+
+	for (int i = 0; i < KS_OPS; i++)
+	{
+		uint64_t	r = rng_next(&rng);
+		int			db = (int) (r % 2);
+		char		key[16];
+		uint64_t	hash;
+
+		snprintf(key, sizeof(key), "c%d", (int) ((r >> 8) % KS_KEYS));
+		hash = KsHash(key, strlen(key));
+		KeyLockAcquireMany(db, &hash, 1);
+		if (XactBegin() == InvalidTransactionId)
+			_exit(2);
+		switch ((r >> 20) % 4)
+		{
+			case 0:
+				ks_put(db, key, 0);
+				break;
+			case 1:
+				ks_put(db, key, NOW_MS + (int64_t) ((r >> 32) % 100000));
+				break;
+			default:
+				ks_del(db, key);
+				break;
+		}
+		if ((r >> 40) % 5 == 0)
+			XactAbort();
+		else
+			XactCommit();
+		KeyLockReleaseAll();
+	}
+}
+
+START_TEST(test_counters_concurrent)
+{
+	seed_rng("test_counters_concurrent");
+	ck_assert(KsInit());
+	run_workers(KS_WORKERS, counters_worker);
+	expect_counts_match_scan();
+	/* and after a crash, from WAL */
+	ck_assert(XLogFlush(XLogGetInsertPosition()));
+	{
+		KsDbCounts	c0, c1;
+
+		ck_assert(KsCountersRead(0, &c0, NULL));
+		ck_assert(KsCountersRead(1, &c1, NULL));
+		crash_and_restart();
+		ck_assert(KsInit());
+		expect_counts(0, c0.keys, c0.expires, c0.expire_sum);
+		expect_counts(1, c1.keys, c1.expires, c1.expire_sum);
+	}
+	expect_counts_match_scan();
+}
+END_TEST
+
 static Suite *
 xact_suite(void)
 {
@@ -606,6 +897,9 @@ xact_suite(void)
 	tcase_add_test(tc, test_concurrent_snapshots);
 	tcase_add_test(tc, test_keylock_counters);
 	tcase_add_test(tc, test_keylock_stripes);
+	tcase_add_test(tc, test_counters_commit_abort);
+	tcase_add_test(tc, test_counters_recovery);
+	tcase_add_test(tc, test_counters_concurrent);
 	suite_add_tcase(s, tc);
 	return s;
 }

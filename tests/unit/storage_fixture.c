@@ -8,10 +8,12 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include "storage/btree.h"
 #include "storage/bufmgr.h"
 #include "storage/clog.h"
 #include "storage/heapam.h"
 #include "storage/keylock.h"
+#include "storage/kscounters.h"
 #include "storage/proc.h"
 #include "storage/shmem.h"
 #include "storage/smgr.h"
@@ -26,7 +28,8 @@ FixtureShmemStart(long long shared_buffers, int backends)
 	char		errbuf[256];
 	size_t		size = XLogShmemSize() + BufMgrShmemSize(shared_buffers) +
 		SmgrShmemSize() + ProcArrayShmemSize(backends) + ClogShmemSize() +
-		XactShmemSize() + HeapShmemSize() + KeyLockShmemSize() + 65536;
+		XactShmemSize() + HeapShmemSize() + KeyLockShmemSize() +
+		KsCountersShmemSize(FIXTURE_DATABASES) + 65536;
 
 	ck_assert_msg(ShmemCreate(size, HUGE_PAGES_OFF, errbuf, sizeof(errbuf)), "%s", errbuf);
 	SmgrShmemInit();
@@ -37,6 +40,7 @@ FixtureShmemStart(long long shared_buffers, int backends)
 	XactShmemInit();
 	HeapShmemInit();
 	KeyLockShmemInit();
+	KsCountersShmemInit(FIXTURE_DATABASES);
 	/* As the postmaster does before forking each child. */
 	for (int i = 0; i < backends; i++)
 		ProcArrayNoteSlotUsed(i);
@@ -49,6 +53,7 @@ FixtureStartDb(void)
 	XactRegisterRedo();
 	ClogRegisterRedo();
 	HeapRegisterRedo();
+	BtRegisterRedo();
 	ck_assert(StartupXLOG());
 	XactStartup();
 	ck_assert(ClogCheckpoint());

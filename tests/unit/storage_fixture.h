@@ -7,6 +7,9 @@
 #ifndef TUSK_STORAGE_FIXTURE_H
 #define TUSK_STORAGE_FIXTURE_H
 
+/* Databases the keyspace counters cover in the fixture. */
+#define FIXTURE_DATABASES 16
+
 /* Lay out shared memory for `backends` slots and attach to slot 0. */
 void		FixtureShmemStart(long long shared_buffers, int backends);
 /* Register the redo functions, run StartupXLOG, XactStartup, write the clog. */
