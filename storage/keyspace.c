@@ -573,18 +573,27 @@ fetch_latest_at(const ItemPointerData *index_tid, KsValue *out)
 	return KS_OK;
 }
 
-KsStatus
-KsDeleteAll(int db, uint64_t *ndeleted)
+/* Called by for_each_live_key for each key; KS_NOT_FOUND skips it. */
+typedef KsStatus (*LiveKeyFn) (int db, const BtScanEntry *entry, const KsValue *latest,
+							   void *arg);
+
+/*
+ * Call visit with the newest live version of each key of db, reading the
+ * index batch_size entries at a time (in hash order, resuming by hash, so
+ * visit may delete the key it is given). Stops at the first status other
+ * than KS_OK and KS_NOT_FOUND, from a fetch or from visit, and returns it.
+ */
+static KsStatus
+for_each_live_key(int db, int batch_size, LiveKeyFn visit, void *arg)
 {
 	BtScanBatch batch;
 	uint64_t	cursor = 0;
 	KsStatus	st = KS_OK;
 
-	*ndeleted = 0;
 	BtScanBatchInit(&batch);
 	do
 	{
-		if (BtScan(REL_KEYSPACE_INDEX, (uint16_t) db, cursor, 256, &batch) == BT_ERROR)
+		if (BtScan(REL_KEYSPACE_INDEX, (uint16_t) db, cursor, batch_size, &batch) == BT_ERROR)
 		{
 			st = KS_ERROR;
 			break;
@@ -597,11 +606,7 @@ KsDeleteAll(int db, uint64_t *ndeleted)
 			KsValueInit(&v);
 			s = fetch_latest_at(&batch.entries[i].tid, &v);
 			if (s == KS_OK && v.latest_live)
-			{
-				s = KsDelete(db, batch.entries[i].key, batch.entries[i].keylen, &v);
-				if (s == KS_OK)
-					(*ndeleted)++;
-			}
+				s = visit(db, &batch.entries[i], &v, arg);
 			if (s != KS_OK && s != KS_NOT_FOUND)
 				st = s;
 			KsValueRelease(&v);
@@ -610,6 +615,24 @@ KsDeleteAll(int db, uint64_t *ndeleted)
 	} while (cursor != 0 && st == KS_OK);
 	BtScanBatchFree(&batch);
 	return st;
+}
+
+/* LiveKeyFn of KsDeleteAll: arg counts the deletions. */
+static KsStatus
+delete_live_key(int db, const BtScanEntry *entry, const KsValue *latest, void *arg)
+{
+	KsStatus	s = KsDelete(db, entry->key, entry->keylen, latest);
+
+	if (s == KS_OK)
+		(*(uint64_t *) arg)++;
+	return s;
+}
+
+KsStatus
+KsDeleteAll(int db, uint64_t *ndeleted)
+{
+	*ndeleted = 0;
+	return for_each_live_key(db, 256, delete_live_key, ndeleted);
 }
 
 int
@@ -723,47 +746,27 @@ KsSweepExpired(int db, uint64_t *cursor, int max_keys, int64_t now_ms)
 	return deleted;
 }
 
+/* LiveKeyFn of count_database: arg is the KsDbCounts. */
+static KsStatus
+count_live_key(int db, const BtScanEntry *entry, const KsValue *latest, void *arg)
+{
+	KsDbCounts *out = arg;
+
+	out->keys++;
+	if (latest->expire_ms > 0)
+	{
+		out->expires++;
+		out->expire_sum += latest->expire_ms;
+	}
+	return KS_OK;
+}
+
 /* Count db's keys: the newest non-aborted version of each index entry. */
 static KsStatus
 count_database(int db, KsDbCounts *out)
 {
-	BtScanBatch batch;
-	uint64_t	cursor = 0;
-	KsStatus	st = KS_OK;
-
 	memset(out, 0, sizeof(*out));
-	BtScanBatchInit(&batch);
-	do
-	{
-		if (BtScan(REL_KEYSPACE_INDEX, (uint16_t) db, cursor, 1024, &batch) == BT_ERROR)
-		{
-			st = KS_ERROR;
-			break;
-		}
-		for (int i = 0; i < batch.nentries && st == KS_OK; i++)
-		{
-			KsValue		v;
-			KsStatus	s;
-
-			KsValueInit(&v);
-			s = fetch_latest_at(&batch.entries[i].tid, &v);
-			if (s == KS_OK && v.latest_live)
-			{
-				out->keys++;
-				if (v.expire_ms > 0)
-				{
-					out->expires++;
-					out->expire_sum += v.expire_ms;
-				}
-			}
-			else if (s != KS_OK && s != KS_NOT_FOUND)
-				st = s;
-			KsValueRelease(&v);
-		}
-		cursor = batch.more ? batch.next_hash : 0;
-	} while (cursor != 0 && st == KS_OK);
-	BtScanBatchFree(&batch);
-	return st;
+	return for_each_live_key(db, 1024, count_live_key, out);
 }
 
 bool

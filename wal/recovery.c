@@ -309,6 +309,34 @@ redo_xlog_record(XLogRecPtr lsn, const DecodedWalRecord *rec)
 }
 
 /*
+ * A WAL reader of this cluster's segments in XLOG_DIR, reading through src;
+ * NULL (logged) if out of memory. close_reader releases both.
+ */
+static WalReader *
+open_reader(XLogFileSource *src, uint64_t system_identifier)
+{
+	WalReader *reader = malloc(sizeof(WalReader));
+
+	if (reader == NULL)
+	{
+		elog(WARNING, "out of memory starting recovery");
+		return NULL;
+	}
+	XLogFileSourceInit(src, XLOG_DIR);
+	WalReaderInit(reader, XLogFileSourceRead, src);
+	WalReaderSetSystemIdentifier(reader, system_identifier);
+	return reader;
+}
+
+static void
+close_reader(WalReader *reader, XLogFileSource *src)
+{
+	XLogFileSourceClose(src);
+	WalReaderFree(reader);
+	free(reader);
+}
+
+/*
  * Read the checkpoint record recovery starts from and hand what follows
  * XLogCheckpointData in it (the state as of its redo pointer) to
  * recovery_checkpoint_state_hook. False if there is no valid checkpoint
@@ -318,18 +346,12 @@ static bool
 restore_checkpoint_state(XLogRecPtr checkpoint, uint64_t system_identifier)
 {
 	XLogFileSource src;
-	WalReader *reader = malloc(sizeof(WalReader));
+	WalReader *reader = open_reader(&src, system_identifier);
 	DecodedWalRecord *rec;
 	bool ok = false;
 
 	if (reader == NULL)
-	{
-		elog(WARNING, "out of memory starting recovery");
 		return false;
-	}
-	XLogFileSourceInit(&src, XLOG_DIR);
-	WalReaderInit(reader, XLogFileSourceRead, &src);
-	WalReaderSetSystemIdentifier(reader, system_identifier);
 	if (WalReaderNext(reader, checkpoint, &rec) != WAL_READ_OK)
 		elog(WARNING, "could not read the checkpoint record at " WAL_PTR_FMT ": %s",
 			 WAL_PTR_ARGS(checkpoint), reader->end_message);
@@ -347,9 +369,7 @@ restore_checkpoint_state(XLogRecPtr checkpoint, uint64_t system_identifier)
 										   rec->main_len - (uint32_t) sizeof(XLogCheckpointData));
 		ok = true;
 	}
-	XLogFileSourceClose(&src);
-	WalReaderFree(reader);
-	free(reader);
+	close_reader(reader, &src);
 	return ok;
 }
 
@@ -358,7 +378,7 @@ replay(XLogRecPtr redo, XLogRecPtr checkpoint, uint64_t system_identifier)
 {
 	XLogCtlData *ctl = XLogCtl;
 	XLogFileSource src;
-	WalReader *reader = malloc(sizeof(WalReader));
+	WalReader *reader = open_reader(&src, system_identifier);
 	DecodedWalRecord *rec;
 	XLogRecPtr start = redo;
 	uint64_t nrecords = 0, nbytes = 0;
@@ -367,14 +387,7 @@ replay(XLogRecPtr redo, XLogRecPtr checkpoint, uint64_t system_identifier)
 	_Alignas(8) char last_page[WAL_PAGE_SIZE];
 
 	if (reader == NULL)
-	{
-		elog(WARNING, "out of memory starting recovery");
 		return false;
-	}
-	XLogFileSourceInit(&src, XLOG_DIR);
-	WalReaderInit(reader, XLogFileSourceRead, &src);
-	WalReaderSetSystemIdentifier(reader, system_identifier);
-
 	elog(LOG, "redo starts at " WAL_PTR_FMT " (checkpoint at " WAL_PTR_FMT ")", WAL_PTR_ARGS(redo),
 		 WAL_PTR_ARGS(checkpoint));
 	xlog_in_redo = true;
@@ -451,9 +464,7 @@ replay(XLogRecPtr redo, XLogRecPtr checkpoint, uint64_t system_identifier)
 			XLogResetPositions(reader->read_rec_ptr, next, last_page);
 		}
 	}
-	XLogFileSourceClose(&src);
-	WalReaderFree(reader);
-	free(reader);
+	close_reader(reader, &src);
 	return ok;
 }
 

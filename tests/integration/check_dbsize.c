@@ -9,9 +9,9 @@
  *	  (recovery from WAL), and after SAVE, more writes and kill -9.
  *
  * NOTES
- *	  Each test starts its own server (tests/integration/harness.h). The
- *	  crash tests restart it in a session of its own (setsid) so that one
- *	  kill(-pgid, SIGKILL) stops the postmaster and every child at once.
+ *	  Each test starts its own server (tests/integration/harness.h); the
+ *	  crash tests stop it with HarnessKill9, which kills the postmaster and
+ *	  every child at once, and restart it on the same directory.
  *	  After a restart the log must not show a recount: the counters come
  *	  from the checkpoint and the WAL. Expectations follow redis-server
  *	  7.0: an expired key counts until it is deleted, and reading it
@@ -20,17 +20,13 @@
 #include "config.h"
 
 #include <check.h>
-#include <errno.h>
 #include <inttypes.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-#include <fcntl.h>
 
 #include "tests/integration/harness.h"
 
@@ -140,92 +136,6 @@ expect_no_recount(const TuskServer *s)
 		HarnessDumpLog(s);
 		ck_abort_msg("the server counted the keyspace at start-up");
 	}
-}
-
-/*
- * Start a server on s->dir (already initialised by a first run) in a
- * session of its own, on a new port; return once it answers PING.
- */
-static void
-spawn_in_session(TuskServer *s)
-{
-	char port[16];
-	const char *args[8];
-	pid_t parent = getpid();
-	time_t deadline;
-
-	s->port = HarnessFreePort();
-	snprintf(port, sizeof(port), "%d", s->port);
-	args[0] = HarnessServerPath();
-	args[1] = "--port";
-	args[2] = port;
-	args[3] = "--bind";
-	args[4] = "127.0.0.1";
-	args[5] = "--dir";
-	args[6] = s->dir;
-	args[7] = NULL;
-	s->pid = fork();
-	ck_assert_int_ge(s->pid, 0);
-	if (s->pid == 0)
-	{
-		int fd = open(s->log_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
-
-		setsid();
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (getppid() != parent)
-			_exit(127);
-		if (fd >= 0)
-		{
-			dup2(fd, 1);
-			dup2(fd, 2);
-			close(fd);
-		}
-		signal(SIGPIPE, SIG_DFL);
-		execv(args[0], (char *const *) args);
-		_exit(127);
-	}
-	deadline = time(NULL) + WAIT_SECONDS;
-	while (time(NULL) <= deadline)
-	{
-		redisContext *c = HarnessConnect(s);
-		redisReply *r = c ? redisCommand(c, "PING") : NULL;
-		bool up = r && r->type == REDIS_REPLY_STATUS;
-
-		if (r)
-			freeReplyObject(r);
-		if (c)
-			redisFree(c);
-		if (up)
-			return;
-		usleep(50 * 1000);
-	}
-	HarnessDumpLog(s);
-	ck_abort_msg("restarted server did not answer PING");
-}
-
-/* SIGKILL to the postmaster's whole process group; wait until all gone. */
-static void
-kill9_group(TuskServer *s)
-{
-	pid_t pgid = s->pid;
-	time_t deadline = time(NULL) + WAIT_SECONDS;
-	int status;
-
-	ck_assert_int_eq(kill(-pgid, SIGKILL), 0);
-	ck_assert_int_eq(waitpid(s->pid, &status, 0), s->pid);
-	s->pid = 0;
-	while (kill(-pgid, 0) == 0 && time(NULL) <= deadline)
-		usleep(20 * 1000);
-	ck_assert_msg(kill(-pgid, 0) != 0 && errno == ESRCH, "server processes survived SIGKILL");
-}
-
-/* Start normally, stop cleanly, start again in its own session. */
-static void
-start_killable(TuskServer *s)
-{
-	HarnessStartOk(s, NULL, false);
-	ck_assert_int_eq(HarnessStop(s), 0);
-	spawn_in_session(s);
 }
 
 static uint64_t
@@ -539,20 +449,15 @@ START_TEST(test_shutdown_restart)
 {
 	TuskServer s;
 	redisContext *c;
-	redisReply *r;
 
 	HarnessStartOk(&s, NULL, false);
 	c = HarnessConnectOk(&s);
 	fill(c);
 	expect_db(c, 0, 200, 50);
-	r = redisCommand(c, "SHUTDOWN");
-	if (r)
-		freeReplyObject(r);
 	redisFree(c);
-	ck_assert_msg(HarnessWaitExit(&s, WAIT_SECONDS), "server did not exit after SHUTDOWN");
-	ck_assert_int_eq(s.exit_status, 0);
+	HarnessShutdownOk(&s);
 
-	spawn_in_session(&s);
+	HarnessRestartOk(&s, NULL);
 	c = HarnessConnectOk(&s);
 	expect_db(c, 0, 200, 50);
 	expect_db(c, 3, 50, 50);
@@ -570,7 +475,7 @@ START_TEST(test_kill9_recovery)
 	TuskServer s;
 	redisContext *c;
 
-	start_killable(&s);
+	HarnessStartOk(&s, NULL, false);
 	c = HarnessConnectOk(&s);
 	fill(c);
 	HarnessExpectStatus(c, "OK", "SELECT 0");
@@ -578,9 +483,9 @@ START_TEST(test_kill9_recovery)
 	HarnessExpectInt(c, 1, "MOVE a10 7");
 	redisFree(c);
 	run_writers(&s, test_seed("test_kill9_recovery"));
-	kill9_group(&s);
+	HarnessKill9(&s);
 
-	spawn_in_session(&s);
+	HarnessRestartOk(&s, NULL);
 	c = HarnessConnectOk(&s);
 	expect_counts_match_keys(c, 16);
 	expect_db(c, 7, 1, 0);
@@ -597,7 +502,7 @@ START_TEST(test_checkpoint_then_kill9)
 	redisContext *c;
 	char *text;
 
-	start_killable(&s);
+	HarnessStartOk(&s, NULL, false);
 	c = HarnessConnectOk(&s);
 	fill(c);
 	HarnessExpectStatus(c, "OK", "SAVE");
@@ -610,9 +515,9 @@ START_TEST(test_checkpoint_then_kill9)
 	expect_db(c, 0, 196, 48);
 	expect_db(c, 3, 1, 1);
 	redisFree(c);
-	kill9_group(&s);
+	HarnessKill9(&s);
 
-	spawn_in_session(&s);
+	HarnessRestartOk(&s, NULL);
 	c = HarnessConnectOk(&s);
 	expect_db(c, 0, 196, 48);
 	expect_db(c, 3, 1, 1);
@@ -621,8 +526,8 @@ START_TEST(test_checkpoint_then_kill9)
 	expect_no_recount(&s);
 	/* and once more, with a checkpoint from the end of that recovery */
 	redisFree(c);
-	kill9_group(&s);
-	spawn_in_session(&s);
+	HarnessKill9(&s);
+	HarnessRestartOk(&s, NULL);
 	c = HarnessConnectOk(&s);
 	text = HarnessInfo(c, "keyspace");
 	ck_assert_ptr_nonnull(strstr(text, "db0:keys=196,expires=48,"));

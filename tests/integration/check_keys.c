@@ -23,7 +23,6 @@
 
 #include "tests/integration/harness.h"
 
-#define WAIT_SECONDS 30
 
 /* ---------------------------------------------------------------- tests */
 
@@ -442,9 +441,6 @@ START_TEST(test_restart_keeps_ttl)
 {
 	TuskServer	s;
 	redisContext *c;
-	const char *args[8];
-	char		port[16];
-	time_t		deadline;
 	long long	t;
 
 	HarnessStartOk(&s, NULL, false);
@@ -458,41 +454,8 @@ START_TEST(test_restart_keeps_ttl)
 	redisFree(c);
 	ck_assert_int_eq(HarnessStop(&s), 0);
 
-	s.port = HarnessFreePort();
-	snprintf(port, sizeof(port), "%d", s.port);
-	args[0] = HarnessServerPath();
-	args[1] = "--port";
-	args[2] = port;
-	args[3] = "--bind";
-	args[4] = "127.0.0.1";
-	args[5] = "--dir";
-	args[6] = s.dir;
-	args[7] = NULL;
-	s.pid = HarnessSpawn(args, s.log_path);
-	ck_assert_int_gt(s.pid, 0);
-	c = NULL;
-	deadline = time(NULL) + WAIT_SECONDS;
-	while (c == NULL && time(NULL) <= deadline)
-	{
-		redisReply *r;
-
-		c = HarnessConnect(&s);
-		if (c == NULL)
-		{
-			usleep(50 * 1000);
-			continue;
-		}
-		r = redisCommand(c, "PING");
-		if (r == NULL || r->type != REDIS_REPLY_STATUS)
-		{
-			redisFree(c);
-			c = NULL;
-			usleep(50 * 1000);
-		}
-		if (r)
-			freeReplyObject(r);
-	}
-	ck_assert_msg(c != NULL, "restarted server did not answer");
+	HarnessRestartOk(&s, NULL);
+	c = HarnessConnectOk(&s);
 	HarnessExpectBulk(c, "1", "GET a");
 	t = HarnessGetInt(c, "TTL a");
 	ck_assert_msg(t > 900 && t <= 1000, "ttl after restart %lld", t);

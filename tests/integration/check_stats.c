@@ -21,7 +21,6 @@
 #include "config.h"
 
 #include <check.h>
-#include <dirent.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,126 +34,6 @@
 #define WAIT_SECONDS 30
 
 /* ---------------------------------------------------------------- helpers */
-
-static bool
-answers_ping(int port)
-{
-	redisContext *c = HarnessConnectPort(port);
-	redisReply *r;
-	bool		ok = false;
-
-	if (c == NULL)
-		return false;
-	r = redisCommand(c, "PING");
-	ok = r != NULL && r->type == REDIS_REPLY_STATUS && strcmp(r->str, "PONG") == 0;
-	if (r)
-		freeReplyObject(r);
-	redisFree(c);
-	return ok;
-}
-
-/*
- * Start the server again on s's data directory (after a stop, or a kill:
- * then the old processes may still hold the directory lock for a moment,
- * and the new postmaster exits; try again).
- */
-static void
-restart_ok(TuskServer *s, const char *const *extra)
-{
-	time_t		deadline = time(NULL) + WAIT_SECONDS;
-
-	ck_assert_int_eq(s->pid, 0);
-	while (time(NULL) <= deadline)
-	{
-		const char *args[32];
-		char		portbuf[16];
-		int			n = 0;
-
-		s->port = HarnessFreePort();
-		snprintf(portbuf, sizeof(portbuf), "%d", s->port);
-		args[n++] = HarnessServerPath();
-		args[n++] = "--port";
-		args[n++] = portbuf;
-		args[n++] = "--bind";
-		args[n++] = "127.0.0.1";
-		args[n++] = "--dir";
-		args[n++] = s->dir;
-		for (int i = 0; extra && extra[i] && n < 31; i++)
-			args[n++] = extra[i];
-		args[n] = NULL;
-		s->pid = HarnessSpawn(args, s->log_path);
-		ck_assert_int_gt(s->pid, 0);
-		while (time(NULL) <= deadline)
-		{
-			int			status;
-
-			if (waitpid(s->pid, &status, WNOHANG) == s->pid)
-			{
-				s->pid = 0;
-				break;
-			}
-			if (answers_ping(s->port))
-				return;
-			usleep(20 * 1000);
-		}
-		usleep(200 * 1000);
-	}
-	HarnessDumpLog(s);
-	ck_abort_msg("server did not restart in %s", s->dir);
-}
-
-/* SHUTDOWN from a client; the server must exit with status 0. */
-static void
-shutdown_ok(TuskServer *s)
-{
-	redisContext *c = HarnessConnectOk(s);
-	redisReply *r = redisCommand(c, "SHUTDOWN");
-
-	/* Redis closes the connection without a reply */
-	if (r)
-		freeReplyObject(r);
-	redisFree(c);
-	ck_assert_msg(HarnessWaitExit(s, WAIT_SECONDS), "server did not exit after SHUTDOWN");
-	if (!WIFEXITED(s->exit_status) || WEXITSTATUS(s->exit_status) != 0)
-	{
-		HarnessDumpLog(s);
-		ck_abort_msg("server exited with status 0x%x", s->exit_status);
-	}
-}
-
-/* The children of pid (Linux /proc), at most max; returns how many. */
-static int
-children_of(pid_t pid, pid_t *out, int max)
-{
-	char		path[64];
-	FILE	   *f;
-	int			n = 0;
-	long		child;
-
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int) pid, (int) pid);
-	f = fopen(path, "r");
-	if (f == NULL)
-		return 0;
-	while (n < max && fscanf(f, "%ld", &child) == 1)
-		out[n++] = (pid_t) child;
-	fclose(f);
-	return n;
-}
-
-/* kill -9 of the postmaster and every process it started, all at once. */
-static void
-kill9_server(TuskServer *s)
-{
-	pid_t		kids[256];
-	int			n = children_of(s->pid, kids, 256);
-
-	ck_assert_msg(n > 0, "no children of the postmaster found in /proc");
-	kill(s->pid, SIGKILL);
-	for (int i = 0; i < n; i++)
-		kill(kids[i], SIGKILL);
-	waitpid(s->pid, &s->exit_status, 0);
-	s->pid = 0;
-}
 
 static bool
 stats_file_exists(const TuskServer *s)
@@ -446,9 +325,9 @@ START_TEST(test_counters_survive_clean_restart)
 	redisFree(c);
 	ck_assert(!stats_file_exists(&s));
 
-	shutdown_ok(&s);
+	HarnessShutdownOk(&s);
 	ck_assert_msg(stats_file_exists(&s), "no global/stats after a clean shutdown");
-	restart_ok(&s, NULL);
+	HarnessRestartOk(&s, NULL);
 	ck_assert_msg(!stats_file_exists(&s), "global/stats still there after the restart");
 
 	c = HarnessConnectOk(&s);
@@ -480,8 +359,8 @@ START_TEST(test_counters_survive_clean_restart)
 	HarnessExpectType(c, REDIS_REPLY_STRING, "GET k:1");
 	redisFree(c);
 
-	shutdown_ok(&s);
-	restart_ok(&s, NULL);
+	HarnessShutdownOk(&s);
+	HarnessRestartOk(&s, NULL);
 	c = HarnessConnectOk(&s);
 	ck_assert_int_lt(HarnessInfoInt(c, "stats", "total_commands_processed"), 20);
 	ck_assert_int_eq(HarnessInfoInt(c, "stats", "keyspace_hits"), 1);
@@ -505,8 +384,8 @@ START_TEST(test_counters_forgotten_after_crash)
 	c = HarnessConnectOk(&s);
 	set_many(c, "k", 50, 10);
 	redisFree(c);
-	shutdown_ok(&s);
-	restart_ok(&s, NULL);
+	HarnessShutdownOk(&s);
+	HarnessRestartOk(&s, NULL);
 
 	c = HarnessConnectOk(&s);
 	ck_assert_int_eq(cmdstat_part(c, "set", "calls"), 50);
@@ -515,9 +394,9 @@ START_TEST(test_counters_forgotten_after_crash)
 	ck_assert_int_ge(HarnessInfoInt(c, "stats", "total_commands_processed"), 70);
 	redisFree(c);
 
-	kill9_server(&s);
+	HarnessKill9(&s);
 	ck_assert(!stats_file_exists(&s));
-	restart_ok(&s, NULL);
+	HarnessRestartOk(&s, NULL);
 	c = HarnessConnectOk(&s);
 	ck_assert_int_lt(HarnessInfoInt(c, "stats", "total_commands_processed"), 20);
 	ck_assert_int_eq(cmdstat_part(c, "set", "calls"), 0);

@@ -7,14 +7,11 @@
  */
 #include "config.h"
 
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "harness.h"
 
@@ -267,41 +264,12 @@ START_TEST(test_autovacuum_runs)
 }
 END_TEST
 
-static bool
-wait_ping(int port)
-{
-	for (int i = 0; i < 300; i++)
-	{
-		redisContext *c = HarnessConnectPort(port);
-
-		if (c != NULL)
-		{
-			redisReply *r = redisCommand(c, "PING");
-			bool		ok = r != NULL && r->type == REDIS_REPLY_STATUS;
-
-			if (r)
-				freeReplyObject(r);
-			redisFree(c);
-			if (ok)
-				return true;
-		}
-		usleep(100 * 1000);
-	}
-	return false;
-}
-
-/*
- * The vacuum's WAL records replay: kill -9 of the postmaster right after a
- * vacuum (its children follow through PR_SET_PDEATHSIG).
- */
+/* The vacuum's WAL records replay: kill -9 of the server right after a vacuum. */
 START_TEST(test_recovery_after_vacuum)
 {
 	TuskServer	s;
 	redisContext *c;
 	redisReply *r;
-	char		port[16];
-	pid_t		pid;
-	int			status;
 
 	HarnessStartOk(&s, no_autovacuum, false);
 	c = HarnessConnectOk(&s);
@@ -314,20 +282,8 @@ START_TEST(test_recovery_after_vacuum)
 	load_keys(c, 0, NDEL, "n");
 	redisFree(c);
 
-	kill(s.pid, SIGKILL);
-	waitpid(s.pid, &status, 0);
-	s.pid = 0;
-
-	snprintf(port, sizeof(port), "%d", s.port);
-	{
-		const char *const args[] = {HarnessServerPath(), "--port", port, "--dir", s.dir,
-			"--autovacuum", "no", NULL};
-
-		pid = HarnessSpawn(args, s.log_path);
-	}
-	ck_assert_int_gt(pid, 0);
-	s.pid = pid;
-	ck_assert_msg(wait_ping(s.port), "server did not come back");
+	HarnessKill9(&s);
+	HarnessRestartOk(&s, no_autovacuum);
 	c = HarnessConnectOk(&s);
 	check_values(c, 0, NDEL, "k", false);
 	check_values(c, NDEL, NKEYS, "k", true);

@@ -189,8 +189,18 @@ HarnessSpawn(const char *const *args, const char *log_path)
 	pid_t		pid = fork();
 
 	if (pid != 0)
+	{
+		/* also here, so that no kill(-pid) can come before the child's */
+		if (pid > 0)
+			setpgid(pid, pid);
 		return pid;
-	/* child: die with the test process, log to the file */
+	}
+	/*
+	 * child: lead a process group of its own, which the postmaster's
+	 * children join, so that HarnessKill9 stops them all at once; die with
+	 * the test process; log to the file
+	 */
+	setpgid(0, 0);
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != parent)
 		_exit(127);
@@ -252,6 +262,70 @@ reap_if_exited(TuskServer *s)
 	return false;
 }
 
+/*
+ * Start a server on s->dir and a port that was just free (with s's unix
+ * socket if it has one) and wait until it answers PING: true. False if it
+ * exited first (s->pid 0, s->exit_status set; another try may work) or is
+ * still silent at deadline (s->pid still set).
+ */
+static bool
+spawn_and_wait(TuskServer *s, const char *const *extra_args, time_t deadline)
+{
+	const char *args[64];
+	char		portbuf[16];
+	int			n = 0;
+
+	s->port = HarnessFreePort();
+	if (s->port == 0)
+		return false;
+	snprintf(portbuf, sizeof(portbuf), "%d", s->port);
+	args[n++] = HarnessServerPath();
+	args[n++] = "--port";
+	args[n++] = portbuf;
+	args[n++] = "--bind";
+	args[n++] = "127.0.0.1";
+	args[n++] = "--dir";
+	args[n++] = s->dir;
+	if (s->unix_path[0])
+	{
+		args[n++] = "--unixsocket";
+		args[n++] = s->unix_path;
+	}
+	for (int i = 0; extra_args && extra_args[i] && n < 62; i++)
+		args[n++] = extra_args[i];
+	args[n] = NULL;
+
+	s->pid = HarnessSpawn(args, s->log_path);
+	if (s->pid < 0)
+	{
+		s->pid = 0;
+		return false;
+	}
+	while (time(NULL) <= deadline)
+	{
+		if (reap_if_exited(s))
+			return false;
+		if (ping_ok(s->port))
+		{
+			fprintf(stderr, "harness: server pid %d on port %d in %s\n", (int) s->pid,
+					s->port, s->dir);
+			return true;
+		}
+		usleep(20 * 1000);
+	}
+	return false;
+}
+
+/* spawn_and_wait gave up on a server that neither answered nor exited. */
+static bool
+start_timed_out(TuskServer *s)
+{
+	fprintf(stderr, "harness: server did not answer PING in %d s\n", START_TIMEOUT_SECONDS);
+	HarnessStop(s);
+	HarnessDumpLog(s);
+	return false;
+}
+
 bool
 HarnessStart(TuskServer *s, const char *const *extra_args, bool with_unix_socket)
 {
@@ -273,60 +347,36 @@ HarnessStart(TuskServer *s, const char *const *extra_args, bool with_unix_socket
 
 	for (int attempt = 0; attempt < START_ATTEMPTS; attempt++)
 	{
-		const char *args[64];
-		char		portbuf[16];
-		int			n = 0;
-		time_t		deadline;
-
-		s->port = HarnessFreePort();
-		if (s->port == 0)
-			continue;
-		snprintf(portbuf, sizeof(portbuf), "%d", s->port);
-		args[n++] = HarnessServerPath();
-		args[n++] = "--port";
-		args[n++] = portbuf;
-		args[n++] = "--bind";
-		args[n++] = "127.0.0.1";
-		args[n++] = "--dir";
-		args[n++] = s->dir;
-		if (with_unix_socket)
-		{
-			args[n++] = "--unixsocket";
-			args[n++] = s->unix_path;
-		}
-		for (int i = 0; extra_args && extra_args[i] && n < 62; i++)
-			args[n++] = extra_args[i];
-		args[n] = NULL;
-
-		s->pid = HarnessSpawn(args, s->log_path);
-		if (s->pid < 0)
-		{
-			s->pid = 0;
-			return false;
-		}
-		deadline = time(NULL) + START_TIMEOUT_SECONDS;
-		while (time(NULL) <= deadline)
-		{
-			if (reap_if_exited(s))
-				break;			/* port taken meanwhile? try another */
-			if (ping_ok(s->port))
-			{
-				fprintf(stderr, "harness: server pid %d on port %d in %s\n",
-						(int) s->pid, s->port, s->dir);
-				return true;
-			}
-			usleep(20 * 1000);
-		}
+		if (spawn_and_wait(s, extra_args, time(NULL) + START_TIMEOUT_SECONDS))
+			return true;
 		if (s->pid > 0)
-		{
-			fprintf(stderr, "harness: server did not answer PING in %d s\n",
-					START_TIMEOUT_SECONDS);
-			HarnessStop(s);
-			HarnessDumpLog(s);
-			return false;
-		}
+			return start_timed_out(s);
+		/* port taken meanwhile? try another */
 		fprintf(stderr, "harness: server exited during start-up (status 0x%x), attempt %d\n",
 				s->exit_status, attempt + 1);
+	}
+	HarnessDumpLog(s);
+	return false;
+}
+
+bool
+HarnessRestart(TuskServer *s, const char *const *extra_args)
+{
+	time_t		deadline = time(NULL) + START_TIMEOUT_SECONDS;
+
+	if (s->pid > 0 || s->dir[0] == '\0')
+		return false;
+	track(s);
+	for (int attempt = 1; time(NULL) <= deadline; attempt++)
+	{
+		if (spawn_and_wait(s, extra_args, deadline))
+			return true;
+		if (s->pid > 0)
+			return start_timed_out(s);
+		/* the old processes may hold the directory for a moment yet */
+		fprintf(stderr, "harness: server exited during restart (status 0x%x), attempt %d\n",
+				s->exit_status, attempt);
+		usleep(200 * 1000);
 	}
 	HarnessDumpLog(s);
 	return false;
@@ -608,16 +658,62 @@ HarnessStartOk(TuskServer *s, const char *const *extra_args, bool with_unix_sock
 }
 
 void
-HarnessStopOk(TuskServer *s)
+HarnessRestartOk(TuskServer *s, const char *const *extra_args)
 {
-	int			status = HarnessStop(s);
+	ck_assert_msg(s->pid == 0, "restart of server pid %d, which still runs", (int) s->pid);
+	ck_assert_msg(HarnessRestart(s, extra_args), "could not restart %s in %s",
+				  HarnessServerPath(), s->dir);
+}
 
+/* A reaped server must have exited with status 0; else print its log. */
+static void
+expect_exit_0(const TuskServer *s, int status, const char *how)
+{
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 	{
 		HarnessDumpLog(s);
-		ck_abort_msg("server did not exit cleanly: status 0x%x", status);
+		ck_abort_msg("server did not exit cleanly after %s: status 0x%x", how, status);
 	}
+}
+
+void
+HarnessStopOk(TuskServer *s)
+{
+	expect_exit_0(s, HarnessStop(s), "SIGTERM");
 	HarnessCleanup(s);
+}
+
+void
+HarnessShutdownOk(TuskServer *s)
+{
+	redisContext *c = HarnessConnectOk(s);
+	redisReply *r = redisCommand(c, "SHUTDOWN");
+
+	/* Redis closes the connection without a reply */
+	if (r)
+		freeReplyObject(r);
+	redisFree(c);
+	ck_assert_msg(HarnessWaitExit(s, STOP_TIMEOUT_SECONDS), "server did not exit after SHUTDOWN");
+	expect_exit_0(s, s->exit_status, "SHUTDOWN");
+}
+
+void
+HarnessKill9(TuskServer *s)
+{
+	pid_t		pgid = s->pid;
+	time_t		deadline = time(NULL) + STOP_TIMEOUT_SECONDS;
+
+	ck_assert_msg(pgid > 0, "kill -9 of a server that is not running");
+	ck_assert_msg(kill(-pgid, SIGKILL) == 0, "kill(-%d, SIGKILL): %s", (int) pgid,
+				  strerror(errno));
+	ck_assert_int_eq(waitpid(pgid, &s->exit_status, 0), pgid);
+	s->pid = 0;
+	/* the children are reaped by init, a moment later */
+	while (kill(-pgid, 0) == 0 && time(NULL) <= deadline)
+		usleep(20 * 1000);
+	ck_assert_msg(kill(-pgid, 0) != 0 && errno == ESRCH,
+				  "processes of server %d survived SIGKILL", (int) pgid);
+	fprintf(stderr, "harness: killed server pid %d and its process group\n", (int) pgid);
 }
 
 redisContext *

@@ -10,10 +10,14 @@
  *	  first). HarnessStart returns once PING answers. HarnessStop sends
  *	  SIGTERM to the postmaster's pid, waits for it, escalates to SIGKILL if
  *	  it hangs, and returns its wait status; HarnessCleanup removes the
- *	  directory. The server is started with PR_SET_PDEATHSIG, and an atexit
- *	  handler kills what is left, so a failed test (Check fork mode: the test
- *	  process exits) leaves no server behind. The server's stderr is the
- *	  file "server.log" in its directory; HarnessDumpLog prints it.
+ *	  directory. HarnessRestart starts a stopped (or killed) server again
+ *	  on the same directory. The postmaster leads a process group of its
+ *	  own, which its children join, so that HarnessKill9 can SIGKILL the
+ *	  whole server at once. The server is started with PR_SET_PDEATHSIG,
+ *	  and an atexit handler kills what is left, so a failed test (Check
+ *	  fork mode: the test process exits) leaves no server behind. The
+ *	  server's stderr is the file "server.log" in its directory;
+ *	  HarnessDumpLog prints it.
  *
  *	  The second half are the Check helpers the integration tests share:
  *	  each fails the running test (ck_assert, so only inside a Check test
@@ -65,7 +69,19 @@ int			HarnessFreePort(void);
 bool		HarnessStart(TuskServer *s, const char *const *extra_args,
 						 bool with_unix_socket);
 
-/* Start a tusk-server process with exactly these arguments; stderr to log. */
+/*
+ * Start a server that has exited (SHUTDOWN, HarnessStop, HarnessKill9)
+ * again on s->dir, with s's unix socket if it had one, on a new free port
+ * (s->port), with these extra arguments; true once it answers PING. A new
+ * postmaster that exits during start-up (the old processes still hold the
+ * directory, the port was taken) is started again, for up to 30 s.
+ */
+bool		HarnessRestart(TuskServer *s, const char *const *extra_args);
+
+/*
+ * Start a tusk-server process with exactly these arguments; stderr to log.
+ * It leads a process group of its own (pgid = its pid).
+ */
 pid_t		HarnessSpawn(const char *const *args, const char *log_path);
 
 /*
@@ -132,11 +148,28 @@ bool		HarnessClientField(const char *line, const char *field, char *out,
 void		HarnessStartOk(TuskServer *s, const char *const *extra_args,
 						   bool with_unix_socket);
 
+/* HarnessRestart, or fail the test; s must have exited. */
+void		HarnessRestartOk(TuskServer *s, const char *const *extra_args);
+
 /*
  * Stop by pid: SIGTERM must make the server exit with status 0 (else its
  * log is printed and the test fails); then HarnessCleanup.
  */
 void		HarnessStopOk(TuskServer *s);
+
+/*
+ * SHUTDOWN from a new connection: the server must exit with status 0 within
+ * 30 s (else its log is printed and the test fails). The directory stays,
+ * for HarnessRestartOk.
+ */
+void		HarnessShutdownOk(TuskServer *s);
+
+/*
+ * kill -9 of the postmaster and every process it started, all at once
+ * (SIGKILL to its process group); returns once the postmaster is reaped and
+ * no process of the group is left, or fails the test. The directory stays.
+ */
+void		HarnessKill9(TuskServer *s);
 
 /* HarnessConnect, or fail the test. */
 redisContext *HarnessConnectOk(const TuskServer *s);
