@@ -18,6 +18,7 @@
 #include "storage/vacuum.h"
 
 #include <limits.h>
+#include <stdio.h>
 
 void
 TuskVacuumCommand(Client *c)
@@ -78,7 +79,12 @@ TuskVacuumCommand(Client *c)
 	AddReplyBulkCString(&c->reply, "frozen_xid");
 	AddReplyLongLong(&c->reply, (long long) VacuumFrozenXid());
 	AddReplyBulkCString(&c->reply, "seconds");
-	AddReplyDouble(&c->reply, r.seconds);
+	{
+		char		secs[32];
+
+		snprintf(secs, sizeof(secs), "%.3f", r.seconds);
+		AddReplyBulkCString(&c->reply, secs);
+	}
 }
 
 void
