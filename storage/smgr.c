@@ -34,6 +34,7 @@
 
 #include "storage/smgr.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -850,4 +851,66 @@ SmgrUnlink(RelNumber rel)
 	atomic_store(&e->nblocks, ok ? 0 : InvalidBlockNumber);
 	LWLockRelease(&e->extension_lock);
 	return ok;
+}
+
+/* fsync every regular file in dir, then dir itself; false at the first failure. */
+static bool
+sync_dir_files(const char *dirname, int *nfiles)
+{
+	DIR		   *dir = opendir(dirname);
+	struct dirent *de;
+	bool		ok = true;
+	int			fd;
+
+	if (dir == NULL)
+		return errno == ENOENT;
+	while (ok && (de = readdir(dir)) != NULL)
+	{
+		char		path[512];
+		struct stat st;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dirname, de->d_name);
+		if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+			continue;
+		fd = open(path, O_RDONLY);
+		if (fd < 0)
+		{
+			elog(WARNING, "could not open \"%s\" to sync it: %m", path);
+			ok = false;
+			break;
+		}
+		if (fsync(fd) != 0)
+		{
+			elog(WARNING, "could not fsync \"%s\": %m", path);
+			ok = false;
+		}
+		close(fd);
+		(*nfiles)++;
+	}
+	closedir(dir);
+	if (ok && (fd = open(dirname, O_RDONLY | O_DIRECTORY)) >= 0)
+	{
+		if (fsync(fd) != 0)
+		{
+			elog(WARNING, "could not fsync directory \"%s\": %m", dirname);
+			ok = false;
+		}
+		close(fd);
+	}
+	return ok;
+}
+
+bool
+SmgrSyncDataDirectory(void)
+{
+	static const char *const dirs[] = {"base", "xact", "global"};
+	int			nfiles = 0;
+
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
+		if (!sync_dir_files(dirs[i], &nfiles))
+			return false;
+	elog(LOG, "synced %d data files written before the crash", nfiles);
+	return true;
 }

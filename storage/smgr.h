@@ -74,6 +74,16 @@ BlockNumber SmgrNblocks(RelNumber rel);
  */
 bool		SmgrSync(RelNumber rel);
 bool		SmgrSyncAll(void);
+
+/*
+ * Start-up after a crash: fsync every file of base/, xact/ and global/.
+ * The crashed server may have written pages that only the kernel holds;
+ * the pending-fsync list that knew about them died with shared memory, so
+ * the end-of-recovery checkpoint would not sync them, and the WAL that
+ * could redo them is recycled after it (PostgreSQL's SyncDataDirectory).
+ * False, logged, at the first failure.
+ */
+bool		SmgrSyncDataDirectory(void);
 /* Segments listed for the next sync, all processes (tests, INFO). */
 int			SmgrPendingSyncCount(void);
 /* Drop a relation's files (after recovery decided it is gone). */

@@ -519,8 +519,16 @@ StartupXLOG(void)
 	atomic_store(&ctl->last_checkpoint_time, cf->checkpoint_time);
 	atomic_store(&ctl->last_checkpoint_redo, cf->redo);
 
-	/* Step 3: what redo reads must be durable before pages depend on it. */
+	/*
+	 * Step 3: what redo reads must be durable before pages depend on it;
+	 * after a crash, so must every data file the crashed server wrote.
+	 */
 	sync_segments_from(WAL_SEGMENT_NUMBER(cf->redo));
+	if (cf->state != CONTROL_STATE_SHUTDOWNED && !SmgrSyncDataDirectory())
+	{
+		elog(WARNING, "could not sync the data directory before recovery");
+		return false;
+	}
 	/* Step 4: state as of the redo pointer, then the records after it. */
 	if (!restore_checkpoint_state(cf->checkpoint, cf->system_identifier))
 		return false;
