@@ -89,6 +89,8 @@ write_begin_databases(Client *c, CmdTxn *t, const int *dbs, int n)
 {
 	static Snapshot db_snapshot = SNAPSHOT_INIT;
 
+	if (!CmdWriteAllowed(c))
+		return false;
 	KeyLockAcquireDatabases(dbs, n);
 	t->writing = true;
 	t->now_ms = NowMs();

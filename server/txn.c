@@ -129,11 +129,26 @@ CmdWaitDurable(Client *c, XLogRecPtr lsn)
 #define MAX_STACK_KEYS 64
 
 bool
+CmdWriteAllowed(Client *c)
+{
+	int err = XLogSpaceError();
+
+	if (err == 0)
+		return true;
+	/* Redis's reply when its AOF cannot be written, with tusk's WAL */
+	AddReplyErrorFormat(&c->reply, "MISCONF Errors writing to the WAL: %s", strerror(err));
+	return false;
+}
+
+bool
 CmdWriteBegin(Client *c, CmdTxn *t, const char *const *keys, const size_t *lens, int n)
 {
 	uint64_t stack_hashes[MAX_STACK_KEYS] = {0};
-	uint64_t *hashes = n <= MAX_STACK_KEYS ? stack_hashes : MemAlloc(sizeof(uint64_t) * (size_t) n);
+	uint64_t *hashes;
 
+	if (!CmdWriteAllowed(c))
+		return false;
+	hashes = n <= MAX_STACK_KEYS ? stack_hashes : MemAlloc(sizeof(uint64_t) * (size_t) n);
 	for (int i = 0; i < n; i++)
 		hashes[i] = KsHash(keys[i], lens[i]);
 	KeyLockAcquireMany(c->db, hashes, n);

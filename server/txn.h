@@ -35,6 +35,12 @@ void		CmdReadBegin(Client *c, CmdTxn *t);
 /* False (and a reply) if the WAL could not be flushed. */
 bool		CmdReadEnd(Client *c, CmdTxn *t);
 
+/*
+ * False, with Redis's MISCONF reply, while the WAL cannot grow (full
+ * disk: XLogSpaceError); CmdWriteBegin checks it before anything else.
+ */
+bool		CmdWriteAllowed(Client *c);
+
 /* Lock the keys argv[first], argv[first+step], ... up to argv[last]. */
 bool		CmdWriteBeginKeys(Client *c, CmdTxn *t, int first, int last, int step);
 bool		CmdWriteBegin(Client *c, CmdTxn *t, const char *const *keys, const size_t *lens, int n);

@@ -1016,17 +1016,35 @@ BufReleaseAll(void)
 /* ---------------------------------------------------------------- */
 /* checkpointer */
 
-static void
-sleep_us(int64_t us)
-{
-	struct timespec ts;
+volatile int *bufmgr_spread_cancel;
+bool		(*bufmgr_spread_behind) (double progress);
 
-	if (us <= 0)
-		return;
-	ts.tv_sec = (time_t) (us / 1000000);
-	ts.tv_nsec = (long) (us % 1000000) * 1000;
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
+/*
+ * The checkpoint's pause between writes, in slices of at most 100 ms, so
+ * that a shutdown request (bufmgr_spread_cancel) or WAL running ahead
+ * (bufmgr_spread_behind) ends it soon: with few dirty buffers one pause
+ * can be a large part of checkpoint_timeout.
+ */
+#define SPREAD_SLICE_US 100000
+
+static void
+sleep_us(int64_t us, double progress)
+{
+	while (us > 0)
+	{
+		int64_t		slice = us < SPREAD_SLICE_US ? us : SPREAD_SLICE_US;
+		struct timespec ts = {(time_t) (slice / 1000000), (long) (slice % 1000000) * 1000};
+
+		if ((bufmgr_spread_cancel && *bufmgr_spread_cancel) ||
+			(bufmgr_spread_behind && bufmgr_spread_behind(progress)))
+			return;
+		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		{
+			if (bufmgr_spread_cancel && *bufmgr_spread_cancel)
+				return;
+		}
+		us -= slice;
+	}
 }
 
 /*
@@ -1038,8 +1056,6 @@ sleep_us(int64_t us)
  * holds no pins or locks. A failed write is logged and the others still
  * go out; a failed fsync returns false at once (the caller PANICs).
  */
-volatile int *bufmgr_spread_cancel;
-bool		(*bufmgr_spread_behind) (double progress);
 
 bool
 BufFlushAll(int64_t spread_us, uint64_t *written)
@@ -1086,10 +1102,8 @@ BufFlushAll(int64_t spread_us, uint64_t *written)
 				done++;
 				if (written != NULL)
 					(*written)++;
-				if (done < to_write &&
-					!(bufmgr_spread_cancel && *bufmgr_spread_cancel) &&
-					!(bufmgr_spread_behind && bufmgr_spread_behind((double) done / to_write)))
-					sleep_us(pause_us);
+				if (done < to_write)
+					sleep_us(pause_us, (double) done / to_write);
 			}
 			else if (r == FLUSH_FAILED)
 				ok = false;

@@ -427,6 +427,7 @@ WalWriterMain(void)
 			return;
 		}
 		XLogBackgroundFlush();
+		XLogPrepareNextSegment();
 		nanosleep(&delay, NULL);
 	}
 }

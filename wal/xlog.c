@@ -181,13 +181,34 @@ create_segment(uint64_t segno)
 		elog(WARNING, "could not create WAL file \"%s\": %m", tmp);
 		return false;
 	}
+	/*
+	 * Reserve the space first: on a nearly full disk this fails at once,
+	 * instead of filling the disk with zeros (and failing every other
+	 * writer meanwhile) before failing. File systems without fallocate
+	 * just get the zeros.
+	 */
+	{
+		int rc = posix_fallocate(fd, 0, (off_t) WAL_SEGMENT_SIZE);
+
+		if (rc == ENOSPC || rc == EDQUOT || rc == EFBIG)
+		{
+			elog(WARNING, "could not allocate WAL file \"%s\": %s", tmp, strerror(rc));
+			close(fd);
+			unlink(tmp);
+			errno = rc;
+			return false;
+		}
+	}
 	for (uint64_t off = 0; off < WAL_SEGMENT_SIZE; off += sizeof(zero_chunk))
 	{
 		if (!write_all(fd, zero_chunk, sizeof(zero_chunk), (off_t) off))
 		{
+			int save = errno;
+
 			elog(WARNING, "could not write WAL file \"%s\": %m", tmp);
 			close(fd);
 			unlink(tmp);
+			errno = save;
 			return false;
 		}
 	}
@@ -617,6 +638,57 @@ XLogFlush(XLogRecPtr upto)
 			atomic_store(&MyProc->flush_wait_lsn, 0);
 		atomic_fetch_sub(&ctl->flush_waiters, 1);
 	}
+}
+
+#define SPACE_RETRY_SECONDS 5
+
+void
+XLogPrepareNextSegment(void)
+{
+	XLogCtlData *ctl = XLogCtl;
+	static time_t last_failure;
+	uint64_t next = WAL_SEGMENT_NUMBER(atomic_load(&ctl->insert_done)) + 1;
+	char path[64];
+	struct stat st;
+	bool ok;
+	int err = 0;
+
+	if (xlog_in_redo)
+		return;
+	XLogSegmentPath(path, sizeof(path), next);
+	if (stat(path, &st) == 0 && st.st_size == (off_t) WAL_SEGMENT_SIZE)
+	{
+		if (atomic_load(&ctl->space_errno) != 0)
+		{
+			atomic_store(&ctl->space_errno, 0);
+			elog(LOG, "WAL segment \"%s\" is ready again; write commands are accepted", path);
+		}
+		return;
+	}
+	if (atomic_load(&ctl->space_errno) != 0 && time(NULL) - last_failure < SPACE_RETRY_SECONDS)
+		return;
+	LWLockAcquire(&ctl->write_lock, LW_EXCLUSIVE);
+	ok = stat(path, &st) == 0 || create_segment(next);
+	if (!ok)
+		err = errno != 0 ? errno : EIO;
+	XLogWriteLockRelease();
+	if (!ok)
+	{
+		if (atomic_exchange(&ctl->space_errno, err) == 0)
+			elog(WARNING, "could not create the next WAL segment \"%s\": %s; "
+				 "write commands are refused until it can be", path, strerror(err));
+		last_failure = time(NULL);
+		/* a checkpoint, at once, recycles the segments before its redo pointer */
+		XLogWakeCheckpointer(CHECKPOINT_WAL_SIZE | CHECKPOINT_IMMEDIATE);
+	}
+	else if (atomic_exchange(&ctl->space_errno, 0) != 0)
+		elog(LOG, "WAL segment \"%s\" created; write commands are accepted again", path);
+}
+
+int
+XLogSpaceError(void)
+{
+	return XLogCtl ? atomic_load_explicit(&XLogCtl->space_errno, memory_order_relaxed) : 0;
 }
 
 /*

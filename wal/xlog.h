@@ -63,6 +63,16 @@ bool		XLogFlush(XLogRecPtr upto);
 /* walwriter: flush what asynchronous commits left; returns bytes flushed. */
 uint64_t	XLogBackgroundFlush(void);
 
+/*
+ * walwriter: make sure the segment after the one being inserted into
+ * exists, so that a full disk shows up here, where it can be refused,
+ * and not inside a commit, where it is PANIC. While it cannot be created
+ * XLogSpaceError() returns the errno (0 otherwise) and write commands are
+ * refused; retried every few seconds.
+ */
+void		XLogPrepareNextSegment(void);
+int			XLogSpaceError(void);
+
 XLogRecPtr	XLogGetInsertPosition(void);
 XLogRecPtr	XLogGetFlushPosition(void);
 /* Newest commit record end; snapshots read it (DESIGN.md section 4). */

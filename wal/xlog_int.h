@@ -85,6 +85,8 @@ typedef struct XLogCtlData
 	_Atomic uint64_t stat_fsyncs;
 	_Atomic uint64_t stat_flush_waits;
 	_Atomic uint64_t stat_commits;
+	_Atomic int space_errno;	/* the next segment could not be created:
+								 * writers refuse (XLogSpaceError) */
 
 	/*
 	 * Checkpoints. ckpt_lock serialises CreateCheckPoint. Requests: bump
