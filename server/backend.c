@@ -5,8 +5,12 @@
  *
  * NOTES
  *	  Runs in a child forked by the postmaster, which has already assigned
- *	  this process its slot in the process array. A backend owns exactly one
- *	  socket, so it needs no event loop: it blocks in read(2), runs every
+ *	  this process its slot in the process array. A backend serves one
+ *	  client at a time; when that client is done and left nothing behind
+ *	  (no pins, locks or critical section), the process goes back to the
+ *	  postmaster's pool and may be handed the next connection's socket
+ *	  (BackendMain), up to BACKEND_MAX_CLIENTS clients. With one socket at a
+ *	  time it needs no event loop: it blocks in read(2), runs every
  *	  complete request it got, and writes the replies of the batch with one
  *	  blocking write(2). That is two system calls per request where an epoll
  *	  loop needs three (measured: server/README.md). The socket's receive
@@ -35,7 +39,9 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <setjmp.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +56,27 @@ Client	   *current_client;
 static volatile sig_atomic_t die_requested;
 
 static void backend_exit(Client *c, int status) __attribute__((noreturn));
+
+/*
+ * Reuse (see BackendMain): the channel to the postmaster, -1 when this
+ * process serves one client only; where backend_exit goes when a client
+ * is done; how many clients this process has served.
+ */
+static int	backend_chan = -1;
+static jmp_buf client_done;
+static int	clients_served;
+
+#define BACKEND_MAX_CLIENTS 1000	/* then exit: bounds what a leak can cost */
+#define BACKEND_POOL_IDLE_S 60		/* idle in the pool this long: exit */
+
+/* May this process go back to the pool after its client is done? */
+static bool
+reuse_allowed(void)
+{
+	return backend_chan >= 0 && !die_requested && clients_served < BACKEND_MAX_CLIENTS &&
+		BufPinCount() == 0 && LWLockHeldCount() == 0 &&
+		atomic_load(&MyProc->critical_section) == 0 && atomic_load(&MyProc->in_storage) == 0;
+}
 
 static void
 format_address(const struct sockaddr_storage *ss, bool unix_socket, const char *unix_path,
@@ -134,6 +161,9 @@ backend_exit(Client *c, int status)
 	LWLockReleaseAll();
 	if (c->fd >= 0)
 		close(c->fd);
+	c->fd = -1;
+	if (status == 0 && reuse_allowed())
+		longjmp(client_done, 1);
 	exit(status);
 }
 
@@ -332,21 +362,15 @@ die_handler(int sig)
 	die_requested = 1;
 }
 
-void
-BackendMain(int fd, int slotno, bool unix_socket)
+/* Serve one client on fd until it is done (returns through client_done). */
+static void
+serve_client(Client *c, int fd, bool unix_socket)
 {
-	Client client, *c = &client;
 	struct sockaddr_storage peer, local;
 	socklen_t len;
-	struct sigaction sa;
 	struct timeval one_second = {1, 0};
 	char unix_path[CONFIG_PATH_LEN];
 	int one = 1;
-
-	elog_role = 'B';
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	ProcSlotAttach(slotno, PROC_KIND_BACKEND);
-	PsStatusSetShortName("tusk: backend");
 
 	memset(c, 0, sizeof(*c));
 	c->fd = fd;
@@ -384,7 +408,101 @@ BackendMain(int fd, int slotno, bool unix_socket)
 	snprintf(MyProc->laddr, sizeof(MyProc->laddr), "%.127s", c->laddr);
 	ProcSlotEndWrite(MyProc);
 	atomic_fetch_add(&proc_array->total_connections, 1);
+	title_db = -1;
 	ClientPublish(c, NULL);
+	clients_served++;
+	for (;;)
+		read_and_process(c);
+}
+
+/* After a client: give back what it held, and leave no trace of it in the slot. */
+static void
+forget_client(Client *c)
+{
+	RespParserFree(&c->parser);
+	ReplyFree(&c->reply);
+	MemFree(c->qbuf);
+	MemFree(c->argv);
+	MemFree(c->argv_len);
+	MemFree(c->name);
+	memset(c, 0, sizeof(*c));
+	c->fd = -1;
+	current_client = NULL;
+	ProcSlotBeginWrite(MyProc);
+	MyProc->client_id = 0;
+	MyProc->fd = -1;
+	MyProc->db = 0;
+	MyProc->in_command = false;
+	MyProc->name[0] = '\0';
+	MyProc->addr[0] = '\0';
+	MyProc->laddr[0] = '\0';
+	MyProc->cmd[0] = '\0';
+	ProcSlotEndWrite(MyProc);
+	PsStatusSet("tusk: backend (idle in pool)");
+}
+
+/*
+ * Tell the postmaster this process is free and wait for its next client's
+ * socket (SCM_RIGHTS). Returns the socket, or -1 to exit: SIGTERM, the
+ * postmaster said so or went away, or nothing came for BACKEND_POOL_IDLE_S.
+ */
+static int
+wait_for_client(bool *unix_socket)
+{
+	struct msghdr msg;
+	struct iovec iov;
+	char byte = 'I';
+	union
+	{
+		struct cmsghdr hdr;
+		char		buf[CMSG_SPACE(sizeof(int))];
+	}			ctl;
+	struct timeval idle = {BACKEND_POOL_IDLE_S, 0};
+	ssize_t		n;
+	struct cmsghdr *cm;
+	int			fd;
+
+	if (write(backend_chan, &byte, 1) != 1)
+		return -1;
+	setsockopt(backend_chan, SOL_SOCKET, SO_RCVTIMEO, &idle, sizeof(idle));
+	for (;;)
+	{
+		memset(&msg, 0, sizeof(msg));
+		iov.iov_base = &byte;
+		iov.iov_len = 1;
+		msg.msg_iov = &iov;
+		msg.msg_iovlen = 1;
+		msg.msg_control = ctl.buf;
+		msg.msg_controllen = sizeof(ctl.buf);
+		n = recvmsg(backend_chan, &msg, MSG_CMSG_CLOEXEC);
+		if (n < 0 && errno == EINTR && !die_requested)
+			continue;
+		break;
+	}
+	if (n != 1 || die_requested || (byte != 'T' && byte != 'U'))
+		return -1;
+	cm = CMSG_FIRSTHDR(&msg);
+	if (cm == NULL || cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+		return -1;
+	memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+	*unix_socket = byte == 'U';
+	return fd;
+}
+
+void
+BackendMain(int fd, int slotno, bool unix_socket, int chan)
+{
+	static Client client;
+	static int	client_fd;		/* static: read after longjmp */
+	static bool client_unix;
+	Client	   *c = &client;
+	struct sigaction sa;
+
+	elog_role = 'B';
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	ProcSlotAttach(slotno, PROC_KIND_BACKEND);
+	PsStatusSetShortName("tusk: backend");
+	backend_chan = chan;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = die_handler;	/* no SA_RESTART: interrupt read/write */
@@ -397,6 +515,23 @@ BackendMain(int fd, int slotno, bool unix_socket)
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
 	}
-	for (;;)
-		read_and_process(c);
+
+	/*
+	 * One client after another: when a client is done and nothing of it
+	 * is left (reuse_allowed), backend_exit comes back here instead of
+	 * exiting, and the postmaster may hand this process the next
+	 * connection instead of forking one (a fork and an exit per connection
+	 * was most of the cost of a short connection).
+	 */
+	client_fd = fd;
+	client_unix = unix_socket;
+	if (setjmp(client_done) != 0)
+	{
+		forget_client(c);
+		client_fd = wait_for_client(&client_unix);
+		if (client_fd < 0)
+			exit(0);
+	}
+	serve_client(c, client_fd, client_unix);
+	exit(0);
 }

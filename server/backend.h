@@ -9,6 +9,12 @@
 #include <sys/socket.h>
 
 /* Never returns. Runs in the forked child; fd is the accepted socket. */
-void		BackendMain(int fd, int slotno, bool unix_socket) __attribute__((noreturn));
+/*
+ * chan: this process's end of a socket pair with the postmaster, over
+ * which it reports being free ('I') and receives its next client's socket
+ * (SCM_RIGHTS, with 'T' for TCP or 'U' for the unix socket); -1 to serve
+ * one client and exit.
+ */
+void		BackendMain(int fd, int slotno, bool unix_socket, int chan) __attribute__((noreturn));
 
 #endif

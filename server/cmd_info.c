@@ -164,7 +164,7 @@ count_clients(uint64_t *client_memory)
 	{
 		ProcSlot copy;
 
-		if (ProcSlotRead(i, &copy) && copy.kind == PROC_KIND_BACKEND)
+		if (ProcSlotRead(i, &copy) && copy.kind == PROC_KIND_BACKEND && copy.client_id != 0)
 		{
 			connected++;
 			*client_memory += copy.qbuf + copy.qbuf_free + copy.omem;

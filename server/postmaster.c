@@ -72,6 +72,21 @@ static char listen_bind[CONFIG_STRING_LEN];
 static pid_t *slot_pids;
 static int *free_slots;
 static int num_free_slots;
+
+/*
+ * The pool of backends whose client is gone (backend.c, BackendMain): per
+ * backend slot, the postmaster's end of its channel and the event that
+ * reads "I am free" from it; the free ones in idle_slots. A new connection
+ * goes to a free backend if there is one, else to a new fork. At most
+ * POOL_MAX_IDLE wait; beyond that a backend that reports free is told to
+ * exit (by closing its channel).
+ */
+#define POOL_MAX_IDLE 32
+
+static int *slot_chan;
+static struct event **slot_chan_ev;
+static int *idle_slots;
+static int num_idle;
 static int num_backends;
 static bool shutting_down;
 static int pid_file_fd = -1;
@@ -204,6 +219,10 @@ PostmasterCloseListenersInChild(void)
 {
 	for (int i = 0; i < num_listeners; i++)
 		close(listeners[i].fd);
+	/* the backends' channels: a backend must see EOF when the postmaster closes one */
+	for (int i = 0; slot_chan != NULL && i < max_backends + PROC_AUX_SLOTS; i++)
+		if (slot_chan[i] >= 0)
+			close(slot_chan[i]);
 }
 
 pid_t
@@ -386,10 +405,95 @@ reset_child_signals(void)
 }
 
 static void
+pool_remove_idle(int slotno)
+{
+	for (int i = 0; i < num_idle; i++)
+		if (idle_slots[i] == slotno)
+		{
+			idle_slots[i] = idle_slots[--num_idle];
+			return;
+		}
+}
+
+/* The backend in slotno is gone or leaves the pool: forget its channel. */
+static void
+pool_close_chan(int slotno)
+{
+	pool_remove_idle(slotno);
+	if (slot_chan_ev[slotno] != NULL)
+	{
+		event_free(slot_chan_ev[slotno]);
+		slot_chan_ev[slotno] = NULL;
+	}
+	if (slot_chan[slotno] >= 0)
+	{
+		close(slot_chan[slotno]);
+		slot_chan[slotno] = -1;
+	}
+}
+
+/* A backend reports that its client is done: it is free for the next one. */
+static void
+on_backend_chan(evutil_socket_t fd, short what, void *arg)
+{
+	int slotno = (int) (intptr_t) arg;
+	char byte;
+	ssize_t n = read(fd, &byte, 1);
+
+	if (n == 1 && byte == 'I' && !shutting_down && pm_state == PM_RUN && num_idle < POOL_MAX_IDLE)
+	{
+		pool_remove_idle(slotno);
+		idle_slots[num_idle++] = slotno;
+		return;
+	}
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	/* gone, or not wanted in the pool: closing the channel makes it exit */
+	pool_close_chan(slotno);
+}
+
+/* Hand client_fd to a free backend; false if none would take it. */
+static bool
+pool_hand_over(int client_fd, bool unix_socket)
+{
+	while (num_idle > 0)
+	{
+		int slotno = idle_slots[--num_idle];
+		char byte = unix_socket ? 'U' : 'T';
+		struct iovec iov = {&byte, 1};
+		union
+		{
+			struct cmsghdr hdr;
+			char buf[CMSG_SPACE(sizeof(int))];
+		} ctl;
+		struct msghdr msg;
+		struct cmsghdr *cm;
+
+		memset(&msg, 0, sizeof(msg));
+		memset(&ctl, 0, sizeof(ctl));
+		msg.msg_iov = &iov;
+		msg.msg_iovlen = 1;
+		msg.msg_control = ctl.buf;
+		msg.msg_controllen = sizeof(ctl.buf);
+		cm = CMSG_FIRSTHDR(&msg);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &client_fd, sizeof(int));
+		if (slot_chan[slotno] >= 0 && slot_pids[slotno] > 0 &&
+			sendmsg(slot_chan[slotno], &msg, MSG_NOSIGNAL) == 1)
+			return true;
+		pool_close_chan(slotno);
+	}
+	return false;
+}
+
+static void
 on_accept(evutil_socket_t fd, short what, void *arg)
 {
 	Listener *l = arg;
 	int client_fd, slotno;
+	int chan[2];
 	pid_t pid;
 
 	client_fd = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
@@ -404,7 +508,8 @@ on_accept(evutil_socket_t fd, short what, void *arg)
 		close(client_fd);
 		return;
 	}
-	if (num_backends >= server_config->maxclients || num_free_slots == 0)
+	if (num_backends - num_idle >= server_config->maxclients ||
+		(num_free_slots == 0 && num_idle == 0))
 	{
 		static const char msg[] = "-ERR max number of clients reached\r\n";
 
@@ -418,8 +523,27 @@ on_accept(evutil_socket_t fd, short what, void *arg)
 		elog(VERBOSE, "rejected a connection: max number of clients reached");
 		return;
 	}
+	if (pool_hand_over(client_fd, l->unix_socket))
+	{
+		close(client_fd);
+		return;
+	}
+	if (num_free_slots == 0)
+	{
+		static const char msg[] = "-ERR max number of clients reached\r\n";
+
+		StatsRejectedConnection();
+		if (write(client_fd, msg, sizeof(msg) - 1) < 0)
+		{
+			/* the client is gone anyway */
+		}
+		close(client_fd);
+		return;
+	}
 	slotno = free_slots[--num_free_slots];
 	ProcArrayNoteSlotUsed(slotno);
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, chan) != 0)
+		chan[0] = chan[1] = -1;
 	pid = ForkWithSignalsBlocked();
 	if (pid < 0)
 	{
@@ -431,6 +555,11 @@ on_accept(evutil_socket_t fd, short what, void *arg)
 			/* nothing more to tell */
 		}
 		close(client_fd);
+		if (chan[0] >= 0)
+		{
+			close(chan[0]);
+			close(chan[1]);
+		}
 		free_slots[num_free_slots++] = slotno;
 		return;
 	}
@@ -438,11 +567,23 @@ on_accept(evutil_socket_t fd, short what, void *arg)
 	{
 		reset_child_signals();		/* BackendMain unblocks signals */
 		PostmasterCloseListenersInChild();
-		BackendMain(client_fd, slotno, l->unix_socket);
+		if (chan[0] >= 0)
+			close(chan[0]);
+
+		BackendMain(client_fd, slotno, l->unix_socket, chan[1]);
 	}
 	close(client_fd);
 	slot_pids[slotno] = pid;
 	num_backends++;
+	if (chan[0] >= 0)
+	{
+		close(chan[1]);
+		evutil_make_socket_nonblocking(chan[0]);
+		slot_chan[slotno] = chan[0];
+		slot_chan_ev[slotno] = event_new(pm_base, chan[0], EV_READ | EV_PERSIST, on_backend_chan,
+										 (void *) (intptr_t) slotno);
+		event_add(slot_chan_ev[slotno], NULL);
+	}
 }
 
 static void
@@ -504,6 +645,8 @@ crash_restart(void)
 				slot_pids[i] = 0;
 	}
 	num_backends = 0;
+	for (int i = PROC_AUX_SLOTS; i < proc_array->nslots; i++)
+		pool_close_chan(i);
 	elog(LOG, "all server processes terminated; reinitializing");
 	reset_shared_memory();
 	start_startup_process();
@@ -659,6 +802,7 @@ reap_children(void)
 		slot_pids[slotno] = 0;
 		if (IS_BACKEND_SLOT(slotno))
 		{
+			pool_close_chan(slotno);
 			free_slots[num_free_slots++] = slotno;
 			num_backends--;
 		}
@@ -909,6 +1053,11 @@ PostmasterMain(int argc, char **argv)
 	max_backends = server_config->maxclients;
 	slot_pids = MemAllocZero(sizeof(pid_t) * (size_t) (max_backends + PROC_AUX_SLOTS));
 	free_slots = MemAlloc(sizeof(int) * (size_t) max_backends);
+	slot_chan = MemAlloc(sizeof(int) * (size_t) (max_backends + PROC_AUX_SLOTS));
+	for (int i = 0; i < max_backends + PROC_AUX_SLOTS; i++)
+		slot_chan[i] = -1;
+	slot_chan_ev = MemAllocZero(sizeof(struct event *) * (size_t) (max_backends + PROC_AUX_SLOTS));
+	idle_slots = MemAlloc(sizeof(int) * (POOL_MAX_IDLE + 1));
 	create_shared_memory();
 	init_free_slots();
 	CommandTableInit();

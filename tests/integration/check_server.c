@@ -772,10 +772,26 @@ START_TEST(test_config_set_port)
 
 		if (fd < 0)
 			break;
-		ck_assert(HarnessRawSend(fd, "PING\r\n", 6));
+		bool		closed = false;
+		size_t		got;
+
 		buf[0] = '\0';
-		HarnessRawReadUntil(fd, buf, sizeof(buf), "\r\n", 5);
+		if (HarnessRawSend(fd, "PING\r\n", 6))
+			got = HarnessRawRead(fd, buf, sizeof(buf) - 1, 7, 5, &closed);
+		else
+		{
+			got = 0;
+			closed = true;		/* reset before we could even send */
+		}
+		buf[got] = '\0';
 		close(fd);
+		/*
+		 * Reset without a reply: the kernel completed the handshake on the
+		 * old socket's backlog just before the postmaster closed it. That
+		 * socket is gone, which is what we wait for.
+		 */
+		if (got == 0 && closed)
+			break;
 		ck_assert_msg(strcmp(buf, "+PONG\r\n") == 0,
 					  "old port %d accepts connections but nobody serves them "
 					  "(its listening socket is still open in some process)", oldport);
@@ -1041,6 +1057,64 @@ START_TEST(test_unix_socket_removed_at_shutdown)
 }
 END_TEST
 
+/*
+ * A backend whose client went away serves the next connection (the pool
+ * in postmaster.c): that connection must start as fresh as in a new
+ * process: RESP2, db 0, no name, a new id, not authenticated.
+ */
+START_TEST(test_reused_backend_starts_fresh)
+{
+	static const char *const args[] = {"--requirepass", "secret", NULL};
+	TuskServer	s;
+	redisContext *a, *b = NULL;
+	redisReply *r;
+	int			pid_a;
+	long long	id_a;
+	bool		reused = false;
+
+	HarnessStartOk(&s, args, false);
+	a = HarnessConnectOk(&s);
+	HarnessExpectStatus(a, "OK", "AUTH secret");
+	HarnessExpectStatus(a, "OK", "SELECT 5");
+	HarnessExpectStatus(a, "OK", "CLIENT SETNAME first");
+	HarnessExpectStatus(a, "OK", "SET in5 x");
+	pid_a = client_pid(a);
+	id_a = HarnessGetInt(a, "CLIENT ID");
+	redisFree(a);
+
+	for (int i = 0; i < 50 && !reused; i++)
+	{
+		usleep(20 * 1000);
+		b = HarnessConnectOk(&s);
+		HarnessExpectError(b, "NOAUTH Authentication required.", "GET in5");
+		HarnessExpectStatus(b, "OK", "AUTH secret");
+		if (client_pid(b) == pid_a)
+		{
+			reused = true;
+			break;
+		}
+		redisFree(b);
+	}
+	ck_assert_msg(reused, "no new connection was served by the freed backend %d", pid_a);
+	/* db 0, no name, a new id */
+	r = HarnessCommandOk(b, "CLIENT GETNAME");
+	ck_assert_int_eq(r->type, REDIS_REPLY_NIL);
+	freeReplyObject(r);
+	HarnessExpectBulk(b, NULL, "GET in5");
+	ck_assert_int_gt(HarnessGetInt(b, "CLIENT ID"), id_a);
+	r = HarnessCommandOk(b, "CLIENT INFO");
+	ck_assert_msg(strstr(r->str, " db=0 ") && strstr(r->str, " resp=2 ") && strstr(r->str, " name= "),
+				  "CLIENT INFO of the reused backend: %s", r->str);
+	freeReplyObject(r);
+	HarnessExpectStatus(b, "OK", "SELECT 5");
+	HarnessExpectBulk(b, "x", "GET in5");
+	/* connected_clients counts clients, not the processes waiting in the pool */
+	ck_assert_int_eq(HarnessInfoInt(b, "clients", "connected_clients"), 1);
+	redisFree(b);
+	HarnessStopOk(&s);
+}
+END_TEST
+
 /* One test case per test, named without "test_": CK_RUN_CASE=auth runs one. */
 static void
 add(Suite *su, const char *name, const TTest *test)
@@ -1071,6 +1145,7 @@ server_suite(void)
 	add(su, "second_server_same_dir", test_second_server_same_dir);
 	add(su, "unix_socket", test_unix_socket);
 	add(su, "unix_socket_removed_at_shutdown", test_unix_socket_removed_at_shutdown);
+	add(su, "reused_backend_starts_fresh", test_reused_backend_starts_fresh);
 	return su;
 }
 
