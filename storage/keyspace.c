@@ -417,6 +417,32 @@ KsPutFlags(int db, const char *key, size_t len, uint8_t type, uint8_t user_flags
 		return KS_TOO_LARGE;
 	if (len > BT_MAX_KEY)
 		return KS_KEY_TOO_LONG;
+	if (cur->has_latest && cur->latest_live && cur->latest_chunked && cur->exists &&
+		value == cur->value && value_len == cur->value_len)
+	{
+		/*
+		 * The same key's own value stored again (EXPIRE, PERSIST, GETEX):
+		 * the new version points at the same chunks, so that a TTL change
+		 * does not copy (and WAL-log) a value of up to 512 MB. The chunks
+		 * keep no xmax: whichever version replaces this one with another
+		 * value deletes them (delete_chunks reads the newest directory).
+		 */
+		KsValue		latest;
+
+		KsValueInit(&latest);
+		if (HeapFetchLatest(&cur->latest_tid, &latest.tup) != HEAP_OK)
+		{
+			KsValueRelease(&latest);
+			return KS_ERROR;
+		}
+		dir = MemAlloc(latest.tup.value_len + 1);
+		memcpy(dir, latest.tup.value, latest.tup.value_len);
+		stored = dir;
+		stored_len = latest.tup.value_len;
+		flags |= KS_FLAG_CHUNKED;
+		KsValueRelease(&latest);
+		goto store;
+	}
 	st = delete_chunks(xid, cur);
 	if (st != KS_OK)
 		return st;
@@ -459,6 +485,7 @@ KsPutFlags(int db, const char *key, size_t len, uint8_t type, uint8_t user_flags
 		stored_len = DIR_HEADER + listlen;
 		flags |= KS_FLAG_CHUNKED;
 	}
+store:
 	hs = HeapInsert(xid, key, len, stored, stored_len, type, flags, expire_ms, prev,
 					preferred, &tid);
 	MemFree(dir);

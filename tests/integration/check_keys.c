@@ -470,6 +470,55 @@ START_TEST(test_restart_keeps_ttl)
 END_TEST
 
 /* Values stored as chunks (over 4000 bytes) survive every key command. */
+/*
+ * EXPIRE, PERSIST and GETEX on a value stored in chunks keep the chunks:
+ * a TTL change writes a new version of the key, not a copy of the value.
+ */
+START_TEST(test_ttl_change_on_large_value)
+{
+	TuskServer	s;
+	redisContext *c;
+	redisReply *r;
+	size_t		len = 2 * 1024 * 1024;
+	char	   *v = malloc(len);
+	long long	w0, w1;
+
+	for (size_t i = 0; i < len; i++)
+		v[i] = (char) ('a' + (i * 7) % 26);
+	HarnessStartOk(&s, NULL, false);
+	c = HarnessConnectOk(&s);
+	r = HarnessCommandOk(c, "SET big %b", v, len);
+	ck_assert_int_eq(r->type, REDIS_REPLY_STATUS);
+	freeReplyObject(r);
+	w0 = HarnessInfoInt(c, "wal", "wal_bytes");
+	HarnessExpectInt(c, 1, "EXPIRE big 1000");
+	HarnessExpectInt(c, 1, "PERSIST big");
+	HarnessExpectType(c, REDIS_REPLY_STRING, "GETEX big PX 500000");
+	w1 = HarnessInfoInt(c, "wal", "wal_bytes");
+	ck_assert_msg(w1 - w0 < 64 * 1024, "three TTL changes of a 2 MB value wrote %lld bytes of WAL",
+				  w1 - w0);
+	r = HarnessCommandOk(c, "GET big");
+	ck_assert_int_eq(r->type, REDIS_REPLY_STRING);
+	ck_assert_int_eq((long long) r->len, (long long) len);
+	ck_assert(memcmp(r->str, v, len) == 0);
+	freeReplyObject(r);
+	ck_assert_int_gt(HarnessGetInt(c, "PTTL big"), 400000);
+	/* a new value still replaces the chunks, and the key reads right after */
+	HarnessExpectStatus(c, "OK", "SET big small");
+	HarnessExpectBulk(c, "small", "GET big");
+	HarnessExpectStatus(c, "OK", "SET big2 %b", v, len);
+	HarnessExpectInt(c, 1, "EXPIRE big2 1000");
+	HarnessExpectStatus(c, "OK", "RENAME big2 big3");
+	r = HarnessCommandOk(c, "GET big3");
+	ck_assert_int_eq((long long) r->len, (long long) len);
+	ck_assert(memcmp(r->str, v, len) == 0);
+	freeReplyObject(r);
+	redisFree(c);
+	HarnessStopOk(&s);
+	free(v);
+}
+END_TEST
+
 START_TEST(test_large_values)
 {
 	TuskServer	s;
@@ -561,6 +610,7 @@ keys_suite(void)
 	tcase_add_test(tc, test_object);
 	tcase_add_test(tc, test_expire_commands);
 	tcase_add_test(tc, test_large_values);
+	tcase_add_test(tc, test_ttl_change_on_large_value);
 	tcase_add_test(tc, test_lcs);
 	tcase_add_test(tc, test_sweep);
 	tcase_add_test(tc, test_restart_keeps_ttl);
