@@ -1019,6 +1019,15 @@ BufReleaseAll(void)
 volatile int *bufmgr_spread_cancel;
 bool		(*bufmgr_spread_behind) (double progress);
 
+/* Did the last BufFlushAll fail at an fsync (not just at a write)? */
+static bool flush_sync_failed;
+
+bool
+BufFlushSyncFailed(void)
+{
+	return flush_sync_failed;
+}
+
 /*
  * The checkpoint's pause between writes, in slices of at most 100 ms, so
  * that a shutdown request (bufmgr_spread_cancel) or WAL running ahead
@@ -1065,6 +1074,7 @@ BufFlushAll(int64_t spread_us, uint64_t *written)
 	int64_t		pause_us;
 	bool		ok = true;
 
+	flush_sync_failed = false;
 	if (written != NULL)
 		*written = 0;
 	for (int id = 0; id < NBuffers; id++)
@@ -1114,7 +1124,10 @@ BufFlushAll(int64_t spread_us, uint64_t *written)
 	}
 
 	if (!SmgrSyncAll())
+	{
+		flush_sync_failed = true;
 		return false;
+	}
 	return ok;
 }
 

@@ -90,6 +90,13 @@ void		BufReleaseAll(void);
  * error (logged).
  */
 bool		BufFlushAll(int64_t spread_us, uint64_t *written);
+/*
+ * After BufFlushAll returned false: true if an fsync failed (the caller
+ * must PANIC: the kernel may have dropped the dirty pages), false if only
+ * writes failed (nothing was lost: the buffers stay dirty, the checkpoint
+ * is not valid and a later one retries).
+ */
+bool		BufFlushSyncFailed(void);
 /* When set and non-zero, BufFlushAll stops spreading (shutdown requested). */
 extern volatile int *bufmgr_spread_cancel;
 /*

@@ -210,8 +210,9 @@ XLogWriteCheckpoint(int flags, XLogRecPtr redo, XLogRecPtr *ckpt_start)
 
 /*
  * Steps in README "Checkpoints". Returns false if the checkpoint was not
- * made (called during recovery, or the control file could not be
- * created); I/O failures while writing data pages or WAL are PANIC.
+ * made (called during recovery, the control file could not be created, or
+ * a data page could not be written); a failed fsync and failures writing
+ * WAL are PANIC.
  */
 bool
 CreateCheckPoint(int flags)
@@ -260,8 +261,20 @@ CreateCheckPoint(int flags)
 		spread_us = (int64_t) (CHECKPOINT_COMPLETION_TARGET * CHECKPOINT_TIMEOUT_S * 1e6);
 	if (!BufFlushAll(spread_us, &written))
 	{
-		elog(PANIC, "could not write or fsync data files during checkpoint");
-		abort();
+		if (BufFlushSyncFailed())
+		{
+			elog(PANIC, "could not fsync data files during checkpoint");
+			abort();
+		}
+		/*
+		 * A write failed (a full disk, say): those buffers are still dirty
+		 * and nothing is lost, but this checkpoint cannot be the one
+		 * recovery starts from. The next one tries again.
+		 */
+		elog(WARNING, "checkpoint failed: could not write every data page (see above); "
+			 "the next checkpoint tries again");
+		LWLockRelease(&ctl->ckpt_lock);
+		return false;
 	}
 	/*
 	 * The commit log too: once the redo pointer passes a commit record,
