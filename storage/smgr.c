@@ -44,6 +44,7 @@
 
 #include "storage/bufpage.h"
 #include "storage/elog.h"
+#include "storage/fileio.h"
 #include "storage/lwlock.h"
 #include "storage/mem.h"
 #include "storage/shmem.h"
@@ -382,59 +383,6 @@ SmgrCloseAll(void)
 /* ---------------------------------------------------------------- */
 /* whole-block I/O */
 
-/*
- * Read len bytes at off, retrying on EINTR and short reads. Returns the
- * number of bytes read (less than len only at end of file), or -1 with
- * errno set.
- */
-static ssize_t
-read_full(int fd, char *buf, size_t len, off_t off)
-{
-	size_t		done = 0;
-
-	while (done < len)
-	{
-		ssize_t		n = pread(fd, buf + done, len - done, off + (off_t) done);
-
-		if (n < 0)
-		{
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		if (n == 0)
-			break;
-		done += (size_t) n;
-	}
-	return (ssize_t) done;
-}
-
-/* Write all of len bytes at off; false with errno set (ENOSPC if no progress). */
-static bool
-write_full(int fd, const char *buf, size_t len, off_t off)
-{
-	size_t		done = 0;
-
-	while (done < len)
-	{
-		ssize_t		n = pwrite(fd, buf + done, len - done, off + (off_t) done);
-
-		if (n < 0)
-		{
-			if (errno == EINTR)
-				continue;
-			return false;
-		}
-		if (n == 0)
-		{
-			errno = ENOSPC;
-			return false;
-		}
-		done += (size_t) n;
-	}
-	return true;
-}
-
 static off_t
 seg_offset(BlockNumber blkno)
 {
@@ -506,7 +454,7 @@ SmgrRead(RelNumber rel, BlockNumber blkno, char *buf)
 	f = file_open(rel, blkno / RELSEG_SIZE, false, false);
 	if (f == NULL)
 		return false;
-	n = read_full(f->fd, buf, BLCKSZ, seg_offset(blkno));
+	n = FileReadFull(f->fd, buf, BLCKSZ, seg_offset(blkno));
 	if (n == BLCKSZ)
 		return true;
 
@@ -541,7 +489,7 @@ SmgrWrite(RelNumber rel, BlockNumber blkno, const char *buf)
 	f = file_open(rel, blkno / RELSEG_SIZE, true, false);
 	if (f == NULL)
 		return false;
-	if (!write_full(f->fd, buf, BLCKSZ, seg_offset(blkno)))
+	if (!FileWriteFull(f->fd, buf, BLCKSZ, seg_offset(blkno)))
 	{
 		int			save_errno = errno;
 		char		path[SMGR_PATH_LEN];
@@ -674,7 +622,7 @@ SmgrExtendLocked(RelNumber rel)
 	f = file_open(rel, blkno / RELSEG_SIZE, true, false);
 	if (f == NULL)
 		return InvalidBlockNumber;
-	if (!write_full(f->fd, zeros, BLCKSZ, seg_offset(blkno)))
+	if (!FileWriteFull(f->fd, zeros, BLCKSZ, seg_offset(blkno)))
 	{
 		save_errno = errno;
 		seg_path(path, rel, blkno / RELSEG_SIZE);
@@ -890,16 +838,7 @@ sync_dir_files(const char *dirname, int *nfiles)
 		(*nfiles)++;
 	}
 	closedir(dir);
-	if (ok && (fd = open(dirname, O_RDONLY | O_DIRECTORY)) >= 0)
-	{
-		if (fsync(fd) != 0)
-		{
-			elog(WARNING, "could not fsync directory \"%s\": %m", dirname);
-			ok = false;
-		}
-		close(fd);
-	}
-	return ok;
+	return ok && FileFsyncDir(dirname);
 }
 
 bool

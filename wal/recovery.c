@@ -30,6 +30,7 @@
 
 #include "storage/bufmgr.h"
 #include "storage/elog.h"
+#include "storage/fileio.h"
 #include "storage/smgr.h"
 #include "wal/control.h"
 
@@ -86,7 +87,6 @@ XLogFileSourceRead(void *arg, XLogRecPtr pos, char *buf, size_t len)
 {
 	XLogFileSource *src = arg;
 	uint64_t segno = WAL_SEGMENT_NUMBER(pos);
-	size_t done = 0;
 
 	if (src->fd < 0 || src->segno != segno)
 	{
@@ -101,22 +101,7 @@ XLogFileSourceRead(void *arg, XLogRecPtr pos, char *buf, size_t len)
 			return errno == ENOENT ? 0 : -1;
 		src->segno = segno;
 	}
-	while (done < len)
-	{
-		ssize_t n =
-			pread(src->fd, buf + done, len - done, (off_t) WAL_SEGMENT_OFFSET(pos) + (off_t) done);
-
-		if (n < 0)
-		{
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		if (n == 0)
-			break;
-		done += (size_t) n;
-	}
-	return (ssize_t) done;
+	return FileReadFull(src->fd, buf, len, (off_t) WAL_SEGMENT_OFFSET(pos));
 }
 
 /* ------------------------------------------------------- redo helpers */
@@ -260,7 +245,7 @@ bootstrap(void)
 	xlog_in_redo = false;
 	if (!XLogWriteCheckpoint(CHECKPOINT_IS_SHUTDOWN, first, &ckpt))
 		return false;
-	XLogFsyncDir(".");
+	FileFsyncDir(".");
 	elog(LOG, "created a new cluster, system identifier %" PRIu64, ctl->system_identifier);
 	return true;
 }

@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include "storage/elog.h"
+#include "storage/fileio.h"
 #include "storage/futex.h"
 #include "storage/proc.h"
 #include "storage/shmem.h"
@@ -117,49 +118,6 @@ XLogSegmentPath(char *out, size_t len, uint64_t segno)
 	snprintf(out, len, "%s/%s", XLOG_DIR, name);
 }
 
-bool
-XLogFsyncDir(const char *path)
-{
-	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	bool ok;
-
-	if (fd < 0)
-	{
-		elog(WARNING, "could not open directory \"%s\": %m", path);
-		return false;
-	}
-	ok = fsync(fd) == 0;
-	if (!ok)
-		elog(WARNING, "could not fsync directory \"%s\": %m", path);
-	close(fd);
-	return ok;
-}
-
-static bool
-write_all(int fd, const char *buf, size_t len, off_t off)
-{
-	while (len > 0)
-	{
-		ssize_t n = pwrite(fd, buf, len, off);
-
-		if (n < 0)
-		{
-			if (errno == EINTR)
-				continue;
-			return false;
-		}
-		if (n == 0)
-		{
-			errno = ENOSPC;
-			return false;
-		}
-		buf += n;
-		len -= (size_t) n;
-		off += n;
-	}
-	return true;
-}
-
 /*
  * Create segment segno zero-filled and durable: a temporary file is filled,
  * fsynced and renamed into place, then the directory is fsynced, so a crash
@@ -201,7 +159,7 @@ create_segment(uint64_t segno)
 	}
 	for (uint64_t off = 0; off < WAL_SEGMENT_SIZE; off += sizeof(zero_chunk))
 	{
-		if (!write_all(fd, zero_chunk, sizeof(zero_chunk), (off_t) off))
+		if (!FileWriteFull(fd, zero_chunk, sizeof(zero_chunk), (off_t) off))
 		{
 			int save = errno;
 
@@ -224,7 +182,7 @@ create_segment(uint64_t segno)
 		unlink(tmp);
 		return false;
 	}
-	if (!XLogFsyncDir(XLOG_DIR))
+	if (!FileFsyncDir(XLOG_DIR))
 	{
 		elog(PANIC, "could not make WAL file \"%s\" durable", path);
 		abort();
@@ -359,7 +317,7 @@ XLogRecycleSegments(uint64_t before_segno)
 	/* Our cached descriptor may now name a recycled file. */
 	XLogCloseSegment();
 	if (count > 0)
-		XLogFsyncDir(XLOG_DIR);
+		FileFsyncDir(XLOG_DIR);
 	XLogWriteLockRelease();
 	return count;
 }
@@ -439,7 +397,7 @@ XLogWriteLocked(XLogRecPtr target)
 			elog(PANIC, "could not open WAL file \"%s\": %m", path);
 			abort();
 		}
-		if (!write_all(fd, ctl->pages + (size_t) slot * WAL_PAGE_SIZE,
+		if (!FileWriteFull(fd, ctl->pages + (size_t) slot * WAL_PAGE_SIZE,
 					   (size_t) npages * WAL_PAGE_SIZE, (off_t) WAL_SEGMENT_OFFSET(page)))
 		{
 			elog(PANIC, "could not write WAL file \"%s\" at offset %u: %m", path,

@@ -135,7 +135,6 @@ bool XLogSyncSegment(uint64_t segno, bool missing_ok);
 void XLogCloseSegment(void);
 void XLogResetPositions(XLogRecPtr prev_rec, XLogRecPtr next_rec, const char *last_page);
 int XLogRecycleSegments(uint64_t before_segno);
-bool XLogFsyncDir(const char *path);
 
 /* xloginsert.c: insert the record built so far; *start gets its position. */
 XLogRecPtr XLogInsertRecord(XLogRecPtr *start);
