@@ -118,18 +118,13 @@ expire_generic(Client *c, bool relative, long long unit_ms)
 
 	if (!CmdWriteBeginKeys(c, &t, 1, 1, 1))
 		return;
-	KsValueInit(&cur);
-	st = KsGetLatest(c->db, c->argv[1], c->argv_len[1], t.now_ms, &cur);
-	if (st != KS_OK && st != KS_NOT_FOUND && st != KS_KEY_TOO_LONG)
+	if (!CmdLoadLatest(c, &t, 1, &cur))
 	{
 		CmdWriteAbort(c, &t);
-		ReplyKsError(c, st);
 		KsValueRelease(&cur);
 		return;
 	}
-	if (cur.expired)
-		CmdNoteExpired(c, c->db, c->argv[1], c->argv_len[1]);
-	if (st != KS_OK || !flags_allow(flags, cur.expire_ms, when))
+	if (!cur.exists || !flags_allow(flags, cur.expire_ms, when))
 	{
 		CmdWriteAbort(c, &t);
 		AddReplyLongLong(&c->reply, 0);
@@ -180,25 +175,13 @@ ttl_generic(Client *c, bool output_ms, bool output_abs)
 {
 	CmdTxn t;
 	KsValue v;
-	KsStatus st;
 	long long ttl = -1;
 
-	CmdReadBegin(c, &t);
-	KsValueInit(&v);
-	st = KsGet(t.snap, c->db, c->argv[1], c->argv_len[1], t.now_ms, &v);
-	if (st != KS_OK && st != KS_NOT_FOUND && st != KS_KEY_TOO_LONG)
-	{
-		SnapshotReleaseAll();
-		ReplyKsError(c, st);
-		KsValueRelease(&v);
+	if (!CmdReadKey(c, &t, 1, &v))
 		return;
-	}
-	StatsKeyspaceLookup(st == KS_OK);
-	if (v.expired)
-		CmdNoteExpired(c, c->db, c->argv[1], c->argv_len[1]);
 	if (CmdReadEnd(c, &t))
 	{
-		if (st != KS_OK)
+		if (!v.exists)
 			AddReplyLongLong(&c->reply, -2);
 		else if (v.expire_ms == 0)
 			AddReplyLongLong(&c->reply, -1);
@@ -246,18 +229,13 @@ PersistCommand(Client *c)
 
 	if (!CmdWriteBeginKeys(c, &t, 1, 1, 1))
 		return;
-	KsValueInit(&cur);
-	st = KsGetLatest(c->db, c->argv[1], c->argv_len[1], t.now_ms, &cur);
-	if (st != KS_OK && st != KS_NOT_FOUND && st != KS_KEY_TOO_LONG)
+	if (!CmdLoadLatest(c, &t, 1, &cur))
 	{
 		CmdWriteAbort(c, &t);
-		ReplyKsError(c, st);
 		KsValueRelease(&cur);
 		return;
 	}
-	if (cur.expired)
-		CmdNoteExpired(c, c->db, c->argv[1], c->argv_len[1]);
-	if (st != KS_OK || cur.expire_ms == 0)
+	if (!cur.exists || cur.expire_ms == 0)
 	{
 		CmdWriteAbort(c, &t);
 		AddReplyLongLong(&c->reply, 0);

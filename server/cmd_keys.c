@@ -223,13 +223,8 @@ TypeCommand(Client *c)
 	CmdTxn t;
 	KsValue v;
 
-	CmdReadBegin(c, &t);
-	if (!CmdLoadVisible(c, &t, 1, &v))
-	{
-		SnapshotReleaseAll();
-		KsValueRelease(&v);
+	if (!CmdReadKey(c, &t, 1, &v))
 		return;
-	}
 	if (CmdReadEnd(c, &t))
 		AddReplyStatus(&c->reply, v.exists ? type_name(v.type) : "none");
 	KsValueRelease(&v);
@@ -953,13 +948,8 @@ object_generic(Client *c, char what)
 	KsValue v;
 	long long ll;
 
-	CmdReadBegin(c, &t);
-	if (!CmdLoadVisible(c, &t, 2, &v))
-	{
-		SnapshotReleaseAll();
-		KsValueRelease(&v);
+	if (!CmdReadKey(c, &t, 2, &v))
 		return;
-	}
 	if (CmdReadEnd(c, &t))
 	{
 		if (!v.exists)

@@ -67,13 +67,8 @@ GetCommand(Client *c)
 	CmdTxn t;
 	KsValue v;
 
-	CmdReadBegin(c, &t);
-	if (!CmdLoadVisible(c, &t, 1, &v))
-	{
-		SnapshotReleaseAll();
-		KsValueRelease(&v);
+	if (!CmdReadKey(c, &t, 1, &v))
 		return;
-	}
 	if (CmdReadEnd(c, &t))
 	{
 		if (!v.exists)
@@ -741,13 +736,8 @@ StrlenCommand(Client *c)
 	CmdTxn t;
 	KsValue v;
 
-	CmdReadBegin(c, &t);
-	if (!CmdLoadVisible(c, &t, 1, &v))
-	{
-		SnapshotReleaseAll();
-		KsValueRelease(&v);
+	if (!CmdReadKey(c, &t, 1, &v))
 		return;
-	}
 	if (CmdReadEnd(c, &t))
 	{
 		if (v.exists && v.type != KS_TYPE_STRING)
@@ -767,13 +757,8 @@ GetrangeCommand(Client *c)
 
 	if (!GetLongLongOrReply(c, 2, &start, NULL) || !GetLongLongOrReply(c, 3, &end, NULL))
 		return;
-	CmdReadBegin(c, &t);
-	if (!CmdLoadVisible(c, &t, 1, &v))
-	{
-		SnapshotReleaseAll();
-		KsValueRelease(&v);
+	if (!CmdReadKey(c, &t, 1, &v))
 		return;
-	}
 	if (!CmdReadEnd(c, &t))
 	{
 		KsValueRelease(&v);

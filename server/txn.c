@@ -263,6 +263,17 @@ CmdLoadVisible(Client *c, CmdTxn *t, int argi, KsValue *v)
 }
 
 bool
+CmdReadKey(Client *c, CmdTxn *t, int argi, KsValue *v)
+{
+	CmdReadBegin(c, t);
+	if (CmdLoadVisible(c, t, argi, v))
+		return true;
+	SnapshotReleaseAll();
+	KsValueRelease(v);
+	return false;
+}
+
+bool
 CmdLoadLatestKey(Client *c, CmdTxn *t, int db, const char *key, size_t len, KsValue *v)
 {
 	KsStatus st;

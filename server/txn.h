@@ -55,6 +55,12 @@ void		CmdWriteAbort(Client *c, CmdTxn *t);
  * version under the key lock.
  */
 bool		CmdLoadVisible(Client *c, CmdTxn *t, int argi, KsValue *v);
+/*
+ * The common read command: CmdReadBegin, then CmdLoadVisible of argv[argi].
+ * On false the error is replied and the snapshot and *v are released; on
+ * true the caller ends with CmdReadEnd and KsValueRelease.
+ */
+bool		CmdReadKey(Client *c, CmdTxn *t, int argi, KsValue *v);
 bool		CmdLoadLatest(Client *c, CmdTxn *t, int argi, KsValue *v);
 bool		CmdLoadLatestKey(Client *c, CmdTxn *t, int db, const char *key, size_t len,
 							 KsValue *v);
