@@ -273,20 +273,21 @@ KsGet(const Snapshot *snap, int db, const char *key, size_t len, int64_t now_ms,
 	return KS_OK;
 }
 
-KsStatus
-KsGetLatest(int db, const char *key, size_t len, int64_t now_ms, KsValue *out)
+/*
+ * Writer: the newest non-aborted version of the key the index entry at
+ * index_tid names, without assembling a chunked value (deleters need only
+ * the fields KsDelete reads).
+ */
+static KsStatus
+fetch_latest_at(const ItemPointerData *index_tid, KsValue *out)
 {
-	BtResult br;
-	HeapStatus hs;
+	HeapStatus	hs;
 
 	out->exists = false;
 	out->has_latest = false;
-	br = BtLookup(REL_KEYSPACE_INDEX, (uint16_t) db, KsHash(key, len), key, len,
-				  &out->index_tid);
-	if (br != BT_FOUND)
-		return bt_status(br);
 	out->in_index = true;
-	hs = HeapFetchLatest(&out->index_tid, &out->tup);
+	out->index_tid = *index_tid;
+	hs = HeapFetchLatest(index_tid, &out->tup);
 	if (hs == HEAP_NOT_FOUND)
 		return KS_NOT_FOUND;
 	if (hs != HEAP_OK)
@@ -295,6 +296,27 @@ KsGetLatest(int db, const char *key, size_t len, int64_t now_ms, KsValue *out)
 	out->latest_tid = out->tup.tid;
 	out->latest_live = out->tup.live;
 	out->latest_chunked = (out->tup.flags & KS_FLAG_CHUNKED) != 0;
+	out->type = out->tup.type;
+	out->expire_ms = out->tup.expire_ms;
+	out->xmin = out->tup.xmin;
+	return KS_OK;
+}
+
+KsStatus
+KsGetLatest(int db, const char *key, size_t len, int64_t now_ms, KsValue *out)
+{
+	ItemPointerData index_tid;
+	BtResult br;
+	KsStatus st;
+
+	out->exists = false;
+	out->has_latest = false;
+	br = BtLookup(REL_KEYSPACE_INDEX, (uint16_t) db, KsHash(key, len), key, len, &index_tid);
+	if (br != BT_FOUND)
+		return bt_status(br);
+	st = fetch_latest_at(&index_tid, out);
+	if (st != KS_OK)
+		return st;
 	if (!out->tup.live)
 		return KS_NOT_FOUND;
 	fill_from_tuple(out, now_ms);
@@ -571,34 +593,6 @@ KsScan(const Snapshot *snap, int db, uint64_t cursor, int count, int64_t now_ms,
 	return st;
 }
 
-/*
- * Writer: the newest non-aborted version of the key the index entry at
- * index_tid names, without assembling a chunked value (deleters need only
- * the fields KsDelete reads).
- */
-static KsStatus
-fetch_latest_at(const ItemPointerData *index_tid, KsValue *out)
-{
-	HeapStatus	hs;
-
-	out->exists = false;
-	out->has_latest = false;
-	out->in_index = true;
-	out->index_tid = *index_tid;
-	hs = HeapFetchLatest(index_tid, &out->tup);
-	if (hs == HEAP_NOT_FOUND)
-		return KS_NOT_FOUND;
-	if (hs != HEAP_OK)
-		return KS_ERROR;
-	out->has_latest = true;
-	out->latest_tid = out->tup.tid;
-	out->latest_live = out->tup.live;
-	out->latest_chunked = (out->tup.flags & KS_FLAG_CHUNKED) != 0;
-	out->type = out->tup.type;
-	out->expire_ms = out->tup.expire_ms;
-	out->xmin = out->tup.xmin;
-	return KS_OK;
-}
 
 /* Called by for_each_live_key for each key; KS_NOT_FOUND skips it. */
 typedef KsStatus (*LiveKeyFn) (int db, const BtScanEntry *entry, const KsValue *latest,
