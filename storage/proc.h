@@ -153,7 +153,10 @@ ProcStorageLeave(void)
 {
 	if (MyProc)
 	{
-		atomic_fetch_add_explicit(&MyProc->storage_gen, 1, memory_order_release);
+		/* only the owner writes it: a plain increment, no locked add */
+		atomic_store_explicit(&MyProc->storage_gen,
+							  atomic_load_explicit(&MyProc->storage_gen, memory_order_relaxed) + 1,
+							  memory_order_release);
 		atomic_store_explicit(&MyProc->in_storage, 0, memory_order_release);
 	}
 }

@@ -77,10 +77,22 @@ typedef struct VacuumProgressSlot
 	_Atomic int64_t started_ms;
 } VacuumProgressSlot;
 
+/*
+ * Dead versions of one database: created only grows (writers, one atomic
+ * add); cleared is the created count at the start of the last run that
+ * finished (everything that died before it is gone). Dead now = created -
+ * cleared.
+ */
+typedef struct VacuumDeadCount
+{
+	_Atomic uint64_t created;
+	_Atomic uint64_t cleared;
+} VacuumDeadCount;
+
 /* All fields are atomics, changed without a lock. */
 typedef struct VacuumShared
 {
-	_Atomic uint64_t dead_since_run;	/* reset when a run starts */
+	_Atomic uint64_t created_at_run_start;	/* sum of dead[].created then */
 	_Atomic uint64_t live_estimate;
 	_Atomic uint64_t vacuum_runs;
 	_Atomic uint64_t autovacuum_runs;
@@ -94,7 +106,7 @@ typedef struct VacuumShared
 	_Atomic uint64_t frozen_xid;
 	VacuumProgressSlot progress[VACUUM_PROGRESS_SLOTS];
 	int			ndatabases;
-	_Atomic uint64_t dead_per_db[];
+	VacuumDeadCount dead[];		/* per database */
 } VacuumShared;
 
 static VacuumShared *vacuum_shared;
@@ -111,46 +123,58 @@ now_ms(void)
 size_t
 VacuumShmemSize(int ndatabases)
 {
-	return CACHELINE_ALIGN(sizeof(VacuumShared) + sizeof(uint64_t) * (size_t) ndatabases);
+	return CACHELINE_ALIGN(sizeof(VacuumShared) + sizeof(VacuumDeadCount) * (size_t) ndatabases);
 }
 
 void
 VacuumShmemInit(int ndatabases)
 {
-	vacuum_shared = ShmemAlloc(sizeof(VacuumShared) + sizeof(uint64_t) * (size_t) ndatabases);
-	memset(vacuum_shared, 0, sizeof(VacuumShared) + sizeof(uint64_t) * (size_t) ndatabases);
+	vacuum_shared = ShmemAlloc(sizeof(VacuumShared) + sizeof(VacuumDeadCount) * (size_t) ndatabases);
+	memset(vacuum_shared, 0, sizeof(VacuumShared) + sizeof(VacuumDeadCount) * (size_t) ndatabases);
 	vacuum_shared->ndatabases = ndatabases;
 }
 
 void
 VacuumNoteDeadVersions(int db, uint64_t n)
 {
-	if (vacuum_shared == NULL || n == 0)
+	if (vacuum_shared == NULL || n == 0 || db < 0 || db >= vacuum_shared->ndatabases)
 		return;
-	atomic_fetch_add_explicit(&vacuum_shared->dead_since_run, n, memory_order_relaxed);
-	if (db >= 0 && db < vacuum_shared->ndatabases)
-		atomic_fetch_add_explicit(&vacuum_shared->dead_per_db[db], n, memory_order_relaxed);
+	atomic_fetch_add_explicit(&vacuum_shared->dead[db].created, n, memory_order_relaxed);
 }
 
 uint64_t
 VacuumDeadVersions(int db)
 {
+	uint64_t	created, cleared;
+
 	if (vacuum_shared == NULL || db < 0 || db >= vacuum_shared->ndatabases)
 		return 0;
-	return atomic_load_explicit(&vacuum_shared->dead_per_db[db], memory_order_relaxed);
+	cleared = atomic_load_explicit(&vacuum_shared->dead[db].cleared, memory_order_relaxed);
+	created = atomic_load_explicit(&vacuum_shared->dead[db].created, memory_order_relaxed);
+	return created > cleared ? created - cleared : 0;
+}
+
+static uint64_t
+dead_created_total(void)
+{
+	uint64_t	sum = 0;
+
+	for (int db = 0; db < vacuum_shared->ndatabases; db++)
+		sum += atomic_load_explicit(&vacuum_shared->dead[db].created, memory_order_relaxed);
+	return sum;
 }
 
 uint64_t
 VacuumDeadSinceLastRun(void)
 {
-	return vacuum_shared ? atomic_load(&vacuum_shared->dead_since_run) : 0;
+	return vacuum_shared ? dead_created_total() - atomic_load(&vacuum_shared->created_at_run_start) : 0;
 }
 
 void
 VacuumNoteRunStart(void)
 {
 	if (vacuum_shared)
-		atomic_store(&vacuum_shared->dead_since_run, 0);
+		atomic_store(&vacuum_shared->created_at_run_start, dead_created_total());
 }
 
 uint64_t
@@ -261,10 +285,11 @@ typedef struct VacState
 	int			cost;
 } VacState;
 
+/* Stop soon: asked to, or the WAL cannot grow (a full disk; see XLogSpaceError). */
 static bool
 canceled(const VacState *vs)
 {
-	return vs->params->cancel != NULL && *vs->params->cancel != 0;
+	return (vs->params->cancel != NULL && *vs->params->cancel != 0) || XLogSpaceError() != 0;
 }
 
 static void
@@ -426,7 +451,7 @@ VacuumRun(const VacuumParams *params, VacuumResult *result)
 		dead_at_start = MemAllocZero(sizeof(uint64_t) * (size_t) (vacuum_shared->ndatabases + 1));
 		for (int db = 0; db < vacuum_shared->ndatabases; db++)
 			if (params->db < 0 || params->db == db)
-				dead_at_start[db] = atomic_load(&vacuum_shared->dead_per_db[db]);
+				dead_at_start[db] = atomic_load(&vacuum_shared->dead[db].created);
 	}
 
 	result->horizon = SnapshotGetOldestXmin();
@@ -484,7 +509,7 @@ VacuumDeadCountsTake(void)
 		return NULL;
 	counts = MemAllocZero(sizeof(uint64_t) * (size_t) (vacuum_shared->ndatabases + 1));
 	for (int db = 0; db < vacuum_shared->ndatabases; db++)
-		counts[db] = atomic_load(&vacuum_shared->dead_per_db[db]);
+		counts[db] = atomic_load(&vacuum_shared->dead[db].created);
 	return counts;
 }
 
@@ -495,10 +520,10 @@ VacuumDeadCountsClear(uint64_t *counts)
 		return;
 	for (int db = 0; db < vacuum_shared->ndatabases; db++)
 	{
-		uint64_t	cur = atomic_load(&vacuum_shared->dead_per_db[db]);
+		uint64_t	cur = atomic_load(&vacuum_shared->dead[db].cleared);
 
-		while (!atomic_compare_exchange_weak(&vacuum_shared->dead_per_db[db], &cur,
-											 cur - (counts[db] < cur ? counts[db] : cur)))
+		while (cur < counts[db] &&
+			   !atomic_compare_exchange_weak(&vacuum_shared->dead[db].cleared, &cur, counts[db]))
 			;
 	}
 }
@@ -546,7 +571,7 @@ VacuumGetInfo(VacuumInfo *out)
 		return;
 	out->dead_versions = 0;
 	for (int db = 0; db < v->ndatabases; db++)
-		out->dead_versions += atomic_load(&v->dead_per_db[db]);
+		out->dead_versions += VacuumDeadVersions(db);
 	out->live_estimate = atomic_load(&v->live_estimate);
 	out->vacuum_runs = atomic_load(&v->vacuum_runs);
 	out->autovacuum_runs = atomic_load(&v->autovacuum_runs);

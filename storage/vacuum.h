@@ -86,9 +86,9 @@ bool		VacuumRun(const VacuumParams *params, VacuumResult *result);
 TransactionId VacuumAdvanceFrozenXid(TransactionId freeze_limit);
 
 /*
- * Per-database dead-version counts at the start of a run (MemAlloc'd),
- * and, at its end, taking them off the counters (what the run cleared;
- * versions that died during the run stay counted). Clear frees nothing.
+ * Per-database counts of versions that died so far, at the start of a run
+ * (MemAlloc'd); at its end, Clear marks everything counted then as gone
+ * (versions that died during the run stay counted). Clear frees nothing.
  */
 uint64_t   *VacuumDeadCountsTake(void);
 void		VacuumDeadCountsClear(uint64_t *counts);
