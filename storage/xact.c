@@ -111,6 +111,14 @@ XactBegin(void)
 
 	if (my_xid != InvalidTransactionId)
 		return my_xid;
+	/*
+	 * The WAL cannot grow (full disk): refuse here, where every writer
+	 * passes (commands, the expiry sweep, lazy expiry), rather than fail
+	 * inside a commit, where it is PANIC. Commands check it earlier to
+	 * reply MISCONF (server/txn.c CmdWriteAllowed).
+	 */
+	if (XLogSpaceError() != 0)
+		return InvalidTransactionId;
 
 	/*
 	 * X1: PENDING is visible before the counter moves past the new xid, so
