@@ -599,6 +599,17 @@ XLogFlush(XLogRecPtr upto)
 }
 
 #define SPACE_RETRY_SECONDS 5
+/* writers make sure of the next segment themselves this close to the end */
+#define SPACE_AHEAD_MARGIN (WAL_SEGMENT_SIZE / 4)
+
+static void
+note_ready(uint64_t segno)
+{
+	uint64_t old = atomic_load(&XLogCtl->ready_segno);
+
+	while (old < segno && !atomic_compare_exchange_weak(&XLogCtl->ready_segno, &old, segno))
+		;
+}
 
 void
 XLogPrepareNextSegment(void)
@@ -616,6 +627,7 @@ XLogPrepareNextSegment(void)
 	XLogSegmentPath(path, sizeof(path), next);
 	if (stat(path, &st) == 0 && st.st_size == (off_t) WAL_SEGMENT_SIZE)
 	{
+		note_ready(next);
 		if (atomic_load(&ctl->space_errno) != 0)
 		{
 			atomic_store(&ctl->space_errno, 0);
@@ -639,14 +651,37 @@ XLogPrepareNextSegment(void)
 		/* a checkpoint, at once, recycles the segments before its redo pointer */
 		XLogWakeCheckpointer(CHECKPOINT_WAL_SIZE | CHECKPOINT_IMMEDIATE);
 	}
-	else if (atomic_exchange(&ctl->space_errno, 0) != 0)
-		elog(LOG, "WAL segment \"%s\" created; write commands are accepted again", path);
+	else
+	{
+		note_ready(next);
+		if (atomic_exchange(&ctl->space_errno, 0) != 0)
+			elog(LOG, "WAL segment \"%s\" created; write commands are accepted again", path);
+	}
 }
 
+/*
+ * Before a write: 0 if the WAL can take it, else the errno that keeps the
+ * next segment from being created. Normally two atomic loads. In the last
+ * quarter of a segment whose successor is not known to exist yet (the
+ * walwriter is late, the machine is busy), the writer makes sure of it
+ * itself, so the moment a write is refused does not depend on the
+ * walwriter's timing; while refused, it retries every few seconds.
+ */
 int
 XLogSpaceError(void)
 {
-	return XLogCtl ? atomic_load_explicit(&XLogCtl->space_errno, memory_order_relaxed) : 0;
+	XLogCtlData *ctl = XLogCtl;
+	XLogRecPtr insert;
+
+	if (ctl == NULL || xlog_in_redo)
+		return 0;
+	insert = atomic_load_explicit(&ctl->insert_done, memory_order_relaxed);
+	if (atomic_load_explicit(&ctl->space_errno, memory_order_relaxed) == 0 &&
+		(WAL_SEGMENT_OFFSET(insert) < WAL_SEGMENT_SIZE - SPACE_AHEAD_MARGIN ||
+		 atomic_load_explicit(&ctl->ready_segno, memory_order_relaxed) > WAL_SEGMENT_NUMBER(insert)))
+		return 0;
+	XLogPrepareNextSegment();
+	return atomic_load_explicit(&ctl->space_errno, memory_order_relaxed);
 }
 
 /*

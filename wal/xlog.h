@@ -64,11 +64,13 @@ bool		XLogFlush(XLogRecPtr upto);
 uint64_t	XLogBackgroundFlush(void);
 
 /*
- * walwriter: make sure the segment after the one being inserted into
- * exists, so that a full disk shows up here, where it can be refused,
- * and not inside a commit, where it is PANIC. While it cannot be created
- * XLogSpaceError() returns the errno (0 otherwise) and write commands are
- * refused; retried every few seconds.
+ * Make sure the segment after the one being inserted into exists, so that
+ * a full disk shows up where a write can still be refused, not inside a
+ * commit, where it is PANIC. The walwriter calls it every round.
+ * XLogSpaceError(), called before every write (commands, XactBegin,
+ * vacuum), returns the errno while that segment cannot be created (0
+ * otherwise), and calls XLogPrepareNextSegment itself near the end of a
+ * segment whose successor is not ready yet; retried every few seconds.
  */
 void		XLogPrepareNextSegment(void);
 int			XLogSpaceError(void);

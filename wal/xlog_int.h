@@ -87,6 +87,8 @@ typedef struct XLogCtlData
 	_Atomic uint64_t stat_commits;
 	_Atomic int space_errno;	/* the next segment could not be created:
 								 * writers refuse (XLogSpaceError) */
+	_Atomic uint64_t ready_segno;	/* a segment known to exist in full
+									 * (XLogPrepareNextSegment); 0 if none yet */
 
 	/*
 	 * Checkpoints. ckpt_lock serialises CreateCheckPoint. Requests: bump
