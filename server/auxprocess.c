@@ -14,6 +14,7 @@
 #include "config.h"
 
 #include "server/auxprocess.h"
+#include "server/handoff.h"
 #include "server/postmaster.h"
 #include "server/ps_status.h"
 #include "server/server.h"
@@ -266,7 +267,7 @@ StartAuxProcess(ProcKind kind, int slotno)
 			CheckpointerMain();
 			break;
 		case PROC_KIND_WALWRITER:
-			WalWriterMain();
+			ReplyWriterMain();
 			break;
 		case PROC_KIND_BGWRITER:
 			BgWriterMain();

@@ -23,6 +23,7 @@
 #include "config.h"
 
 #include "server/backend.h"
+#include "server/handoff.h"
 #include "server/settings.h"
 #include "server/ps_status.h"
 #include "server/server.h"
@@ -33,6 +34,7 @@
 #include "storage/mem.h"
 #include "storage/proc.h"
 #include "storage/stats.h"
+#include "wal/xlog.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -155,36 +157,18 @@ ClientPublish(Client *c, const char *cmdname)
 	PsStatusSetParts(title_prefix, title_prefix_len, cmdname, strlen(cmdname));
 }
 
+/* Write all of data to the client, or leave through backend_exit. */
 static void
-backend_exit(Client *c, int status)
+write_all(Client *c, const char *data, size_t len)
 {
-	LWLockReleaseAll();
-	if (c->fd >= 0)
-		close(c->fd);
-	c->fd = -1;
-	if (status == 0 && reuse_allowed())
-		longjmp(client_done, 1);
-	exit(status);
-}
-
-static void
-flush_reply(Client *c)
-{
-	ReplyBuf *r = &c->reply;
-
-	/*
-	 * Counted before writing, so that a client that has its reply finds it
-	 * counted; bytes a failed write could not send are counted too.
-	 */
-	if (r->len > r->sent)
-		StatsNetOutput((uint64_t) (r->len - r->sent));
-	while (r->sent < r->len)
+	while (len > 0)
 	{
-		ssize_t n = write(c->fd, r->data + r->sent, r->len - r->sent);
+		ssize_t n = write(c->fd, data, len);
 
 		if (n > 0)
 		{
-			r->sent += (size_t) n;
+			data += n;
+			len -= (size_t) n;
 			continue;
 		}
 		if (n < 0 && errno == EINTR)
@@ -196,6 +180,71 @@ flush_reply(Client *c)
 		elog(VERBOSE, "error writing to client: %m");
 		backend_exit(c, 0);
 	}
+}
+
+/*
+ * Before writing to the socket: a reply handed to the walwriter goes out
+ * first (server/handoff.c). If wait, sleep until the walwriter is done with
+ * it; either way, write what it gave back unsent.
+ */
+static void
+settle_handoff(Client *c, bool wait)
+{
+	const char *rest;
+	size_t rest_len;
+
+	if (HandoffSettle(c, wait, &rest, &rest_len))
+	{
+		HandoffSettleDone();	/* before writing: backend_exit settles too */
+		write_all(c, rest, rest_len);
+	}
+}
+
+static void
+backend_exit(Client *c, int status)
+{
+	LWLockReleaseAll();
+	if (c->fd >= 0)
+	{
+		/* a reply still with the walwriter leaves before the connection closes */
+		if (!die_requested && HandoffPending())
+			settle_handoff(c, true);
+		HandoffClientDone(c);
+		close(c->fd);
+	}
+	c->fd = -1;
+	if (status == 0 && reuse_allowed())
+		longjmp(client_done, 1);
+	exit(status);
+}
+
+static void
+flush_reply(Client *c)
+{
+	ReplyBuf *r = &c->reply;
+	XLogRecPtr lsn = c->durable_lsn;
+
+	/*
+	 * Counted before writing, so that a client that has its reply finds it
+	 * counted; bytes a failed write could not send are counted too.
+	 */
+	if (r->len > r->sent)
+		StatsNetOutput((uint64_t) (r->len - r->sent));
+	settle_handoff(c, true);
+	c->durable_lsn = InvalidXLogRecPtr;
+	/*
+	 * No reply may rest on WAL that is not durable (DESIGN.md section 4):
+	 * hand it to the walwriter when a flush is under way anyway, else
+	 * flush (or join the flush) here.
+	 */
+	if (lsn != InvalidXLogRecPtr && lsn > XLogGetFlushPosition())
+	{
+		if (HandoffReply(c, r->data + r->sent, r->len - r->sent, lsn))
+			r->sent = r->len;
+		else
+			(void) XLogFlush(lsn);	/* failures inside are PANIC */
+	}
+	write_all(c, r->data + r->sent, r->len - r->sent);
 	ReplyReset(r);
 	/* do not hold on to a huge buffer after a huge reply */
 	if (r->cap > 1024 * 1024)
@@ -330,6 +379,7 @@ read_and_process(Client *c)
 		{
 			if (die_requested)
 				backend_exit(c, 0);
+			settle_handoff(c, false);	/* a reply the walwriter gave back */
 			check_idle_timeout(c);
 			return;
 		}
@@ -409,6 +459,7 @@ serve_client(Client *c, int fd, bool unix_socket)
 	ProcSlotEndWrite(MyProc);
 	atomic_fetch_add(&proc_array->total_connections, 1);
 	title_db = -1;
+	HandoffNewClient();
 	ClientPublish(c, NULL);
 	clients_served++;
 	for (;;)

@@ -22,6 +22,7 @@
 
 #include "server/auxprocess.h"
 #include "server/backend.h"
+#include "server/handoff.h"
 #include "server/settings.h"
 #include "server/postmaster.h"
 #include "server/ps_status.h"
@@ -928,6 +929,7 @@ create_shared_memory(void)
 	size = ShmemAddSize(size, ProcArrayShmemSize(max_backends));
 	size = ShmemAddSize(size, StatsShmemSize(max_backends + PROC_AUX_SLOTS));
 	size = ShmemAddSize(size, StorageShmemSize());
+	size = ShmemAddSize(size, HandoffShmemSize(max_backends + PROC_AUX_SLOTS));
 	size += 64 * 1024;			/* slack for alignment */
 	if (!ShmemCreate(size, server_config->huge_pages, err, sizeof(err)))
 		elog(FATAL, "%s", err);
@@ -935,6 +937,8 @@ create_shared_memory(void)
 	ProcArrayShmemInit(max_backends);
 	StatsShmemInit(max_backends + PROC_AUX_SLOTS);
 	StorageShmemInit();
+	HandoffShmemInit(max_backends + PROC_AUX_SLOTS);
+	HandoffChannelCreate();
 }
 
 static void

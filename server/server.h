@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "server/reply.h"
+#include "storage/block.h"
 #include "server/resp.h"
 
 #define TUSK_VERSION PACKAGE_VERSION
@@ -58,6 +59,8 @@ typedef struct Client
 	const struct Command *cmd;
 
 	ReplyBuf	reply;
+	XLogRecPtr	durable_lsn;	/* the reply may go out once WAL is flushed here */
+	bool		handoff_asked;	/* the walwriter was sent this client's socket */
 } Client;
 
 typedef void (*CommandProc) (Client *c);

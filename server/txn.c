@@ -91,16 +91,20 @@ CmdReadBegin(Client *c, CmdTxn *t)
 	SnapshotTake(t->snap);
 }
 
+/*
+ * The reply being built may not leave before WAL is flushed to lsn: note
+ * it on the client. The wait itself happens when the replies are written
+ * (backend.c flush_reply), once per batch of pipelined commands, or not at
+ * all in this process when the reply is handed to the walwriter
+ * (server/handoff.c).
+ */
 static bool
 wait_durable(Client *c, XLogRecPtr lsn)
 {
 	if (lsn == InvalidXLogRecPtr || !server_config->synchronous_commit)
 		return true;
-	if (!XLogFlush(lsn))
-	{
-		AddReplyError(&c->reply, "ERR could not flush the write-ahead log; see the server log");
-		return false;
-	}
+	if (lsn > c->durable_lsn)
+		c->durable_lsn = lsn;
 	return true;
 }
 
@@ -216,8 +220,7 @@ CmdWriteAbort(Client *c, CmdTxn *t)
 	 * durable; writers read the newest version without tracking that, so
 	 * wait for every commit so far (usually already flushed).
 	 */
-	if (server_config->synchronous_commit)
-		(void) XLogFlush(XLogGetLastCommitPosition());	/* a failure is PANIC */
+	(void) wait_durable(c, XLogGetLastCommitPosition());
 	expire_noted(t->now_ms);
 }
 

@@ -426,25 +426,6 @@ CheckpointerMain(void)
 	}
 }
 
-/* The walwriter: bound the loss window of asynchronous commits. */
-void
-WalWriterMain(void)
-{
-	for (;;)
-	{
-		struct timespec delay = {0, (long) WAL_WRITER_DELAY_MS * 1000000L};
-
-		if (aux_shutdown_requested)
-		{
-			XLogFlush(XLogGetInsertPosition());
-			return;
-		}
-		XLogBackgroundFlush();
-		XLogPrepareNextSegment();
-		nanosleep(&delay, NULL);
-	}
-}
-
 void
 XLogGetCheckpointInfo(uint64_t *count, XLogRecPtr *redo, int64_t *time_s)
 {

@@ -755,6 +755,18 @@ XLogGetFlushPosition(void)
 	return atomic_load_explicit(&XLogCtl->flush_ptr, memory_order_acquire);
 }
 
+bool
+XLogFlushInProgress(void)
+{
+	return atomic_load_explicit(&XLogCtl->write_lock.state, memory_order_relaxed) != 0;
+}
+
+int
+XLogWalWriterDelay(void)
+{
+	return WAL_WRITER_DELAY_MS;
+}
+
 XLogRecPtr
 XLogGetLastCommitPosition(void)
 {

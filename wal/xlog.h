@@ -77,6 +77,9 @@ int			XLogSpaceError(void);
 
 XLogRecPtr	XLogGetInsertPosition(void);
 XLogRecPtr	XLogGetFlushPosition(void);
+/* Is somebody writing or flushing WAL now (or queued to)? A hint only. */
+bool		XLogFlushInProgress(void);
+int			XLogWalWriterDelay(void);	/* wal_writer_delay, ms */
 /* Newest commit record end; snapshots read it (DESIGN.md section 4). */
 XLogRecPtr	XLogGetLastCommitPosition(void);
 void		XLogAdvanceLastCommitPosition(XLogRecPtr end);
@@ -202,7 +205,6 @@ void		XLogGetCheckpointInfo(uint64_t *count, XLogRecPtr *redo, int64_t *time_s);
 
 /* Auxiliary process mains; they return when asked to exit. */
 void		CheckpointerMain(void);
-void		WalWriterMain(void);
 /* Set by the SIGTERM handler of auxiliary processes. */
 extern volatile int aux_shutdown_requested;
 

@@ -1,0 +1,554 @@
+/*
+ * handoff.c
+ *	  Durable replies sent by the walwriter.
+ *
+ * NOTES
+ *	  With synchronous_commit on, a backend may not send a reply until WAL
+ *	  is flushed past the reply's LSN (DESIGN.md section 4). Waiting for
+ *	  it costs the backend a futex sleep and a wake-up: a second context
+ *	  switch per command on top of the one its blocking read costs, which
+ *	  on 2 cores with 50 clients halved the durable write rate. So when a
+ *	  flush is already running (or the walwriter is busy with hand-offs),
+ *	  the backend copies its reply into its hand-off slot here and goes
+ *	  back to its read; the walwriter, which holds a duplicate of the
+ *	  client's socket, flushes and sends every waiting reply the flush
+ *	  covers, in one process, without a context switch per reply. The
+ *	  full design, its invariants and its failure cases are in
+ *	  server/README.md, "Reply hand-off".
+ *
+ *	  Slot states (the futex word `state`):
+ *	    IDLE      nothing handed off; only the backend writes the socket.
+ *	    PENDING   the walwriter owns the slot's reply and is the only one
+ *	              that may write the socket.
+ *	    RETURNED  the walwriter could not send (all of) it: the backend
+ *	              flushes WAL up to the slot's LSN itself and writes the
+ *	              rest before anything else.
+ *	  The backend moves IDLE -> PENDING and RETURNED -> IDLE, the walwriter
+ *	  PENDING -> IDLE or RETURNED.
+ *
+ *	  Sockets reach the walwriter through one SOCK_SEQPACKET channel that
+ *	  every backend inherits: 'R' registers a client's socket (SCM_RIGHTS),
+ *	  'C' drops it, 'W' wakes a sleeping walwriter. A backend registers
+ *	  only when it first could have handed a reply off, so connections
+ *	  that never wait for a flush cost nothing here.
+ */
+#include "config.h"
+
+#include "server/handoff.h"
+#include "server/server.h"
+#include "storage/elog.h"
+#include "storage/futex.h"
+#include "storage/mem.h"
+#include "storage/proc.h"
+#include "storage/shmem.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+enum
+{
+	HANDOFF_IDLE = 0,
+	HANDOFF_PENDING = 1,
+	HANDOFF_RETURNED = 2,
+};
+
+typedef struct HandoffSlot
+{
+	_Atomic uint32_t state;		/* futex word, see above */
+	_Atomic uint32_t waiting;	/* the backend sleeps on state */
+	_Atomic uint64_t registered;	/* client id whose socket the walwriter holds */
+	XLogRecPtr	lsn;			/* WAL must be flushed to here before sending */
+	uint32_t	len;
+	uint32_t	sent;
+	char		data[HANDOFF_MAX_REPLY];
+} __attribute__((aligned(CACHELINE_SIZE))) HandoffSlot;
+
+typedef struct HandoffCtl
+{
+	int			nslots;
+	_Atomic uint32_t writer_sleeping;	/* the walwriter is (about to be) in poll */
+	_Atomic uint32_t npending;	/* slots in PENDING */
+	HandoffSlot slots[];
+} HandoffCtl;
+
+typedef struct HandoffMsg
+{
+	char		op;				/* 'R' register (with the socket), 'C' drop, 'W' wake */
+	int32_t		slotno;
+	int32_t		pid;
+	uint64_t	client_id;
+} HandoffMsg;
+
+static HandoffCtl *handoff;
+static int	chan[2] = {-1, -1};	/* [0] the walwriter's end, [1] the backends' */
+
+size_t
+HandoffShmemSize(int nslots)
+{
+	return sizeof(HandoffCtl) + sizeof(HandoffSlot) * (size_t) nslots;
+}
+
+void
+HandoffShmemInit(int nslots)
+{
+	handoff = ShmemAlloc(HandoffShmemSize(nslots));
+	memset(handoff, 0, sizeof(HandoffCtl));
+	handoff->nslots = nslots;
+	for (int i = 0; i < nslots; i++)
+	{
+		atomic_store(&handoff->slots[i].state, HANDOFF_IDLE);
+		atomic_store(&handoff->slots[i].waiting, 0);
+		atomic_store(&handoff->slots[i].registered, 0);
+	}
+}
+
+void
+HandoffChannelCreate(void)
+{
+	if (chan[0] >= 0)
+	{
+		close(chan[0]);
+		close(chan[1]);
+	}
+	/* not CLOEXEC-relevant: children are forked, never exec'd */
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, chan) != 0)
+	{
+		elog(WARNING, "could not create the reply hand-off channel: %m");
+		chan[0] = chan[1] = -1;
+	}
+}
+
+static HandoffSlot *
+my_slot(void)
+{
+	int slotno;
+
+	if (handoff == NULL || MyProc == NULL || chan[1] < 0)
+		return NULL;
+	slotno = (int) (MyProc - proc_array->slots);
+	return slotno < handoff->nslots ? &handoff->slots[slotno] : NULL;
+}
+
+static bool
+send_msg(char op, uint64_t client_id, int fd, int flags)
+{
+	HandoffMsg m;
+	struct msghdr msg;
+	struct iovec iov;
+	union
+	{
+		struct cmsghdr hdr;
+		char		buf[CMSG_SPACE(sizeof(int))];
+	}			ctl;
+
+	memset(&m, 0, sizeof(m));
+	m.op = op;
+	m.slotno = (int32_t) (MyProc - proc_array->slots);
+	m.pid = (int32_t) getpid();
+	m.client_id = client_id;
+	memset(&msg, 0, sizeof(msg));
+	iov.iov_base = &m;
+	iov.iov_len = sizeof(m);
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	if (fd >= 0)
+	{
+		struct cmsghdr *cm;
+
+		memset(&ctl, 0, sizeof(ctl));
+		msg.msg_control = ctl.buf;
+		msg.msg_controllen = sizeof(ctl.buf);
+		cm = CMSG_FIRSTHDR(&msg);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	}
+	for (;;)
+	{
+		ssize_t n = sendmsg(chan[1], &msg, flags | MSG_NOSIGNAL);
+
+		if (n == (ssize_t) sizeof(m))
+			return true;
+		if (n < 0 && errno == EINTR)
+			continue;
+		return false;
+	}
+}
+
+static void
+wake_writer(void)
+{
+	if (atomic_load(&handoff->writer_sleeping) && atomic_exchange(&handoff->writer_sleeping, 0))
+		(void) send_msg('W', 0, -1, MSG_DONTWAIT);	/* a full channel is awake anyway */
+}
+
+/*
+ * Take over c's reply (data, len), to be sent once WAL is flushed to lsn.
+ * Returns false when the backend should wait for the flush and send the
+ * reply itself: nobody is flushing (becoming the flusher is cheaper than
+ * waking the walwriter), the reply is too long, the client is closing,
+ * or the walwriter does not hold this client's socket yet (it is asked
+ * for it then, so the next reply can go this way).
+ */
+bool
+HandoffReply(Client *c, const char *data, size_t len, XLogRecPtr lsn)
+{
+	HandoffSlot *hs = my_slot();
+
+	if (hs == NULL || len > HANDOFF_MAX_REPLY || (c->flags & (CLIENT_CLOSE_AFTER_REPLY | CLIENT_CLOSE_NOW)))
+		return false;
+	if (atomic_load(&handoff->writer_sleeping) && !XLogFlushInProgress())
+		return false;
+	if (atomic_load_explicit(&hs->registered, memory_order_acquire) != c->id)
+	{
+		if (!c->handoff_asked && send_msg('R', c->id, c->fd, 0))
+			c->handoff_asked = true;
+		return false;
+	}
+	if (atomic_load(&hs->state) != HANDOFF_IDLE)
+		return false;
+	memcpy(hs->data, data, len);
+	hs->len = (uint32_t) len;
+	hs->sent = 0;
+	hs->lsn = lsn;
+	atomic_fetch_add(&handoff->npending, 1);
+	atomic_store(&hs->state, HANDOFF_PENDING);
+	wake_writer();
+	return true;
+}
+
+bool
+HandoffPending(void)
+{
+	HandoffSlot *hs = my_slot();
+
+	return hs != NULL && atomic_load(&hs->state) != HANDOFF_IDLE;
+}
+
+/*
+ * Before the backend writes to its socket: wait (if wait) until the
+ * walwriter is done with a handed-off reply. Returns true if part of it
+ * came back unsent: WAL is then flushed past it, and the caller writes
+ * *rest and calls HandoffSettleDone.
+ */
+bool
+HandoffSettle(Client *c, bool wait, const char **rest, size_t *rest_len)
+{
+	HandoffSlot *hs = my_slot();
+	uint32_t st;
+
+	if (hs == NULL)
+		return false;
+	while ((st = atomic_load(&hs->state)) == HANDOFF_PENDING && wait)
+	{
+		struct timespec one_second = {1, 0};
+
+		atomic_store(&hs->waiting, 1);
+		if (atomic_load(&hs->state) == HANDOFF_PENDING)
+			FutexWait(&hs->state, HANDOFF_PENDING, &one_second);
+		atomic_store(&hs->waiting, 0);
+	}
+	if (st != HANDOFF_RETURNED)
+		return false;
+	(void) XLogFlush(hs->lsn);	/* failures inside are PANIC */
+	*rest = hs->data + hs->sent;
+	*rest_len = hs->len - hs->sent;
+	return true;
+}
+
+void
+HandoffSettleDone(void)
+{
+	HandoffSlot *hs = my_slot();
+
+	if (hs != NULL)
+		atomic_store(&hs->state, HANDOFF_IDLE);
+}
+
+/*
+ * A new client in this slot: a reply its predecessor handed off before it
+ * died is not this client's. Wait for the walwriter to give it back (it
+ * does, since the slot's process changed) and drop it.
+ */
+void
+HandoffNewClient(void)
+{
+	HandoffSlot *hs = my_slot();
+
+	if (hs == NULL)
+		return;
+	while (atomic_load(&hs->state) == HANDOFF_PENDING)
+	{
+		struct timespec ten_ms = {0, 10 * 1000 * 1000};
+
+		nanosleep(&ten_ms, NULL);
+	}
+	atomic_store(&hs->state, HANDOFF_IDLE);
+}
+
+/* The client is done (after HandoffSettle): the walwriter lets go of its socket. */
+void
+HandoffClientDone(Client *c)
+{
+	HandoffSlot *hs = my_slot();
+
+	if (hs == NULL || !c->handoff_asked)
+		return;
+	c->handoff_asked = false;
+	atomic_store(&hs->registered, 0);
+	(void) send_msg('C', c->id, -1, 0);
+}
+
+/* ---------------------------------------------------------------- */
+/* The walwriter's side */
+
+typedef struct HeldSocket
+{
+	int			fd;
+	pid_t		pid;
+	uint64_t	client_id;
+} HeldSocket;
+
+static HeldSocket *held;
+
+static void
+drop_socket(int slotno)
+{
+	HandoffSlot *hs = &handoff->slots[slotno];
+	uint64_t id = held[slotno].client_id;
+
+	if (held[slotno].fd < 0)
+		return;
+	close(held[slotno].fd);
+	held[slotno].fd = -1;
+	atomic_compare_exchange_strong(&hs->registered, &id, 0);
+}
+
+/* Is the process that registered slotno's socket still serving that client? */
+static bool
+still_serving(int slotno)
+{
+	ProcSlot *ps = &proc_array->slots[slotno];
+
+	return atomic_load(&ps->pid) == held[slotno].pid && ps->client_id == held[slotno].client_id;
+}
+
+static void
+receive_messages(void)
+{
+	for (;;)
+	{
+		HandoffMsg m;
+		struct msghdr msg;
+		struct iovec iov;
+		union
+		{
+			struct cmsghdr hdr;
+			char		buf[CMSG_SPACE(sizeof(int))];
+		}			ctl;
+		struct cmsghdr *cm;
+		int			fd = -1;
+		ssize_t		n;
+
+		memset(&msg, 0, sizeof(msg));
+		iov.iov_base = &m;
+		iov.iov_len = sizeof(m);
+		msg.msg_iov = &iov;
+		msg.msg_iovlen = 1;
+		msg.msg_control = ctl.buf;
+		msg.msg_controllen = sizeof(ctl.buf);
+		n = recvmsg(chan[0], &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return;
+		for (cm = CMSG_FIRSTHDR(&msg); cm != NULL; cm = CMSG_NXTHDR(&msg, cm))
+			if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
+				memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+		if (n != (ssize_t) sizeof(m) || m.slotno < 0 || m.slotno >= handoff->nslots)
+		{
+			if (fd >= 0)
+				close(fd);
+			continue;
+		}
+		if (m.op == 'R')
+		{
+			drop_socket(m.slotno);
+			if (fd < 0)
+				continue;		/* out of descriptors: that client keeps flushing itself */
+			held[m.slotno].fd = fd;
+			held[m.slotno].pid = m.pid;
+			held[m.slotno].client_id = m.client_id;
+			if (!still_serving(m.slotno))
+				drop_socket(m.slotno);
+			else
+				atomic_store_explicit(&handoff->slots[m.slotno].registered, m.client_id,
+									  memory_order_release);
+		}
+		else
+		{
+			if (fd >= 0)
+				close(fd);
+			if (m.op == 'C' && held[m.slotno].fd >= 0 && held[m.slotno].client_id == m.client_id)
+				drop_socket(m.slotno);
+		}
+	}
+}
+
+static void
+finish_slot(HandoffSlot *hs, uint32_t state)
+{
+	atomic_fetch_sub(&handoff->npending, 1);
+	atomic_store(&hs->state, state);
+	if (atomic_load(&hs->waiting))
+		FutexWake(&hs->state, 1);
+}
+
+/*
+ * Send every pending reply that the flushed WAL covers. Returns the
+ * highest LSN still waited for (0 if none).
+ */
+static XLogRecPtr
+send_covered(void)
+{
+	XLogRecPtr flushed = XLogGetFlushPosition();
+	XLogRecPtr want = 0;
+	int n = ProcArrayHighWater();
+
+	if (n > handoff->nslots)
+		n = handoff->nslots;
+	for (int i = 0; i < n; i++)
+	{
+		HandoffSlot *hs = &handoff->slots[i];
+		ssize_t sent;
+
+		if (atomic_load_explicit(&hs->state, memory_order_acquire) != HANDOFF_PENDING)
+			continue;
+		if (hs->lsn > flushed)
+		{
+			if (hs->lsn > want)
+				want = hs->lsn;
+			continue;
+		}
+		if (held[i].fd < 0 || !still_serving(i))
+		{
+			drop_socket(i);
+			finish_slot(hs, HANDOFF_RETURNED);
+			continue;
+		}
+		do
+			sent = send(held[i].fd, hs->data + hs->sent, hs->len - hs->sent,
+						MSG_DONTWAIT | MSG_NOSIGNAL);
+		while (sent < 0 && errno == EINTR);
+		if (sent > 0)
+			hs->sent += (uint32_t) sent;
+		if (hs->sent == hs->len)
+			finish_slot(hs, HANDOFF_IDLE);
+		else if (sent < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+			finish_slot(hs, HANDOFF_IDLE);	/* the client is gone; its backend will see it */
+		else
+			finish_slot(hs, HANDOFF_RETURNED);	/* socket full: the backend writes the rest */
+	}
+	return want;
+}
+
+/* Let go of the sockets of clients that are gone (a backend killed, say). */
+static void
+drop_stale(void)
+{
+	int n = ProcArrayHighWater();
+
+	if (n > handoff->nslots)
+		n = handoff->nslots;
+	for (int i = 0; i < n; i++)
+		if (held[i].fd >= 0 && atomic_load(&handoff->slots[i].state) == HANDOFF_IDLE &&
+			!still_serving(i))
+			drop_socket(i);
+}
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * The walwriter: send handed-off replies as their WAL becomes durable
+ * (flushing it itself when nobody else does), and every wal_writer_delay
+ * flush what asynchronous commits left behind and make sure of the next
+ * WAL segment.
+ */
+void
+ReplyWriterMain(void)
+{
+	struct rlimit rl;
+	int64_t next_round = 0;
+
+	/* one descriptor per client that hands replies off */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max)
+	{
+		rl.rlim_cur = rl.rlim_max;
+		(void) setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	held = MemAlloc(sizeof(HeldSocket) * (size_t) handoff->nslots);
+	for (int i = 0; i < handoff->nslots; i++)
+		held[i].fd = -1;
+	if (chan[1] >= 0)
+		close(chan[1]);			/* only backends send */
+	chan[1] = -1;
+
+	for (;;)
+	{
+		XLogRecPtr want;
+		int64_t now;
+		struct pollfd pfd;
+
+		if (aux_shutdown_requested)
+		{
+			/* the backends are gone: send what they left, then stop */
+			XLogFlush(XLogGetInsertPosition());
+			while ((want = send_covered()) != 0)
+				XLogFlush(want);
+			return;
+		}
+		if (chan[0] >= 0)
+			receive_messages();
+		want = send_covered();
+		if (want != 0)
+		{
+			/* someone may be flushing already; XLogFlush joins or leads */
+			XLogFlush(want);
+			continue;
+		}
+		now = now_ms();
+		if (now >= next_round)
+		{
+			XLogBackgroundFlush();
+			XLogPrepareNextSegment();
+			drop_stale();
+			next_round = now + XLogWalWriterDelay();
+			now = now_ms();
+		}
+		atomic_store(&handoff->writer_sleeping, 1);
+		if (atomic_load(&handoff->npending) > 0)
+		{
+			atomic_store(&handoff->writer_sleeping, 0);
+			continue;
+		}
+		pfd.fd = chan[0];
+		pfd.events = POLLIN;
+		pfd.revents = 0;
+		(void) poll(&pfd, chan[0] >= 0 ? 1 : 0, (int) (next_round > now ? next_round - now : 0));
+		atomic_store(&handoff->writer_sleeping, 0);
+	}
+}

@@ -1,0 +1,44 @@
+/*
+ * handoff.h
+ *	  Durable replies sent by the walwriter (server/README.md, "Reply
+ *	  hand-off").
+ *
+ * A backend whose reply must wait for a WAL flush that another process is
+ * already doing leaves the reply in its hand-off slot and goes back to
+ * reading its socket; the walwriter, which holds a duplicate of the
+ * client's socket, sends it once the flush has passed the reply's LSN.
+ * The backend saves the sleep and the wake-up it would otherwise pay per
+ * durable command.
+ */
+#ifndef TUSK_HANDOFF_H
+#define TUSK_HANDOFF_H
+
+#include "wal/xlog.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct Client;
+
+/* the largest reply a backend hands off; longer ones it sends itself */
+#define HANDOFF_MAX_REPLY 2048
+
+size_t		HandoffShmemSize(int nslots);
+void		HandoffShmemInit(int nslots);
+
+/* postmaster: a fresh channel for each generation of processes */
+void		HandoffChannelCreate(void);
+
+/* backend */
+bool		HandoffReply(struct Client *c, const char *data, size_t len, XLogRecPtr lsn);
+bool		HandoffPending(void);
+bool		HandoffSettle(struct Client *c, bool wait, const char **rest, size_t *rest_len);
+void		HandoffSettleDone(void);
+void		HandoffNewClient(void);
+void		HandoffClientDone(struct Client *c);
+
+/* the walwriter process */
+void		ReplyWriterMain(void);
+
+#endif
