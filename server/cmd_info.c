@@ -30,6 +30,7 @@
  */
 #include "config.h"
 
+#include "server/handoff.h"
 #include "server/settings.h"
 #include "server/server.h"
 #include "server/util.h"
@@ -652,12 +653,15 @@ section_wal(ReplyBuf *out)
 				"wal_fsyncs:%llu\r\n"
 				"wal_flush_waits:%llu\r\n"
 				"wal_commits:%llu\r\n"
-				"wal_commits_per_fsync:%.2f\r\n",
+				"wal_commits_per_fsync:%.2f\r\n"
+				"wal_fsync_avg_usec:%llu\r\n"
+				"wal_replies_handed_off:%llu\r\n",
 				(unsigned) (insert >> 32), (unsigned) insert,
 				(unsigned) (flush >> 32), (unsigned) flush,
 				u(ws.records), u(ws.bytes), u(ws.fpi), u(ws.flushes),
 				u(ws.flush_waits), u(ws.commits),
-				ratio((double) ws.commits, (double) ws.flushes));
+				ratio((double) ws.commits, (double) ws.flushes), u(ws.fsync_avg_us),
+				u(HandoffReplies()));
 }
 
 static void

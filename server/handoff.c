@@ -74,6 +74,7 @@ typedef struct HandoffCtl
 	int			nslots;
 	_Atomic uint32_t writer_sleeping;	/* the walwriter is (about to be) in poll */
 	_Atomic uint32_t npending;	/* slots in PENDING */
+	_Atomic uint64_t replies;	/* handed off since start (INFO wal) */
 	HandoffSlot slots[];
 } HandoffCtl;
 
@@ -205,7 +206,7 @@ HandoffReply(Client *c, const char *data, size_t len, XLogRecPtr lsn)
 	if (hs == NULL || len > HANDOFF_MAX_REPLY || (c->flags & (CLIENT_CLOSE_AFTER_REPLY | CLIENT_CLOSE_NOW)))
 		return false;
 	if (atomic_load(&handoff->writer_sleeping) && !XLogFlushInProgress())
-		return false;
+		return false;			/* nobody flushing: flushing here is quickest (-c 1) */
 	if (atomic_load_explicit(&hs->registered, memory_order_acquire) != c->id)
 	{
 		if (!c->handoff_asked && send_msg('R', c->id, c->fd, 0))
@@ -219,9 +220,16 @@ HandoffReply(Client *c, const char *data, size_t len, XLogRecPtr lsn)
 	hs->sent = 0;
 	hs->lsn = lsn;
 	atomic_fetch_add(&handoff->npending, 1);
+	atomic_fetch_add_explicit(&handoff->replies, 1, memory_order_relaxed);
 	atomic_store(&hs->state, HANDOFF_PENDING);
 	wake_writer();
 	return true;
+}
+
+uint64_t
+HandoffReplies(void)
+{
+	return handoff ? atomic_load_explicit(&handoff->replies, memory_order_relaxed) : 0;
 }
 
 bool

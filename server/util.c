@@ -114,10 +114,33 @@ StringToDouble(const char *s, size_t len, double *out)
 	return true;
 }
 
+/*
+ * snprintf's "%lld" without its format parsing: every bulk and integer
+ * reply header goes through here. Same result, truncated like snprintf.
+ */
 int
 LongLongToString(char *buf, size_t buflen, long long v)
 {
-	return snprintf(buf, buflen, "%lld", v);
+	char tmp[24];
+	int n = 0, len = 0;
+	unsigned long long u = v < 0 ? 0ULL - (unsigned long long) v : (unsigned long long) v;
+
+	do
+	{
+		tmp[n++] = (char) ('0' + u % 10);
+		u /= 10;
+	} while (u != 0);
+	if (v < 0)
+		tmp[n++] = '-';
+	if (buflen == 0)
+		return n;
+	while (len < n && (size_t) len < buflen - 1)
+	{
+		buf[len] = tmp[n - 1 - len];
+		len++;
+	}
+	buf[len] = '\0';
+	return n;
 }
 
 int

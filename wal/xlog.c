@@ -232,19 +232,20 @@ open_segment(uint64_t segno, bool create)
 bool
 XLogSyncSegment(uint64_t segno, bool missing_ok)
 {
-	char path[64];
+	char path[64];				/* formatted only for an error: no snprintf per flush */
 	int fd = open_segment(segno, false);
 
-	XLogSegmentPath(path, sizeof(path), segno);
 	if (fd < 0)
 	{
 		if (errno == ENOENT && missing_ok)
 			return false;
+		XLogSegmentPath(path, sizeof(path), segno);
 		elog(PANIC, "could not open WAL file \"%s\": %m", path);
 		abort();
 	}
 	if (fdatasync(fd) != 0)
 	{
+		XLogSegmentPath(path, sizeof(path), segno);
 		elog(PANIC, "could not fdatasync WAL file \"%s\": %m", path);
 		abort();
 	}
@@ -391,15 +392,16 @@ XLogWriteLocked(XLogRecPtr target)
 		}
 
 		fd = open_segment(segno, true);
-		XLogSegmentPath(path, sizeof(path), segno);
 		if (fd < 0)
 		{
+			XLogSegmentPath(path, sizeof(path), segno);
 			elog(PANIC, "could not open WAL file \"%s\": %m", path);
 			abort();
 		}
 		if (!FileWriteFull(fd, ctl->pages + (size_t) slot * WAL_PAGE_SIZE,
 					   (size_t) npages * WAL_PAGE_SIZE, (off_t) WAL_SEGMENT_OFFSET(page)))
 		{
+			XLogSegmentPath(path, sizeof(path), segno);
 			elog(PANIC, "could not write WAL file \"%s\" at offset %u: %m", path,
 				 WAL_SEGMENT_OFFSET(page));
 			abort();
@@ -508,7 +510,18 @@ flush_locked(void)
 		return;
 	/* Earlier segments were synced as they were completed (W3). */
 	if (WAL_SEGMENT_OFFSET(written) != 0)
+	{
+		struct timespec t0, t1;
+		uint64_t took, avg;
+
+		clock_gettime(CLOCK_MONOTONIC, &t0);
 		XLogSyncSegment(WAL_SEGMENT_NUMBER(written), false);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		took = (uint64_t) ((t1.tv_sec - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000);
+		avg = atomic_load_explicit(&ctl->sync_avg_us, memory_order_relaxed);
+		avg = avg == 0 ? took : (avg * 7 + took) / 8;
+		atomic_store_explicit(&ctl->sync_avg_us, (uint32_t) avg, memory_order_relaxed);
+	}
 	atomic_store_explicit(&ctl->flush_ptr, written, memory_order_release);
 }
 
@@ -795,4 +808,5 @@ XLogGetStats(XLogStats *out)
 	out->flushes = atomic_load_explicit(&ctl->stat_fsyncs, memory_order_relaxed);
 	out->flush_waits = atomic_load_explicit(&ctl->stat_flush_waits, memory_order_relaxed);
 	out->commits = atomic_load_explicit(&ctl->stat_commits, memory_order_relaxed);
+	out->fsync_avg_us = atomic_load_explicit(&ctl->sync_avg_us, memory_order_relaxed);
 }

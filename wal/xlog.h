@@ -92,6 +92,7 @@ typedef struct XLogStats
 	uint64_t	flushes;		/* fdatasync calls */
 	uint64_t	flush_waits;	/* callers that waited for another's flush */
 	uint64_t	commits;
+	uint64_t	fsync_avg_us;	/* moving average of one fdatasync */
 } XLogStats;
 void		XLogGetStats(XLogStats *out);
 

@@ -85,6 +85,7 @@ typedef struct XLogCtlData
 	_Atomic uint64_t stat_fsyncs;
 	_Atomic uint64_t stat_flush_waits;
 	_Atomic uint64_t stat_commits;
+	_Atomic uint32_t sync_avg_us;	/* moving average of one flush's fdatasync */
 	_Atomic int space_errno;	/* the next segment could not be created:
 								 * writers refuse (XLogSpaceError) */
 	_Atomic uint64_t ready_segno;	/* a segment known to exist in full
