@@ -1,0 +1,273 @@
+/*
+ * check_handoff.c
+ *	  Integration tests of the reply hand-off (server/README.md, "Reply
+ *	  hand-off"): with synchronous_commit on and flushes under way, a
+ *	  backend hands its reply to the walwriter, which sends it once WAL is
+ *	  durable. Replies must still arrive complete and in order, a QUIT after
+ *	  a write must still get both replies and then the close, the counter
+ *	  in INFO wal must show that the path ran, and a backend killed with
+ *	  kill -9 must not leave its client's connection open in the walwriter.
+ *
+ * NOTES
+ *	  Hand-off happens only while another flush runs, so every test starts
+ *	  background writers (forked processes, each with its own connection,
+ *	  SETs in a loop) that keep a flush in progress most of the time, and
+ *	  repeats its check many times. Which replies were handed off is up to
+ *	  timing; the assertions hold either way, and test_counted asserts that
+ *	  the hand-off happened at all under that load.
+ */
+#include "config.h"
+
+#include <check.h>
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tests/integration/harness.h"
+
+#define WRITERS 6
+#define ROUNDS 200
+
+static pid_t writers[WRITERS];
+
+/* Writers that keep WAL flushes going until stop_writers. */
+static void
+start_writers(const TuskServer *s)
+{
+	for (int w = 0; w < WRITERS; w++)
+	{
+		pid_t pid = fork();
+
+		ck_assert_int_ge(pid, 0);
+		if (pid == 0)
+		{
+			redisContext *c = HarnessConnectPort(s->port);
+
+			for (long i = 0; c != NULL && !c->err; i++)
+			{
+				redisReply *r = redisCommand(c, "SET bg:%d:%ld %ld", w, i % 100, i);
+
+				if (r == NULL)
+					break;
+				freeReplyObject(r);
+			}
+			_exit(0);
+		}
+		writers[w] = pid;
+	}
+}
+
+static void
+stop_writers(void)
+{
+	for (int w = 0; w < WRITERS; w++)
+	{
+		kill(writers[w], SIGKILL);
+		waitpid(writers[w], NULL, 0);
+	}
+}
+
+/* The backend serving the connection whose local port is port (from ps titles). */
+static pid_t
+backend_of_port(int port)
+{
+	char want[64];
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	pid_t found = 0;
+
+	snprintf(want, sizeof(want), "tusk: backend 127.0.0.1:%d ", port);
+	while (d != NULL && found == 0 && (e = readdir(d)) != NULL)
+	{
+		char path[300], buf[256];
+		FILE *f;
+		size_t n;
+
+		if (e->d_name[0] < '0' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/cmdline", e->d_name);
+		f = fopen(path, "r");
+		if (f == NULL)
+			continue;
+		n = fread(buf, 1, sizeof(buf) - 1, f);
+		fclose(f);
+		buf[n] = '\0';
+		if (strncmp(buf, want, strlen(want)) == 0)
+			found = (pid_t) atoi(e->d_name);
+	}
+	if (d != NULL)
+		closedir(d);
+	return found;
+}
+
+/* ------------------------------------------------------------------ tests */
+
+/* Pipelined writes and reads: every reply, whole and in order. */
+START_TEST(test_pipeline_order)
+{
+	TuskServer s;
+	int fd;
+
+	HarnessStartOk(&s, NULL, false);
+	start_writers(&s);
+	fd = HarnessRawConnect(s.port);
+	ck_assert_int_ge(fd, 0);
+	for (int i = 0; i < ROUNDS; i++)
+	{
+		char req[512], want[256], got[512];
+		char val[32];
+		size_t n;
+
+		snprintf(val, sizeof(val), "v%d", i);
+		snprintf(req, sizeof(req),
+				 "*3\r\n$3\r\nSET\r\n$5\r\np:key\r\n$%zu\r\n%s\r\n"
+				 "*2\r\n$4\r\nINCR\r\n$5\r\np:ctr\r\n"
+				 "*2\r\n$3\r\nGET\r\n$5\r\np:key\r\n"
+				 "*1\r\n$4\r\nPING\r\n", strlen(val), val);
+		snprintf(want, sizeof(want), "+OK\r\n:%d\r\n$%zu\r\n%s\r\n+PONG\r\n", i + 1, strlen(val), val);
+		ck_assert(HarnessRawSend(fd, req, strlen(req)));
+		n = HarnessRawReadUntil(fd, got, sizeof(got), "+PONG\r\n", 10);
+		ck_assert_msg(n == strlen(want) && memcmp(got, want, n) == 0,
+					  "round %d: got %zu bytes \"%s\"", i, n, got);
+	}
+	close(fd);
+	stop_writers();
+	HarnessStopOk(&s);
+}
+END_TEST
+
+/* A write, then QUIT in the same packet: both replies, then the close. */
+START_TEST(test_quit_after_write)
+{
+	TuskServer s;
+
+	HarnessStartOk(&s, NULL, false);
+	start_writers(&s);
+	for (int i = 0; i < ROUNDS / 4; i++)
+	{
+		static const char req[] = "*3\r\n$3\r\nSET\r\n$1\r\nq\r\n$1\r\nx\r\n*1\r\n$4\r\nQUIT\r\n";
+		char got[64];
+		bool closed = false;
+		int fd = HarnessRawConnect(s.port);
+		size_t n;
+
+		ck_assert_int_ge(fd, 0);
+		ck_assert(HarnessRawSend(fd, req, sizeof(req) - 1));
+		n = HarnessRawRead(fd, got, sizeof(got), 10, 10, &closed);
+		ck_assert_msg(n == 10 && memcmp(got, "+OK\r\n+OK\r\n", 10) == 0, "round %d: %zu bytes", i, n);
+		ck_assert_msg(HarnessRawWaitClosed(fd, 10), "round %d: not closed after QUIT", i);
+		close(fd);
+	}
+	stop_writers();
+	HarnessStopOk(&s);
+}
+END_TEST
+
+/* Many clients writing at once: values right, and replies were handed off. */
+START_TEST(test_counted)
+{
+	enum { CLIENTS = 20, PER_CLIENT = 100 };
+	TuskServer s;
+	redisContext *cs[CLIENTS];
+	redisContext *c;
+
+	HarnessStartOk(&s, NULL, false);
+	start_writers(&s);
+	for (int k = 0; k < CLIENTS; k++)
+		cs[k] = HarnessConnectOk(&s);
+	for (int i = 0; i < PER_CLIENT; i++)
+	{
+		for (int k = 0; k < CLIENTS; k++)
+			redisAppendCommand(cs[k], "SET c:%d %d", k, i);
+		for (int k = 0; k < CLIENTS; k++)
+		{
+			redisReply *r = NULL;
+
+			ck_assert_int_eq(redisGetReply(cs[k], (void **) &r), REDIS_OK);
+			ck_assert_int_eq(r->type, REDIS_REPLY_STATUS);
+			ck_assert_str_eq(r->str, "OK");
+			freeReplyObject(r);
+		}
+	}
+	stop_writers();
+	c = HarnessConnectOk(&s);
+	for (int k = 0; k < CLIENTS; k++)
+	{
+		char want[16];
+
+		snprintf(want, sizeof(want), "%d", PER_CLIENT - 1);
+		HarnessExpectBulk(c, want, "GET c:%d", k);
+		redisFree(cs[k]);
+	}
+	ck_assert_int_gt(HarnessInfoInt(c, "wal", "wal_replies_handed_off"), 0);
+	redisFree(c);
+	HarnessStopOk(&s);
+}
+END_TEST
+
+/*
+ * kill -9 of a backend whose client's socket the walwriter holds: the
+ * client must see the connection close (the walwriter lets go of sockets
+ * whose backend is gone), and the server must go on serving.
+ */
+START_TEST(test_killed_backend_closes)
+{
+	TuskServer s;
+	redisContext *c;
+	struct sockaddr_storage local;
+	socklen_t len = sizeof(local);
+	int fd, port;
+	pid_t backend;
+
+	HarnessStartOk(&s, NULL, false);
+	start_writers(&s);
+	fd = HarnessRawConnect(s.port);
+	ck_assert_int_ge(fd, 0);
+	/* durable writes under load: the walwriter is sent this client's socket */
+	for (int i = 0; i < ROUNDS; i++)
+	{
+		static const char req[] = "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n";
+		char got[16];
+
+		ck_assert(HarnessRawSend(fd, req, sizeof(req) - 1));
+		ck_assert_uint_eq(HarnessRawReadUntil(fd, got, sizeof(got), "+OK\r\n", 10), 5);
+	}
+	ck_assert_int_eq(getsockname(fd, (struct sockaddr *) &local, &len), 0);
+	port = ntohs(((struct sockaddr_in *) &local)->sin_port);
+	backend = backend_of_port(port);
+	ck_assert_int_gt(backend, 0);
+	ck_assert_int_eq(kill(backend, SIGKILL), 0);
+	ck_assert_msg(HarnessRawWaitClosed(fd, 10), "connection still open after its backend died");
+	close(fd);
+	stop_writers();
+	c = HarnessConnectOk(&s);
+	HarnessExpectBulk(c, "v", "GET k");
+	redisFree(c);
+	HarnessStopOk(&s);
+}
+END_TEST
+
+static Suite *
+handoff_suite(void)
+{
+	Suite *su = suite_create("handoff");
+
+	HarnessAddCase(su, "pipeline_order", test_pipeline_order, 120);
+	HarnessAddCase(su, "quit_after_write", test_quit_after_write, 120);
+	HarnessAddCase(su, "counted", test_counted, 120);
+	HarnessAddCase(su, "killed_backend_closes", test_killed_backend_closes, 120);
+	return su;
+}
+
+int
+main(void)
+{
+	return HarnessMain(handoff_suite());
+}
