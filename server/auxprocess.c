@@ -267,7 +267,7 @@ StartAuxProcess(ProcKind kind, int slotno)
 			CheckpointerMain();
 			break;
 		case PROC_KIND_WALWRITER:
-			ReplyWriterMain();
+			WalWriterMain();
 			break;
 		case PROC_KIND_BGWRITER:
 			BgWriterMain();

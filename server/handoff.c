@@ -497,7 +497,7 @@ now_ms(void)
  * WAL segment.
  */
 void
-ReplyWriterMain(void)
+WalWriterMain(void)
 {
 	struct rlimit rl;
 	int64_t next_round = 0;

@@ -40,6 +40,6 @@ void		HandoffNewClient(void);
 void		HandoffClientDone(struct Client *c);
 
 /* the walwriter process */
-void		ReplyWriterMain(void);
+void		WalWriterMain(void);
 
 #endif
