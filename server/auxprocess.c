@@ -82,7 +82,8 @@ void
 ConfigApplyStorageSettings(void)
 {
 	XLogSetSettings(server_config->checkpoint_timeout, server_config->checkpoint_completion_target,
-					(uint64_t) server_config->max_wal_size, server_config->wal_writer_delay);
+					(uint64_t) server_config->max_wal_size, server_config->wal_writer_delay,
+					server_config->commit_delay, server_config->synchronous_commit);
 }
 
 void

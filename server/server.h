@@ -60,6 +60,7 @@ typedef struct Client
 
 	ReplyBuf	reply;
 	XLogRecPtr	durable_lsn;	/* the reply may go out once WAL is flushed here */
+	XLogRecPtr	last_commit_lsn;	/* end of this client's last commit */
 	bool		handoff_asked;	/* the walwriter was sent this client's socket */
 } Client;
 

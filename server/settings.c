@@ -85,6 +85,7 @@ static const ConfigEntry config_entries[] = {
 	{"bind", CT_STRING, CF_LISTEN | CF_MULTIARG, OFF(bind), SZ(bind), "127.0.0.1"},
 	{"checkpoint_completion_target", CT_DOUBLE, 0, OFF(checkpoint_completion_target), 0, "0.9", 0, 1},
 	{"checkpoint_timeout", CT_INT, 0, OFF(checkpoint_timeout), 0, "300", 30, 86400},
+	{"commit_delay", CT_INT, 0, OFF(commit_delay), 0, "0", 0, 100000},
 	{"client-query-buffer-limit", CT_MEMORY, 0, OFF(client_query_buffer_limit), 0, "1gb", 1024 * 1024, LLONG_MAX},
 	{"daemonize", CT_BOOL, CF_IMMUTABLE, OFF(daemonize), 0, "no"},
 	{"databases", CT_INT, CF_IMMUTABLE, OFF(databases), 0, "16", 1, INT_MAX},

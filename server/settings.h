@@ -66,6 +66,7 @@ typedef struct ServerConfig
 	long long	vacuum_freeze_min_age;	/* xids below horizon - this get frozen */
 	long long	max_wal_size;
 	int			wal_writer_delay;	/* ms */
+	int			commit_delay;	/* µs a flusher waits before flushing */
 	int			bgwriter_delay; /* ms between rounds */
 	int			bgwriter_lru_maxpages;	/* writes per round; 0: none */
 	double		bgwriter_lru_multiplier;	/* reusable buffers per expected allocation */

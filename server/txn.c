@@ -200,6 +200,8 @@ CmdWriteCommit(Client *c, CmdTxn *t)
 {
 	XLogRecPtr lsn = XactCommit();
 
+	if (lsn != InvalidXLogRecPtr)
+		c->last_commit_lsn = lsn;	/* its own durable reads see it */
 	SnapshotReleaseAll();
 	KeyLockReleaseAll();
 	t->writing = false;
@@ -248,8 +250,8 @@ lookup_ok(KsStatus st)
 	return st == KS_OK || st == KS_NOT_FOUND || st == KS_KEY_TOO_LONG;
 }
 
-bool
-CmdLoadVisible(Client *c, CmdTxn *t, int argi, KsValue *v)
+static bool
+load_visible(Client *c, CmdTxn *t, int argi, KsValue *v)
 {
 	KsStatus st;
 
@@ -259,18 +261,57 @@ CmdLoadVisible(Client *c, CmdTxn *t, int argi, KsValue *v)
 		return ReplyKsError(c, st);
 	if (st != KS_OK)
 		v->exists = false;
+	return true;
+}
+
+bool
+CmdLoadVisible(Client *c, CmdTxn *t, int argi, KsValue *v)
+{
+	if (!load_visible(c, t, argi, v))
+		return false;
 	if (v->expired)
 		CmdNoteExpired(c, c->db, c->argv[argi], c->argv_len[argi]);
 	StatsKeyspaceLookup(v->exists);
 	return true;
 }
 
+/*
+ * One key, read-only (GET, STRLEN, TTL, TYPE...). With synchronous_commit
+ * on this is a durable read (storage/README.md, "Durable reads"): it
+ * shows the key as of the flushed WAL, or of this client's own last
+ * commit if that is newer, so a reader of a key that others keep writing
+ * need not wait for their fdatasync. If that finds no key where a newer
+ * commit was passed over, the lookup runs again seeing every commit (and
+ * waits for it, as any read of a commit not yet flushed).
+ */
 bool
 CmdReadKey(Client *c, CmdTxn *t, int argi, KsValue *v)
 {
+	bool ok;
+
 	CmdReadBegin(c, t);
-	if (CmdLoadVisible(c, t, argi, v))
+	if (XLogDurableReads())
+	{
+		XLogRecPtr upto = XLogGetFlushPosition();
+
+		visibility_durable_upto = c->last_commit_lsn > upto ? c->last_commit_lsn : upto;
+		visibility_skipped_commit = false;
+	}
+	ok = load_visible(c, t, argi, v);
+	if (ok && visibility_skipped_commit && !v->exists && !v->expired)
+	{
+		KsValueRelease(v);
+		visibility_durable_upto = InvalidXLogRecPtr;
+		ok = load_visible(c, t, argi, v);
+	}
+	visibility_durable_upto = InvalidXLogRecPtr;
+	if (ok)
+	{
+		if (v->expired)
+			CmdNoteExpired(c, c->db, c->argv[argi], c->argv_len[argi]);
+		StatsKeyspaceLookup(v->exists);
 		return true;
+	}
 	SnapshotReleaseAll();
 	KsValueRelease(v);
 	return false;

@@ -22,6 +22,7 @@
 #include "storage/visibility.h"
 
 #include "storage/clog.h"
+#include "storage/xact.h"
 #include "wal/xlog.h"
 
 static inline uint16_t
@@ -67,6 +68,47 @@ note_dependency(XLogRecPtr commit_lsn)
 		visibility_depends_lsn = commit_lsn;
 }
 
+/*
+ * Durable reads (storage/README.md, "Durable reads"). While
+ * visibility_durable_upto is set, a transaction that committed with a
+ * record ending past it counts as not yet committed: the reader shows
+ * the version before it and need not wait for its flush. Nothing is
+ * assumed when the exact end is no longer known (the commit log keeps
+ * only the newest end of a group of xids): such a commit is seen and
+ * waited for, as without durable reads. visibility_skipped_commit tells
+ * the caller that a commit was passed over, so that a lookup that found
+ * nothing can be run again normally (the older version may have been
+ * pruned, or the key may be new).
+ */
+XLogRecPtr	visibility_durable_upto;
+bool		visibility_skipped_commit;
+
+/* Does a snapshot that saw xid commit (with group end lsn) see it? */
+static inline bool
+commit_seen(TransactionId xid, XLogRecPtr lsn)
+{
+	XLogRecPtr end;
+
+	if (visibility_durable_upto != InvalidXLogRecPtr && lsn > visibility_durable_upto)
+	{
+		end = XactCommitEnd(xid);
+		if (end != InvalidXLogRecPtr && end > visibility_durable_upto)
+		{
+			visibility_skipped_commit = true;
+			return false;
+		}
+		if (end != InvalidXLogRecPtr)
+		{
+			/* the group's end was a later commit's: this one may be durable */
+			if (end <= XLogGetFlushPosition())
+				return true;
+			lsn = end;
+		}
+	}
+	note_dependency(lsn);
+	return true;
+}
+
 /* Status of xid for a snapshot that does not count it as running. */
 static XidStatus
 finished_status(TransactionId xid, XLogRecPtr *lsn)
@@ -101,7 +143,7 @@ HeapTupleXminVisible(HeapTupleHeader tup, const Snapshot *snap, Buffer buf)
 		if (commit_hint_allowed(lsn))
 			set_hint(tup, HEAP_XMIN_COMMITTED, buf);
 		else
-			note_dependency(lsn);
+			return commit_seen(tup->xmin, lsn);
 		return true;
 	}
 	set_hint(tup, HEAP_XMIN_INVALID, buf);
@@ -127,7 +169,7 @@ HeapTupleXmaxVisible(HeapTupleHeader tup, const Snapshot *snap, Buffer buf)
 		if (commit_hint_allowed(lsn))
 			set_hint(tup, HEAP_XMAX_COMMITTED, buf);
 		else
-			note_dependency(lsn);
+			return commit_seen(tup->xmax, lsn);
 		return true;
 	}
 	set_hint(tup, HEAP_XMAX_INVALID, buf);
@@ -176,6 +218,8 @@ HeapTupleSatisfiesVacuum(HeapTupleHeader tup, TransactionId oldest_xmin, Buffer 
 		{
 			if (commit_hint_allowed(lsn))
 				set_hint(tup, HEAP_XMAX_COMMITTED, buf);
+			else if (XLogDurableReads())
+				return HEAPTUPLE_RECENTLY_DEAD;	/* durable reads still show it */
 		}
 		else if (st == XID_ABORTED || tup->xmax < oldest_xmin)
 		{

@@ -26,6 +26,9 @@
  * reset (a reader resets it, reads, then waits for the flush to pass it).
  */
 extern XLogRecPtr visibility_depends_lsn;
+/* Durable reads: set by the caller around one lookup (visibility.c). */
+extern XLogRecPtr visibility_durable_upto;
+extern bool visibility_skipped_commit;
 
 bool		HeapTupleXminVisible(HeapTupleHeader tup, const Snapshot *snap, Buffer buf);
 

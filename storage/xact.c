@@ -35,6 +35,49 @@ typedef struct XactShared
 
 static XactShared *xact_shared;
 
+/*
+ * The commit record end of recent transactions, by xid modulo the ring
+ * size (the commit log keeps only the newest end per group of 256 xids).
+ * Readers that show only durable commits use it (storage/visibility.c,
+ * "durable reads"); an entry overwritten by a later xid just means "not
+ * known", and the reader falls back to waiting for the flush. Written
+ * like a seqlock: xid cleared, end stored, xid stored.
+ */
+#define COMMIT_END_RING 16384
+
+typedef struct CommitEndEntry
+{
+	_Atomic TransactionId xid;
+	_Atomic XLogRecPtr end;
+} CommitEndEntry;
+
+static CommitEndEntry *commit_ends;
+
+static void
+remember_commit_end(TransactionId xid, XLogRecPtr end)
+{
+	CommitEndEntry *e = &commit_ends[xid % COMMIT_END_RING];
+
+	atomic_store(&e->xid, InvalidTransactionId);
+	atomic_store(&e->end, end);
+	atomic_store(&e->xid, xid);
+}
+
+XLogRecPtr
+XactCommitEnd(TransactionId xid)
+{
+	CommitEndEntry *e;
+	XLogRecPtr end;
+
+	if (commit_ends == NULL)
+		return InvalidXLogRecPtr;
+	e = &commit_ends[xid % COMMIT_END_RING];
+	if (atomic_load(&e->xid) != xid)
+		return InvalidXLogRecPtr;
+	end = atomic_load(&e->end);
+	return atomic_load(&e->xid) == xid ? end : InvalidXLogRecPtr;
+}
+
 /* This process's running transaction; private copy of MyProc->xid. */
 static TransactionId my_xid = InvalidTransactionId;
 
@@ -54,7 +97,7 @@ next_xid_for_checkpoint(void)
 size_t
 XactShmemSize(void)
 {
-	return CACHELINE_ALIGN(sizeof(XactShared));
+	return CACHELINE_ALIGN(sizeof(XactShared)) + CACHELINE_ALIGN(sizeof(CommitEndEntry) * COMMIT_END_RING);
 }
 
 void
@@ -62,6 +105,12 @@ XactShmemInit(void)
 {
 	xact_shared = ShmemAlloc(sizeof(XactShared));
 	atomic_store(&xact_shared->next_xid, FirstNormalTransactionId);
+	commit_ends = ShmemAlloc(sizeof(CommitEndEntry) * COMMIT_END_RING);
+	for (int i = 0; i < COMMIT_END_RING; i++)
+	{
+		atomic_store(&commit_ends[i].xid, InvalidTransactionId);
+		atomic_store(&commit_ends[i].end, InvalidXLogRecPtr);
+	}
 	checkpoint_next_xid_hook = next_xid_for_checkpoint;
 }
 
@@ -195,6 +244,7 @@ XactCommit(void)
 	 * snapshot that sees the slot cleared sees the committed status and
 	 * reads a commit position at or past ours.
 	 */
+	remember_commit_end(my_xid, end);
 	if (!ClogSetStatus(my_xid, XID_COMMITTED, end))
 		elog(PANIC, "could not record commit of transaction %" PRIu64, my_xid);
 	XLogAdvanceLastCommitPosition(end);

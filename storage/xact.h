@@ -83,6 +83,8 @@ TransactionId XactGetCurrentXid(void);
  * there was no xid (read-only command). A failure inside is PANIC.
  */
 XLogRecPtr	XactCommit(void);
+/* The commit record end of a recent transaction, 0 if no longer known. */
+XLogRecPtr	XactCommitEnd(TransactionId xid);
 
 /*
  * Abort: mark the xid aborted (an abort record is written but not

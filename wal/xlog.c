@@ -86,8 +86,10 @@ XLogShmemInit(void)
 
 void
 XLogSetSettings(int checkpoint_timeout_s, double completion_target, uint64_t max_wal_size,
-				int wal_writer_delay_ms)
+				int wal_writer_delay_ms, int commit_delay_us, bool durable_reads)
 {
+	atomic_store(&XLogCtl->durable_reads, durable_reads);
+	atomic_store(&XLogCtl->commit_delay_us, commit_delay_us);
 	atomic_store(&XLogCtl->checkpoint_timeout_s, checkpoint_timeout_s);
 	atomic_store(&XLogCtl->completion_target_pct, (int) (completion_target * 100 + 0.5));
 	atomic_store(&XLogCtl->max_wal_size, max_wal_size);
@@ -590,6 +592,15 @@ XLogFlush(XLogRecPtr upto)
 			atomic_fetch_sub(&ctl->flush_waiters, 1);
 			if (upto > atomic_load(&ctl->flush_ptr))
 			{
+				int delay_us = atomic_load_explicit(&ctl->commit_delay_us, memory_order_relaxed);
+
+				/* PostgreSQL's commit_delay: more commits per fdatasync, or a test's window */
+				if (delay_us > 0)
+				{
+					struct timespec ts = {delay_us / 1000000, (long) (delay_us % 1000000) * 1000};
+
+					nanosleep(&ts, NULL);
+				}
 				gather_siblings();
 				flush_locked();
 			}
@@ -772,6 +783,12 @@ bool
 XLogFlushInProgress(void)
 {
 	return atomic_load_explicit(&XLogCtl->write_lock.state, memory_order_relaxed) != 0;
+}
+
+bool
+XLogDurableReads(void)
+{
+	return XLogCtl != NULL && atomic_load_explicit(&XLogCtl->durable_reads, memory_order_relaxed);
 }
 
 int

@@ -38,9 +38,15 @@
 /* Shared memory: WAL buffers (wal_buffers bytes, default 4 MB) and state. */
 size_t		XLogShmemSize(void);
 void		XLogShmemInit(void);
-/* checkpoint_timeout, checkpoint_completion_target, max_wal_size, wal_writer_delay */
+/*
+ * checkpoint_timeout, checkpoint_completion_target, max_wal_size,
+ * wal_writer_delay, commit_delay, and whether readers show only durable
+ * commits (synchronous_commit on: storage/README.md, "Durable reads").
+ */
 void		XLogSetSettings(int checkpoint_timeout_s, double completion_target,
-							uint64_t max_wal_size, int wal_writer_delay_ms);
+							uint64_t max_wal_size, int wal_writer_delay_ms, int commit_delay_us,
+							bool durable_reads);
+bool		XLogDurableReads(void);
 
 /* Record building; one record at a time per process. */
 WalRecordBuilder *XLogBeginInsert(uint8_t rmid, uint8_t info, uint64_t xid);

@@ -122,6 +122,8 @@ typedef struct XLogCtlData
 	_Atomic int completion_target_pct;
 	_Atomic uint64_t max_wal_size;
 	_Atomic int wal_writer_delay_ms;
+	_Atomic int commit_delay_us;	/* PostgreSQL's commit_delay */
+	_Atomic bool durable_reads;		/* synchronous_commit on */
 } XLogCtlData;
 
 extern XLogCtlData *XLogCtl;

@@ -7,6 +7,7 @@
  *	  a write must still get both replies and then the close, the counter
  *	  in INFO wal must show that the path ran, and a backend killed with
  *	  kill -9 must not leave its client's connection open in the walwriter.
+ *	  Durable reads: a GET does not wait for another client's flush.
  *
  * NOTES
  *	  Hand-off happens only while another flush runs, so every test starts
@@ -254,6 +255,65 @@ START_TEST(test_killed_backend_closes)
 }
 END_TEST
 
+/* No reply for the request in flight on fd yet? */
+static bool
+no_reply_yet(int fd)
+{
+	char byte;
+
+	return recv(fd, &byte, 1, MSG_DONTWAIT | MSG_PEEK) < 0;
+}
+
+/*
+ * Durable reads (storage/README.md): while a SET of k is committed but
+ * its flush is held back by commit_delay, a GET of k from another client
+ * shows the durable value at once; the writer's own pipelined GET shows
+ * its write; a key that has no durable version is read as the new one
+ * (after its flush); after the acknowledgement every client sees it.
+ */
+START_TEST(test_durable_reads)
+{
+	static const char *const args[] = {"--commit_delay", "100000", NULL};
+	static const char set_v2[] = "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$2\r\nv2\r\n";
+	static const char set_get_v3[] = "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$2\r\nv3\r\n"
+		"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n";
+	static const char set_new[] = "*3\r\n$3\r\nSET\r\n$3\r\nnew\r\n$1\r\nx\r\n";
+	struct timespec twenty_ms = {0, 20 * 1000 * 1000};
+	TuskServer s;
+	redisContext *c;
+	char got[64];
+	int w;
+
+	HarnessStartOk(&s, args, false);
+	c = HarnessConnectOk(&s);
+	HarnessExpectStatus(c, "OK", "SET k v1");
+
+	w = HarnessRawConnect(s.port);
+	ck_assert_int_ge(w, 0);
+	ck_assert(HarnessRawSend(w, set_v2, sizeof(set_v2) - 1));
+	nanosleep(&twenty_ms, NULL);
+	HarnessExpectBulk(c, "v1", "GET k");
+	ck_assert_msg(no_reply_yet(w), "the SET was acknowledged before the durable read ran: "
+				  "commit_delay did not hold its flush");
+	ck_assert_uint_eq(HarnessRawReadUntil(w, got, sizeof(got), "+OK\r\n", 10), 5);
+	HarnessExpectBulk(c, "v2", "GET k");
+
+	/* the writer's own pipelined read sees its write before it is acknowledged */
+	ck_assert(HarnessRawSend(w, set_get_v3, sizeof(set_get_v3) - 1));
+	ck_assert_uint_eq(HarnessRawReadUntil(w, got, sizeof(got), "v3\r\n", 10), 13);
+	ck_assert_int_eq(memcmp(got, "+OK\r\n$2\r\nv3\r\n", 13), 0);
+
+	/* no durable version at all: the new one, once flushed */
+	ck_assert(HarnessRawSend(w, set_new, sizeof(set_new) - 1));
+	nanosleep(&twenty_ms, NULL);
+	HarnessExpectBulk(c, "x", "GET new");
+	ck_assert_uint_eq(HarnessRawReadUntil(w, got, sizeof(got), "+OK\r\n", 10), 5);
+	close(w);
+	redisFree(c);
+	HarnessStopOk(&s);
+}
+END_TEST
+
 static Suite *
 handoff_suite(void)
 {
@@ -263,6 +323,7 @@ handoff_suite(void)
 	HarnessAddCase(su, "quit_after_write", test_quit_after_write, 120);
 	HarnessAddCase(su, "counted", test_counted, 120);
 	HarnessAddCase(su, "killed_backend_closes", test_killed_backend_closes, 120);
+	HarnessAddCase(su, "durable_reads", test_durable_reads, 60);
 	return su;
 }
 

@@ -267,6 +267,67 @@ START_TEST(test_commit_then_hint)
 }
 END_TEST
 
+/*
+ * Durable reads: a commit whose record ends past visibility_durable_upto
+ * counts as not committed (the version before it is shown, and the skip
+ * is reported); one at or before it is seen. Vacuum keeps a version whose
+ * deleter committed but is not durable while durable reads are on.
+ */
+START_TEST(test_durable_reads)
+{
+	TransactionId old_xid, new_xid;
+	XLogRecPtr	old_end, new_end;
+	Snapshot	s = SNAPSHOT_INIT;
+	HeapTupleHeaderData v1, v2;
+
+	old_xid = XactBegin();
+	old_end = XactCommit();
+	ck_assert(XLogFlush(old_end));
+	new_xid = XactBegin();
+	new_end = XactCommit();
+	ck_assert(new_end > old_end);
+	ck_assert_uint_eq(XactCommitEnd(new_xid), new_end);
+
+	make_tuple(&v1, old_xid, new_xid);	/* replaced by new_xid */
+	make_tuple(&v2, new_xid, 0);
+	SnapshotTake(&s);
+
+	/* durable up to old_end only: v1 is the visible version */
+	visibility_durable_upto = old_end;
+	visibility_skipped_commit = false;
+	visibility_depends_lsn = InvalidXLogRecPtr;
+	if (XLogGetFlushPosition() < new_end)
+	{
+		ck_assert(!HeapTupleVisible(&v2, &s, InvalidBuffer));
+		ck_assert(HeapTupleVisible(&v1, &s, InvalidBuffer));
+		ck_assert(visibility_skipped_commit);
+		ck_assert_uint_eq(visibility_depends_lsn, InvalidXLogRecPtr);
+
+		/* without durable reads: v2, depending on its commit */
+		visibility_durable_upto = InvalidXLogRecPtr;
+		ck_assert(HeapTupleVisible(&v2, &s, InvalidBuffer));
+		ck_assert(!HeapTupleVisible(&v1, &s, InvalidBuffer));
+		ck_assert_uint_ge(visibility_depends_lsn, new_end);
+
+		/* durable up to new_end: v2 again */
+		visibility_durable_upto = new_end;
+		visibility_skipped_commit = false;
+		ck_assert(HeapTupleVisible(&v2, &s, InvalidBuffer));
+		ck_assert(!visibility_skipped_commit);
+
+		/* vacuum keeps v1 while durable reads may show it */
+		XLogSetSettings(300, 0.9, 1024 * 1024 * 1024, 200, 0, true);
+		ck_assert_int_eq(HeapTupleSatisfiesVacuum(&v1, new_xid + 1, InvalidBuffer),
+						 HEAPTUPLE_RECENTLY_DEAD);
+		XLogSetSettings(300, 0.9, 1024 * 1024 * 1024, 200, 0, false);
+	}
+	visibility_durable_upto = InvalidXLogRecPtr;
+	ck_assert(XLogFlush(new_end));
+	ck_assert_int_eq(HeapTupleSatisfiesVacuum(&v1, new_xid + 1, InvalidBuffer), HEAPTUPLE_DEAD);
+	SnapshotFree(&s);
+}
+END_TEST
+
 START_TEST(test_vacuum_verdicts)
 {
 	TransactionId c1 = burn_xid(),
@@ -344,6 +405,7 @@ visibility_suite(void)
 	tcase_add_test(tc, test_matrix);
 	tcase_add_test(tc, test_no_hint_before_flush);
 	tcase_add_test(tc, test_commit_then_hint);
+	tcase_add_test(tc, test_durable_reads);
 	tcase_add_test(tc, test_vacuum_verdicts);
 	tcase_add_test(tc, test_horizon_follows_snapshots);
 	suite_add_tcase(s, tc);
