@@ -655,12 +655,13 @@ section_wal(ReplyBuf *out)
 				"wal_commits:%llu\r\n"
 				"wal_commits_per_fsync:%.2f\r\n"
 				"wal_fsync_avg_usec:%llu\r\n"
+				"wal_fsyncs_overlapped:%llu\r\n"
 				"wal_replies_handed_off:%llu\r\n",
 				(unsigned) (insert >> 32), (unsigned) insert,
 				(unsigned) (flush >> 32), (unsigned) flush,
 				u(ws.records), u(ws.bytes), u(ws.fpi), u(ws.flushes),
 				u(ws.flush_waits), u(ws.commits),
-				ratio((double) ws.commits, (double) ws.flushes), u(ws.fsync_avg_us),
+				ratio((double) ws.commits, (double) ws.flushes), u(ws.fsync_avg_us), u(ws.overlapped),
 				u(HandoffReplies()));
 }
 

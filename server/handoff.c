@@ -205,7 +205,16 @@ HandoffReply(Client *c, const char *data, size_t len, XLogRecPtr lsn)
 
 	if (hs == NULL || len > HANDOFF_MAX_REPLY || (c->flags & (CLIENT_CLOSE_AFTER_REPLY | CLIENT_CLOSE_NOW)))
 		return false;
-	if (atomic_load(&handoff->writer_sleeping) && !XLogFlushInProgress())
+	if (XLogFlushesOverlap())
+	{
+		/*
+		 * A slow disk: start the next overlapping flush if one may start
+		 * now; otherwise whoever starts it covers this reply too.
+		 */
+		if (!XLogFlushCovers(lsn) && XLogMayStartFlush())
+			return false;
+	}
+	else if (atomic_load(&handoff->writer_sleeping) && !XLogFlushInProgress())
 		return false;			/* nobody flushing: flushing here is quickest (-c 1) */
 	if (atomic_load_explicit(&hs->registered, memory_order_acquire) != c->id)
 	{
@@ -421,7 +430,8 @@ finish_slot(HandoffSlot *hs, uint32_t state)
 
 /*
  * Send every pending reply that the flushed WAL covers. Returns the
- * highest LSN still waited for (0 if none).
+ * lowest LSN still waited for (0 if none): the walwriter waits for that
+ * one, so that replies go out as each of overlapping flushes ends.
  */
 static XLogRecPtr
 send_covered(void)
@@ -441,7 +451,7 @@ send_covered(void)
 			continue;
 		if (hs->lsn > flushed)
 		{
-			if (hs->lsn > want)
+			if (want == 0 || hs->lsn < want)
 				want = hs->lsn;
 			continue;
 		}
@@ -534,8 +544,14 @@ WalWriterMain(void)
 		want = send_covered();
 		if (want != 0)
 		{
-			/* someone may be flushing already; XLogFlush joins or leads */
-			XLogFlush(want);
+			/*
+			 * Wait for a flush that covers it, or run one. Never while
+			 * flushes overlap: sending as each one ends is the point.
+			 */
+			if (XLogFlushCovers(want) || (XLogFlushesOverlap() && !XLogMayStartFlush()))
+				XLogWaitFlushed(want, 1);
+			else
+				XLogFlush(want);
 			continue;
 		}
 		now = now_ms();

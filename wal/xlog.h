@@ -66,6 +66,7 @@ typedef void (*XLogInsertLockedHook) (XLogRecPtr start, XLogRecPtr end, void *ar
 XLogRecPtr	XLogInsertWithHook(XLogInsertLockedHook hook, void *arg);
 
 bool		XLogFlush(XLogRecPtr upto);
+void		XLogWaitFlushed(XLogRecPtr upto, int timeout_ms);
 /* walwriter: flush what asynchronous commits left; returns bytes flushed. */
 uint64_t	XLogBackgroundFlush(void);
 
@@ -85,6 +86,10 @@ XLogRecPtr	XLogGetInsertPosition(void);
 XLogRecPtr	XLogGetFlushPosition(void);
 /* Is somebody writing or flushing WAL now (or queued to)? A hint only. */
 bool		XLogFlushInProgress(void);
+/* Will a flush already started cover lsn? May another start now? Slow disk? */
+bool		XLogFlushCovers(XLogRecPtr lsn);
+bool		XLogMayStartFlush(void);
+bool		XLogFlushesOverlap(void);
 int			XLogWalWriterDelay(void);	/* wal_writer_delay, ms */
 /* Newest commit record end; snapshots read it (DESIGN.md section 4). */
 XLogRecPtr	XLogGetLastCommitPosition(void);
@@ -98,7 +103,8 @@ typedef struct XLogStats
 	uint64_t	flushes;		/* fdatasync calls */
 	uint64_t	flush_waits;	/* callers that waited for another's flush */
 	uint64_t	commits;
-	uint64_t	fsync_avg_us;	/* moving average of one fdatasync */
+	uint64_t	fsync_avg_us;	/* moving average of an fdatasync run alone */
+	uint64_t	overlapped;		/* flushes started while another ran */
 } XLogStats;
 void		XLogGetStats(XLogStats *out);
 

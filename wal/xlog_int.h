@@ -69,8 +69,19 @@ typedef struct XLogCtlData
 	LWLock write_lock;
 	_Atomic XLogRecPtr write_ptr;	   /* WAL before this is in the kernel */
 	_Atomic XLogRecPtr flush_ptr;	   /* WAL before this is on disk */
-	_Atomic uint32_t flush_generation; /* futex: bumped on each write_lock release */
+	_Atomic uint32_t flush_generation; /* futex: bumped after each flush */
 	_Atomic uint32_t flush_waiters;
+
+	/*
+	 * Overlapping flushes on a slow disk (README "Group commit"). WAL
+	 * before sync_started_ptr was written before some fdatasync that is
+	 * running or done was called; set under write_lock with
+	 * syncs_in_flight and last_sync_start_us. flush_ptr advances by atomic
+	 * max when an fdatasync returns.
+	 */
+	_Atomic XLogRecPtr sync_started_ptr;
+	_Atomic int syncs_in_flight;
+	_Atomic int64_t last_sync_start_us;
 
 	_Atomic XLogRecPtr last_commit;
 
@@ -85,7 +96,8 @@ typedef struct XLogCtlData
 	_Atomic uint64_t stat_fsyncs;
 	_Atomic uint64_t stat_flush_waits;
 	_Atomic uint64_t stat_commits;
-	_Atomic uint32_t sync_avg_us;	/* moving average of one flush's fdatasync */
+	_Atomic uint64_t stat_overlapped;	/* flushes started while another ran */
+	_Atomic uint32_t sync_avg_us;	/* moving average of an fdatasync that ran alone */
 	_Atomic int space_errno;	/* the next segment could not be created:
 								 * writers refuse (XLogSpaceError) */
 	_Atomic uint64_t ready_segno;	/* a segment known to exist in full

@@ -182,11 +182,12 @@ def group_alive(pgid):
 class Server:
     """tusk-server in its own session (process group = its pid)."""
 
-    def __init__(self, binary, datadir, logpath, sync="on"):
+    def __init__(self, binary, datadir, logpath, sync="on", env=None):
         self.binary = binary
         self.datadir = datadir
         self.logpath = logpath
         self.sync = sync
+        self.env = env
         self.proc = None
         self.port = None
         self.shared_buffers = "32mb"
@@ -211,7 +212,8 @@ class Server:
         for attempt in range(50):
             try:
                 return subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=logf,
-                                        stderr=subprocess.STDOUT, start_new_session=True)
+                                        stderr=subprocess.STDOUT, start_new_session=True,
+                                        env=self.env)
             except OSError as e:
                 if e.errno not in (errno.EACCES, errno.ETXTBSY, errno.ENOENT) or attempt == 49:
                     raise
@@ -560,7 +562,8 @@ def crash_rounds(args, rng, workdir, power_loss):
     else:
         datadir = os.path.join(workdir, "data")
         os.mkdir(datadir)
-    server = Server(server_bin, datadir, os.path.join(workdir, "server.log"))
+    server = Server(server_bin, datadir, os.path.join(workdir, "server.log"),
+                    env=slow_flush_env(args, workdir))
     states = [WriterState(w) for w in range(WRITERS)]
     t0 = time.time()
     try:
@@ -674,12 +677,35 @@ def incr_test(args, rng, workdir):
         server.kill_tree()
 
 
+def slow_flush_env(args, workdir):
+    """With --slow-flush US: the server's environment with
+    tools/bench/slowsync.c preloaded, so that every fdatasync takes US
+    longer and WAL flushes overlap (wal/README.md, "Group commit")."""
+    if not args.slow_flush:
+        return None
+    so = os.path.join(workdir, "slowsync.so")
+    src = os.path.join(TOP, "tools", "bench", "slowsync.c")
+    cc = os.environ.get("CC", "cc")
+    try:
+        subprocess.run([cc, "-O2", "-shared", "-fPIC", "-o", so, src, "-ldl"], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    except (OSError, subprocess.CalledProcessError) as e:
+        raise TestFailure("could not build %s: %s" % (src, e))
+    env = dict(os.environ)
+    env["LD_PRELOAD"] = so
+    env["SLOWSYNC_US"] = str(args.slow_flush)
+    log("every fdatasync of the server takes %d us longer (slowsync.so)" % args.slow_flush)
+    return env
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("test", choices=["kill9", "incr", "powerloss"])
     p.add_argument("--rounds", type=int, default=int(os.environ.get("TUSK_CRASH_ROUNDS", "20")))
     p.add_argument("--seed", type=int, default=None)
     p.add_argument("--keep", action="store_true", default=os.environ.get("TUSK_KEEP") == "1")
+    p.add_argument("--slow-flush", type=int, default=0, metavar="US",
+                   help="preload tools/bench/slowsync.c into the server: overlapping flushes")
     args = p.parse_args()
 
     seed = args.seed
