@@ -574,6 +574,12 @@ write_for_sync(void)
 	written = atomic_load_explicit(&ctl->write_ptr, memory_order_relaxed);
 	if (written <= atomic_load(&ctl->sync_started_ptr))
 		return 0;
+	/*
+	 * From the claim to the end of the fdatasync: a critical section, so
+	 * that a flusher that dies (maybe outside write_lock) restarts
+	 * everything instead of leaving a claimed flush that never ends.
+	 */
+	StartCritSection();
 	atomic_store(&ctl->sync_started_ptr, written);
 	if (atomic_fetch_add(&ctl->syncs_in_flight, 1) > 0)
 		atomic_fetch_add_explicit(&ctl->stat_overlapped, 1, memory_order_relaxed);
@@ -612,6 +618,7 @@ sync_written(XLogRecPtr written)
 	while (old < written && !atomic_compare_exchange_weak(&ctl->flush_ptr, &old, written))
 		;
 	atomic_fetch_sub(&ctl->syncs_in_flight, 1);
+	EndCritSection();
 }
 
 /* Write and fdatasync everything inserted so far. Caller holds write_lock. */
