@@ -500,42 +500,23 @@ forget_client(Client *c)
 static int
 wait_for_client(bool *unix_socket)
 {
-	struct msghdr msg;
-	struct iovec iov;
 	char byte = 'I';
-	union
-	{
-		struct cmsghdr hdr;
-		char		buf[CMSG_SPACE(sizeof(int))];
-	}			ctl;
 	struct timeval idle = {BACKEND_POOL_IDLE_S, 0};
 	ssize_t		n;
-	struct cmsghdr *cm;
 	int			fd;
 
 	if (write(backend_chan, &byte, 1) != 1)
 		return -1;
 	setsockopt(backend_chan, SOL_SOCKET, SO_RCVTIMEO, &idle, sizeof(idle));
-	for (;;)
+	do
+		n = RecvWithFd(backend_chan, &byte, 1, &fd, 0);
+	while (n < 0 && errno == EINTR && !die_requested);
+	if (n != 1 || die_requested || (byte != 'T' && byte != 'U') || fd < 0)
 	{
-		memset(&msg, 0, sizeof(msg));
-		iov.iov_base = &byte;
-		iov.iov_len = 1;
-		msg.msg_iov = &iov;
-		msg.msg_iovlen = 1;
-		msg.msg_control = ctl.buf;
-		msg.msg_controllen = sizeof(ctl.buf);
-		n = recvmsg(backend_chan, &msg, MSG_CMSG_CLOEXEC);
-		if (n < 0 && errno == EINTR && !die_requested)
-			continue;
-		break;
+		if (fd >= 0)
+			close(fd);
+		return -1;
 	}
-	if (n != 1 || die_requested || (byte != 'T' && byte != 'U'))
-		return -1;
-	cm = CMSG_FIRSTHDR(&msg);
-	if (cm == NULL || cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
-		return -1;
-	memcpy(&fd, CMSG_DATA(cm), sizeof(int));
 	*unix_socket = byte == 'U';
 	return fd;
 }

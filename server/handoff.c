@@ -36,6 +36,7 @@
 
 #include "server/handoff.h"
 #include "server/server.h"
+#include "server/util.h"
 #include "storage/elog.h"
 #include "storage/futex.h"
 #include "storage/mem.h"
@@ -140,47 +141,17 @@ static bool
 send_msg(char op, uint64_t client_id, int fd, int flags)
 {
 	HandoffMsg m;
-	struct msghdr msg;
-	struct iovec iov;
-	union
-	{
-		struct cmsghdr hdr;
-		char		buf[CMSG_SPACE(sizeof(int))];
-	}			ctl;
+	ssize_t n;
 
 	memset(&m, 0, sizeof(m));
 	m.op = op;
 	m.slotno = (int32_t) (MyProc - proc_array->slots);
 	m.pid = (int32_t) getpid();
 	m.client_id = client_id;
-	memset(&msg, 0, sizeof(msg));
-	iov.iov_base = &m;
-	iov.iov_len = sizeof(m);
-	msg.msg_iov = &iov;
-	msg.msg_iovlen = 1;
-	if (fd >= 0)
-	{
-		struct cmsghdr *cm;
-
-		memset(&ctl, 0, sizeof(ctl));
-		msg.msg_control = ctl.buf;
-		msg.msg_controllen = sizeof(ctl.buf);
-		cm = CMSG_FIRSTHDR(&msg);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	}
-	for (;;)
-	{
-		ssize_t n = sendmsg(chan[1], &msg, flags | MSG_NOSIGNAL);
-
-		if (n == (ssize_t) sizeof(m))
-			return true;
-		if (n < 0 && errno == EINTR)
-			continue;
-		return false;
-	}
+	do
+		n = SendWithFd(chan[1], &m, sizeof(m), fd, flags);
+	while (n < 0 && errno == EINTR);
+	return n == (ssize_t) sizeof(m);
 }
 
 static void
@@ -363,32 +334,13 @@ receive_messages(void)
 	for (;;)
 	{
 		HandoffMsg m;
-		struct msghdr msg;
-		struct iovec iov;
-		union
-		{
-			struct cmsghdr hdr;
-			char		buf[CMSG_SPACE(sizeof(int))];
-		}			ctl;
-		struct cmsghdr *cm;
-		int			fd = -1;
-		ssize_t		n;
+		int			fd;
+		ssize_t		n = RecvWithFd(chan[0], &m, sizeof(m), &fd, MSG_DONTWAIT);
 
-		memset(&msg, 0, sizeof(msg));
-		iov.iov_base = &m;
-		iov.iov_len = sizeof(m);
-		msg.msg_iov = &iov;
-		msg.msg_iovlen = 1;
-		msg.msg_control = ctl.buf;
-		msg.msg_controllen = sizeof(ctl.buf);
-		n = recvmsg(chan[0], &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0)
-			return;
-		for (cm = CMSG_FIRSTHDR(&msg); cm != NULL; cm = CMSG_NXTHDR(&msg, cm))
-			if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
-				memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+		if (n <= 0)
+			return;				/* nothing more now (0: the channel closed) */
 		if (n != (ssize_t) sizeof(m) || m.slotno < 0 || m.slotno >= handoff->nslots)
 		{
 			if (fd >= 0)
@@ -494,10 +446,7 @@ drop_stale(void)
 static int64_t
 now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return MonotonicUs() / 1000;
 }
 
 /*

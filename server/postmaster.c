@@ -461,28 +461,9 @@ pool_hand_over(int client_fd, bool unix_socket)
 	{
 		int slotno = idle_slots[--num_idle];
 		char byte = unix_socket ? 'U' : 'T';
-		struct iovec iov = {&byte, 1};
-		union
-		{
-			struct cmsghdr hdr;
-			char buf[CMSG_SPACE(sizeof(int))];
-		} ctl;
-		struct msghdr msg;
-		struct cmsghdr *cm;
 
-		memset(&msg, 0, sizeof(msg));
-		memset(&ctl, 0, sizeof(ctl));
-		msg.msg_iov = &iov;
-		msg.msg_iovlen = 1;
-		msg.msg_control = ctl.buf;
-		msg.msg_controllen = sizeof(ctl.buf);
-		cm = CMSG_FIRSTHDR(&msg);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cm), &client_fd, sizeof(int));
 		if (slot_chan[slotno] >= 0 && slot_pids[slotno] > 0 &&
-			sendmsg(slot_chan[slotno], &msg, MSG_NOSIGNAL) == 1)
+			SendWithFd(slot_chan[slotno], &byte, 1, client_fd, 0) == 1)
 			return true;
 		pool_close_chan(slotno);
 	}

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
 bool
@@ -470,4 +471,71 @@ MonotonicUs(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/*
+ * One message on a SOCK_SEQPACKET socket, carrying descriptor fd
+ * (SCM_RIGHTS) unless fd is -1. Returns what sendmsg returns.
+ */
+ssize_t
+SendWithFd(int sock, const void *data, size_t len, int fd, int flags)
+{
+	struct iovec iov = {(void *) data, len};
+	union
+	{
+		struct cmsghdr hdr;
+		char		buf[CMSG_SPACE(sizeof(int))];
+	}			ctl;
+	struct msghdr msg;
+
+	memset(&msg, 0, sizeof(msg));
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	if (fd >= 0)
+	{
+		struct cmsghdr *cm;
+
+		memset(&ctl, 0, sizeof(ctl));
+		msg.msg_control = ctl.buf;
+		msg.msg_controllen = sizeof(ctl.buf);
+		cm = CMSG_FIRSTHDR(&msg);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	}
+	return sendmsg(sock, &msg, flags | MSG_NOSIGNAL);
+}
+
+/*
+ * Receive one message into data; *fd gets the descriptor that came with
+ * it (close-on-exec), or -1. Returns what recvmsg returns.
+ */
+ssize_t
+RecvWithFd(int sock, void *data, size_t len, int *fd, int flags)
+{
+	struct iovec iov = {data, len};
+	union
+	{
+		struct cmsghdr hdr;
+		char		buf[CMSG_SPACE(sizeof(int))];
+	}			ctl;
+	struct msghdr msg;
+	struct cmsghdr *cm;
+	ssize_t		n;
+
+	memset(&msg, 0, sizeof(msg));
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = ctl.buf;
+	msg.msg_controllen = sizeof(ctl.buf);
+	*fd = -1;
+	n = recvmsg(sock, &msg, flags | MSG_CMSG_CLOEXEC);
+	if (n < 0)
+		return n;
+	for (cm = CMSG_FIRSTHDR(&msg); cm != NULL; cm = CMSG_NXTHDR(&msg, cm))
+		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
+			cm->cmsg_len == CMSG_LEN(sizeof(int)))
+			memcpy(fd, CMSG_DATA(cm), sizeof(int));
+	return n;
 }

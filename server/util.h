@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 /* Strict: no spaces, no leading '+', no leading zeros, fits in long long. */
 bool		StringToLongLong(const char *s, size_t len, long long *out);
@@ -37,5 +38,9 @@ void		FreeArgs(int argc, char **argv, size_t *lens);
 int64_t		NowMs(void);
 int64_t		NowUs(void);
 int64_t		MonotonicUs(void);
+
+/* A SOCK_SEQPACKET message with a descriptor (SCM_RIGHTS), fd -1 for none. */
+ssize_t		SendWithFd(int sock, const void *data, size_t len, int fd, int flags);
+ssize_t		RecvWithFd(int sock, void *data, size_t len, int *fd, int flags);
 
 #endif
