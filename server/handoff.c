@@ -99,15 +99,9 @@ HandoffShmemSize(int nslots)
 void
 HandoffShmemInit(int nslots)
 {
+	/* zero (ShmemAlloc): every slot IDLE, nothing registered */
 	handoff = ShmemAlloc(HandoffShmemSize(nslots));
-	memset(handoff, 0, sizeof(HandoffCtl));
 	handoff->nslots = nslots;
-	for (int i = 0; i < nslots; i++)
-	{
-		atomic_store(&handoff->slots[i].state, HANDOFF_IDLE);
-		atomic_store(&handoff->slots[i].waiting, 0);
-		atomic_store(&handoff->slots[i].registered, 0);
-	}
 }
 
 void

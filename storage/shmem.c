@@ -96,7 +96,11 @@ ShmemAlloc(size_t size)
 	}
 	p = shmem_base + shmem_used;
 	shmem_used += size;
-	memset(p, 0, size);
+	/*
+	 * Zero already: every region is a fresh anonymous mapping, and pieces
+	 * are never handed out twice. Not writing them keeps the pages of
+	 * arrays sized for maxclients out of memory until a slot is used.
+	 */
 	return p;
 }
 
