@@ -388,17 +388,16 @@ MgetCommand(Client *c)
 {
 	CmdTxn t;
 	KsValue *vals = MemAlloc(sizeof(KsValue) * (size_t) (c->argc - 1));
-	int loaded = 0;
-	bool ok = true;
+	int loaded = c->argc - 1;
+	bool ok;
 
 	CmdReadBegin(c, &t);
-	for (int i = 1; i < c->argc && ok; i++)
-	{
-		ok = CmdLoadVisible(c, &t, i, &vals[i - 1]);
-		loaded++;
-	}
+	ok = CmdLoadVisibleMany(c, &t, 1, c->argc - 1, vals);
 	if (!ok)
+	{
+		loaded = 0;				/* released already */
 		SnapshotReleaseAll();
+	}
 	else if (CmdReadEnd(c, &t))
 	{
 		AddReplyArrayLen(&c->reply, c->argc - 1);

@@ -276,44 +276,72 @@ CmdLoadVisible(Client *c, CmdTxn *t, int argi, KsValue *v)
 }
 
 /*
- * One key, read-only (GET, STRLEN, TTL, TYPE...). With synchronous_commit
- * on this is a durable read (storage/README.md, "Durable reads"): it
- * shows the key as of the flushed WAL, or of this client's own last
- * commit if that is newer, so a reader of a key that others keep writing
- * need not wait for their fdatasync. If that finds no key where a newer
- * commit was passed over, the lookup runs again seeing every commit (and
- * waits for it, as any read of a commit not yet flushed).
+ * Load argv[first .. first+n-1] into vals[0 .. n-1] as one state, counting
+ * keyspace hits and misses. With synchronous_commit on this is a durable
+ * read (storage/README.md, "Durable reads"): it shows the keys as of the
+ * flushed WAL, or of this client's own last commit if that is newer, so a
+ * reader of keys that others keep writing need not wait for their
+ * fdatasync. If that finds no key where a newer commit was passed over,
+ * all the keys are read again seeing every commit (and the reply waits
+ * for it, as any read of a commit not yet flushed). False after an error
+ * reply, with vals released.
  */
 bool
-CmdReadKey(Client *c, CmdTxn *t, int argi, KsValue *v)
+CmdLoadVisibleMany(Client *c, CmdTxn *t, int first, int n, KsValue *vals)
 {
+	bool durable = XLogDurableReads();
 	bool ok;
+	int loaded;
 
-	CmdReadBegin(c, t);
-	if (XLogDurableReads())
+	if (durable)
 	{
 		XLogRecPtr upto = XLogGetFlushPosition();
 
 		visibility_durable_upto = c->last_commit_lsn > upto ? c->last_commit_lsn : upto;
-		visibility_skipped_commit = false;
 	}
-	ok = load_visible(c, t, argi, v);
-	if (ok && visibility_skipped_commit && !v->exists && !v->expired)
+	for (;;)
 	{
-		KsValueRelease(v);
+		bool passed_over = false;	/* a key not found past a skipped commit */
+
+		ok = true;
+		for (loaded = 0; loaded < n && ok; loaded++)
+		{
+			visibility_skipped_commit = false;
+			ok = load_visible(c, t, first + loaded, &vals[loaded]);
+			if (ok && !vals[loaded].exists && !vals[loaded].expired && visibility_skipped_commit)
+				passed_over = true;
+		}
+		if (!ok || !passed_over || !durable)
+			break;
+		/* again, seeing every commit */
+		for (int i = 0; i < loaded; i++)
+			KsValueRelease(&vals[i]);
 		visibility_durable_upto = InvalidXLogRecPtr;
-		ok = load_visible(c, t, argi, v);
+		durable = false;
 	}
 	visibility_durable_upto = InvalidXLogRecPtr;
-	if (ok)
+	if (!ok)
 	{
-		if (v->expired)
-			CmdNoteExpired(c, c->db, c->argv[argi], c->argv_len[argi]);
-		StatsKeyspaceLookup(v->exists);
-		return true;
+		for (int i = 0; i < loaded; i++)
+			KsValueRelease(&vals[i]);
+		return false;
 	}
+	for (int i = 0; i < n; i++)
+	{
+		if (vals[i].expired)
+			CmdNoteExpired(c, c->db, c->argv[first + i], c->argv_len[first + i]);
+		StatsKeyspaceLookup(vals[i].exists);
+	}
+	return true;
+}
+
+bool
+CmdReadKey(Client *c, CmdTxn *t, int argi, KsValue *v)
+{
+	CmdReadBegin(c, t);
+	if (CmdLoadVisibleMany(c, t, argi, 1, v))
+		return true;
 	SnapshotReleaseAll();
-	KsValueRelease(v);
 	return false;
 }
 

@@ -61,6 +61,11 @@ bool		CmdLoadVisible(Client *c, CmdTxn *t, int argi, KsValue *v);
  * true the caller ends with CmdReadEnd and KsValueRelease.
  */
 bool		CmdReadKey(Client *c, CmdTxn *t, int argi, KsValue *v);
+/*
+ * Several keys as one state (a durable read when synchronous_commit is
+ * on, server/txn.c); false after an error reply, with vals released.
+ */
+bool		CmdLoadVisibleMany(Client *c, CmdTxn *t, int first, int n, KsValue *vals);
 bool		CmdLoadLatest(Client *c, CmdTxn *t, int argi, KsValue *v);
 bool		CmdLoadLatestKey(Client *c, CmdTxn *t, int db, const char *key, size_t len,
 							 KsValue *v);

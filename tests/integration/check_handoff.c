@@ -314,6 +314,14 @@ START_TEST(test_durable_reads)
 		if (strcmp(r->str, "v1") != 0)
 			ck_assert_str_eq(r->str, "v2");
 		freeReplyObject(r);
+		/* MGET too, with a key that does not exist at all */
+		r = HarnessCommandOk(c, "MGET nosuch k");
+		ck_assert_int_eq(r->type, REDIS_REPLY_ARRAY);
+		ck_assert_int_eq((int) r->elements, 2);
+		ck_assert_int_eq(r->element[0]->type, REDIS_REPLY_NIL);
+		ck_assert_int_eq(r->element[1]->type, REDIS_REPLY_STRING);
+		saw_durable = saw_durable && strcmp(r->element[1]->str, "v1") == 0 && no_reply_yet(w);
+		freeReplyObject(r);
 		ck_assert_uint_eq(HarnessRawReadUntil(w, got, sizeof(got), "+OK\r\n", 10), 5);
 		HarnessExpectBulk(c, "v2", "GET k");
 	}
@@ -329,6 +337,14 @@ START_TEST(test_durable_reads)
 	ck_assert(HarnessRawSend(w, set_new, sizeof(set_new) - 1));
 	nanosleep(&twenty_ms, NULL);
 	HarnessExpectBulk(c, "x", "GET new");
+	{
+		redisReply *r = HarnessCommandOk(c, "MGET new k");
+
+		ck_assert_int_eq((int) r->elements, 2);
+		ck_assert_str_eq(r->element[0]->str, "x");
+		ck_assert_str_eq(r->element[1]->str, "v3");
+		freeReplyObject(r);
+	}
 	ck_assert_uint_eq(HarnessRawReadUntil(w, got, sizeof(got), "+OK\r\n", 10), 5);
 	close(w);
 	redisFree(c);

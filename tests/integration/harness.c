@@ -326,12 +326,16 @@ start_timed_out(TuskServer *s)
 	return false;
 }
 
+/* The server HarnessStart started last in this test process, for logs. */
+static const TuskServer *last_started;
+
 bool
 HarnessStart(TuskServer *s, const char *const *extra_args, bool with_unix_socket)
 {
 	const char *base = run_dir[0] ? run_dir : getenv("TMPDIR");
 
 	memset(s, 0, sizeof(*s));
+	last_started = s;
 	snprintf(s->dir, sizeof(s->dir), "%s/tusk-test-XXXXXX",
 			 base && base[0] && strlen(base) < 100 ? base : "/tmp");
 	if (mkdtemp(s->dir) == NULL)
@@ -730,6 +734,9 @@ vcommand_ok(redisContext *c, const char *fmt, va_list ap)
 {
 	redisReply *r = redisvCommand(c, fmt, ap);
 
+	/* a lost connection is best explained by the server's log */
+	if (r == NULL && last_started != NULL)
+		HarnessDumpLog(last_started);
 	ck_assert_msg(r != NULL, "\"%s\": no reply: %s", fmt, c->errstr);
 	return r;
 }
