@@ -164,7 +164,9 @@ CmdWriteBegin(Client *c, CmdTxn *t, const char *const *keys, const size_t *lens,
 	if (XactBegin() == InvalidTransactionId)
 	{
 		KeyLockReleaseAll();
-		AddReplyError(&c->reply, "ERR could not start a transaction; see the server log");
+		/* the WAL may have run out of room since CmdWriteAllowed looked */
+		if (CmdWriteAllowed(c))
+			AddReplyError(&c->reply, "ERR could not start a transaction; see the server log");
 		return false;
 	}
 	return true;
