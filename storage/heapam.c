@@ -546,6 +546,13 @@ HeapPageMaybePrune(Buffer buf)
 
 	if (!prune_wanted(page, 0, &horizon))
 		return;
+	/*
+	 * Pruning writes WAL, and readers prune too: not while the WAL cannot
+	 * grow (a full disk), where a record past the last segment that could
+	 * be made would make the next flush PANIC. It is only an optimisation.
+	 */
+	if (XLogSpaceError() != 0)
+		return;
 	if (!BufConditionalLockContent(buf, LW_EXCLUSIVE))
 		return;
 	(void) HeapPrunePage(buf, horizon);
