@@ -207,7 +207,7 @@ backend_exit(Client *c, int status)
 	if (c->fd >= 0)
 	{
 		/* a reply still with the walwriter leaves before the connection closes */
-		if (!die_requested && HandoffPending())
+		if (!die_requested)
 			settle_handoff(c, true);
 		HandoffClientDone(c);
 		close(c->fd);

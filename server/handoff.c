@@ -206,12 +206,25 @@ HandoffReplies(void)
 	return handoff ? atomic_load_explicit(&handoff->replies, memory_order_relaxed) : 0;
 }
 
-bool
-HandoffPending(void)
+/*
+ * Sleep until the walwriter is done with the slot's reply (it wakes a
+ * backend that said it waits); returns the state it left.
+ */
+static uint32_t
+wait_not_pending(HandoffSlot *hs)
 {
-	HandoffSlot *hs = my_slot();
+	uint32_t st;
 
-	return hs != NULL && atomic_load(&hs->state) != HANDOFF_IDLE;
+	while ((st = atomic_load(&hs->state)) == HANDOFF_PENDING)
+	{
+		struct timespec one_second = {1, 0};
+
+		atomic_store(&hs->waiting, 1);
+		if (atomic_load(&hs->state) == HANDOFF_PENDING)
+			FutexWait(&hs->state, HANDOFF_PENDING, &one_second);
+		atomic_store(&hs->waiting, 0);
+	}
+	return st;
 }
 
 /*
@@ -228,15 +241,7 @@ HandoffSettle(Client *c, bool wait, const char **rest, size_t *rest_len)
 
 	if (hs == NULL)
 		return false;
-	while ((st = atomic_load(&hs->state)) == HANDOFF_PENDING && wait)
-	{
-		struct timespec one_second = {1, 0};
-
-		atomic_store(&hs->waiting, 1);
-		if (atomic_load(&hs->state) == HANDOFF_PENDING)
-			FutexWait(&hs->state, HANDOFF_PENDING, &one_second);
-		atomic_store(&hs->waiting, 0);
-	}
+	st = wait ? wait_not_pending(hs) : atomic_load(&hs->state);
 	if (st != HANDOFF_RETURNED)
 		return false;
 	(void) XLogFlush(hs->lsn);	/* failures inside are PANIC */
@@ -266,12 +271,7 @@ HandoffNewClient(void)
 
 	if (hs == NULL)
 		return;
-	while (atomic_load(&hs->state) == HANDOFF_PENDING)
-	{
-		struct timespec ten_ms = {0, 10 * 1000 * 1000};
-
-		nanosleep(&ten_ms, NULL);
-	}
+	(void) wait_not_pending(hs);
 	atomic_store(&hs->state, HANDOFF_IDLE);
 }
 

@@ -32,7 +32,6 @@ void		HandoffChannelCreate(void);
 
 /* backend */
 bool		HandoffReply(struct Client *c, const char *data, size_t len, XLogRecPtr lsn);
-bool		HandoffPending(void);
 uint64_t	HandoffReplies(void);	/* replies handed off since start */
 bool		HandoffSettle(struct Client *c, bool wait, const char **rest, size_t *rest_len);
 void		HandoffSettleDone(void);

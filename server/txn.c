@@ -266,14 +266,21 @@ load_visible(Client *c, CmdTxn *t, int argi, KsValue *v)
 	return true;
 }
 
+/* After a read of argv[argi]: the hit or miss, and an expired key to delete. */
+static void
+count_lookup(Client *c, int argi, const KsValue *v)
+{
+	if (v->expired)
+		CmdNoteExpired(c, c->db, c->argv[argi], c->argv_len[argi]);
+	StatsKeyspaceLookup(v->exists);
+}
+
 bool
 CmdLoadVisible(Client *c, CmdTxn *t, int argi, KsValue *v)
 {
 	if (!load_visible(c, t, argi, v))
 		return false;
-	if (v->expired)
-		CmdNoteExpired(c, c->db, c->argv[argi], c->argv_len[argi]);
-	StatsKeyspaceLookup(v->exists);
+	count_lookup(c, argi, v);
 	return true;
 }
 
@@ -329,11 +336,7 @@ CmdLoadVisibleMany(Client *c, CmdTxn *t, int first, int n, KsValue *vals)
 		return false;
 	}
 	for (int i = 0; i < n; i++)
-	{
-		if (vals[i].expired)
-			CmdNoteExpired(c, c->db, c->argv[first + i], c->argv_len[first + i]);
-		StatsKeyspaceLookup(vals[i].exists);
-	}
+		count_lookup(c, first + i, &vals[i]);
 	return true;
 }
 

@@ -58,9 +58,11 @@ remember_commit_end(TransactionId xid, XLogRecPtr end)
 {
 	CommitEndEntry *e = &commit_ends[xid % COMMIT_END_RING];
 
-	atomic_store(&e->xid, InvalidTransactionId);
-	atomic_store(&e->end, end);
-	atomic_store(&e->xid, xid);
+	/* only this process writes this entry now (xids are unique) */
+	atomic_store_explicit(&e->xid, InvalidTransactionId, memory_order_relaxed);
+	atomic_thread_fence(memory_order_release);
+	atomic_store_explicit(&e->end, end, memory_order_relaxed);
+	atomic_store_explicit(&e->xid, xid, memory_order_release);
 }
 
 XLogRecPtr
@@ -72,10 +74,11 @@ XactCommitEnd(TransactionId xid)
 	if (commit_ends == NULL)
 		return InvalidXLogRecPtr;
 	e = &commit_ends[xid % COMMIT_END_RING];
-	if (atomic_load(&e->xid) != xid)
+	if (atomic_load_explicit(&e->xid, memory_order_acquire) != xid)
 		return InvalidXLogRecPtr;
-	end = atomic_load(&e->end);
-	return atomic_load(&e->xid) == xid ? end : InvalidXLogRecPtr;
+	end = atomic_load_explicit(&e->end, memory_order_relaxed);
+	atomic_thread_fence(memory_order_acquire);
+	return atomic_load_explicit(&e->xid, memory_order_relaxed) == xid ? end : InvalidXLogRecPtr;
 }
 
 /* This process's running transaction; private copy of MyProc->xid. */

@@ -753,6 +753,16 @@ HarnessCommandOk(redisContext *c, const char *fmt, ...)
 	return r;
 }
 
+/* A status (+) or error (-) reply with exactly the text want. */
+static void
+expect_line_reply(redisReply *r, int type, const char *want, const char *fmt)
+{
+	ck_assert_msg(r->type == type && strcmp(r->str, want) == 0,
+				  "\"%s\": want %c%s, got type %d \"%s\"", fmt,
+				  type == REDIS_REPLY_STATUS ? '+' : '-', want, r->type, r->str ? r->str : "");
+	freeReplyObject(r);
+}
+
 void
 HarnessExpectStatus(redisContext *c, const char *want, const char *fmt, ...)
 {
@@ -762,10 +772,7 @@ HarnessExpectStatus(redisContext *c, const char *want, const char *fmt, ...)
 	va_start(ap, fmt);
 	r = vcommand_ok(c, fmt, ap);
 	va_end(ap);
-	ck_assert_msg(r->type == REDIS_REPLY_STATUS && strcmp(r->str, want) == 0,
-				  "\"%s\": want +%s, got type %d \"%s\"", fmt, want, r->type,
-				  r->str ? r->str : "");
-	freeReplyObject(r);
+	expect_line_reply(r, REDIS_REPLY_STATUS, want, fmt);
 }
 
 void
@@ -777,10 +784,7 @@ HarnessExpectError(redisContext *c, const char *want, const char *fmt, ...)
 	va_start(ap, fmt);
 	r = vcommand_ok(c, fmt, ap);
 	va_end(ap);
-	ck_assert_msg(r->type == REDIS_REPLY_ERROR && strcmp(r->str, want) == 0,
-				  "\"%s\": want -%s, got type %d \"%s\"", fmt, want, r->type,
-				  r->str ? r->str : "");
-	freeReplyObject(r);
+	expect_line_reply(r, REDIS_REPLY_ERROR, want, fmt);
 }
 
 void
