@@ -491,8 +491,12 @@ WalWriterMain(void)
 			 * Wait for a flush that covers it, or run one. Never while
 			 * flushes overlap: sending as each one ends is the point.
 			 */
-			if (XLogFlushCovers(want) || (XLogFlushesOverlap() && !XLogMayStartFlush()))
-				XLogWaitFlushed(want, 1);
+			int64_t delay = 0;
+
+			if (XLogFlushCovers(want))
+				XLogWaitFlushed(want, 1000);
+			else if (XLogFlushesOverlap() && (delay = XLogFlushStartDelay()) != 0)
+				XLogWaitFlushed(want, delay > 0 ? delay : 1000);
 			else
 				XLogFlush(want);
 			continue;

@@ -468,6 +468,12 @@ XLogMayStartFlush(void)
 	return flush_start_delay_us() == 0;
 }
 
+int64_t
+XLogFlushStartDelay(void)
+{
+	return flush_start_delay_us();
+}
+
 bool
 XLogFlushCovers(XLogRecPtr lsn)
 {
@@ -752,15 +758,15 @@ XLogFlush(XLogRecPtr upto)
 }
 
 /*
- * Sleep until WAL is flushed to upto (or timeout_ms passes) without ever
+ * Sleep until WAL is flushed to upto (or timeout_us passes) without ever
  * becoming the flusher: the walwriter waiting for a flush others run, so
  * that it is free to send replies as each overlapping flush ends.
  */
 void
-XLogWaitFlushed(XLogRecPtr upto, int timeout_ms)
+XLogWaitFlushed(XLogRecPtr upto, int64_t timeout_us)
 {
 	XLogCtlData *ctl = XLogCtl;
-	struct timespec timeout = {timeout_ms / 1000, (long) (timeout_ms % 1000) * 1000000L};
+	struct timespec timeout = {timeout_us / 1000000, (long) (timeout_us % 1000000) * 1000L};
 	uint32_t gen;
 
 	if (upto <= atomic_load_explicit(&ctl->flush_ptr, memory_order_acquire))

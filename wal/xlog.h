@@ -66,7 +66,7 @@ typedef void (*XLogInsertLockedHook) (XLogRecPtr start, XLogRecPtr end, void *ar
 XLogRecPtr	XLogInsertWithHook(XLogInsertLockedHook hook, void *arg);
 
 bool		XLogFlush(XLogRecPtr upto);
-void		XLogWaitFlushed(XLogRecPtr upto, int timeout_ms);
+void		XLogWaitFlushed(XLogRecPtr upto, int64_t timeout_us);
 /* walwriter: flush what asynchronous commits left; returns bytes flushed. */
 uint64_t	XLogBackgroundFlush(void);
 
@@ -89,6 +89,7 @@ bool		XLogFlushInProgress(void);
 /* Will a flush already started cover lsn? May another start now? Slow disk? */
 bool		XLogFlushCovers(XLogRecPtr lsn);
 bool		XLogMayStartFlush(void);
+int64_t	XLogFlushStartDelay(void);
 bool		XLogFlushesOverlap(void);
 int			XLogWalWriterDelay(void);	/* wal_writer_delay, ms */
 /* Newest commit record end; snapshots read it (DESIGN.md section 4). */
