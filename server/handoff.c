@@ -488,8 +488,9 @@ WalWriterMain(void)
 		if (want != 0)
 		{
 			/*
-			 * Wait for a flush that covers it, or run one. Never while
-			 * flushes overlap: sending as each one ends is the point.
+			 * Wait for a running flush that covers it, or run one. When
+			 * flushes overlap (a slow disk), run it only once the spacing
+			 * since the last one is up, and meanwhile send as flushes end.
 			 */
 			int64_t delay = 0;
 
