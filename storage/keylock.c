@@ -63,15 +63,6 @@ KeyLockStripe(int db, uint64_t key_hash)
 }
 
 static int
-u32_cmp(const void *a, const void *b)
-{
-	uint32_t	x = *(const uint32_t *) a;
-	uint32_t	y = *(const uint32_t *) b;
-
-	return x < y ? -1 : x > y;
-}
-
-static int
 int_cmp(const void *a, const void *b)
 {
 	int			x = *(const int *) a;
@@ -122,7 +113,16 @@ KeyLockAcquireMany(int db, const uint64_t *key_hashes, int n)
 
 	LWLockAcquire(&keylocks->db_locks[dbslot], LW_SHARED);
 	held_dbs[nheld_dbs++] = dbslot;
-	qsort(stripes, (size_t) nstripes, sizeof(uint32_t), u32_cmp);
+	/* at most 32, usually 1: insertion sort (glibc's qsort may allocate) */
+	for (int i = 1; i < nstripes; i++)
+	{
+		uint32_t	v = stripes[i];
+		int			j = i;
+
+		for (; j > 0 && stripes[j - 1] > v; j--)
+			stripes[j] = stripes[j - 1];
+		stripes[j] = v;
+	}
 	for (int i = 0; i < nstripes; i++)
 	{
 		LWLockAcquire(&keylocks->stripes[stripes[i]], LW_EXCLUSIVE);
