@@ -152,130 +152,145 @@ DoubleToString(char *buf, size_t buflen, double v)
 	return snprintf(buf, buflen, "%.17g", v);
 }
 
+static inline bool
+same_char(unsigned char a, unsigned char b, bool nocase)
+{
+	return nocase ? tolower(a) == tolower(b) : a == b;
+}
+
+/*
+ * Match one pattern element other than '*' (a literal, '\\x', '?' or a
+ * [class]) against the character c; *elem_len gets its length in the
+ * pattern. An unterminated class ends at the pattern's last character,
+ * which it then includes (Redis's reading of "[abc").
+ */
+static bool
+match_element(const char *pattern, size_t plen, unsigned char c, bool nocase,
+			  size_t *elem_len)
+{
+	size_t		i = 1;
+	bool		not_op,
+				match = false;
+
+	switch (pattern[0])
+	{
+		case '?':
+			*elem_len = 1;
+			return true;
+		case '\\':
+			if (plen >= 2)
+			{
+				*elem_len = 2;
+				return same_char((unsigned char) pattern[1], c, nocase);
+			}
+			*elem_len = 1;
+			return same_char('\\', c, nocase);
+		case '[':
+			break;
+		default:
+			*elem_len = 1;
+			return same_char((unsigned char) pattern[0], c, nocase);
+	}
+
+	not_op = i < plen && pattern[i] == '^';
+	if (not_op)
+		i++;
+	for (;;)
+	{
+		if (i >= plen)
+		{
+			i = plen - 1;		/* unterminated: back up one character */
+			break;
+		}
+		if (pattern[i] == '\\' && plen - i >= 2)
+		{
+			i++;
+			if ((unsigned char) pattern[i] == c)
+				match = true;
+		}
+		else if (pattern[i] == ']')
+			break;
+		else if (plen - i >= 3 && pattern[i + 1] == '-')
+		{
+			int			start = (unsigned char) pattern[i];
+			int			end = (unsigned char) pattern[i + 2];
+			int			ch = c;
+
+			if (start > end)
+			{
+				int			t = start;
+
+				start = end;
+				end = t;
+			}
+			if (nocase)
+			{
+				start = tolower(start);
+				end = tolower(end);
+				ch = tolower(ch);
+			}
+			i += 2;
+			if (ch >= start && ch <= end)
+				match = true;
+		}
+		else if (same_char((unsigned char) pattern[i], c, nocase))
+			match = true;
+		i++;
+	}
+	*elem_len = i + 1;
+	return not_op ? !match : match;
+}
+
+/*
+ * Glob-style match (Redis's KEYS/SCAN MATCH syntax). Every element but
+ * '*' matches exactly one character, so on a mismatch only the last '*'
+ * seen needs to take one more character: at most plen * slen steps,
+ * where trying every split at every '*' is exponential ("a*a*a*...b").
+ * As in Redis, an empty string matches only an empty pattern.
+ */
 bool
 StringMatch(const char *pattern, size_t plen, const char *str, size_t slen,
 			bool nocase)
 {
-	while (plen && slen)
+	size_t		p = 0,
+				s = 0,
+				star_p = 0,
+				star_s = 0;
+	bool		have_star = false;
+
+	if (slen == 0)
+		return plen == 0;
+	while (s < slen)
 	{
-		switch (pattern[0])
+		size_t		elem_len;
+
+		if (p < plen && pattern[p] == '*')
 		{
-			case '*':
-				while (plen > 1 && pattern[1] == '*')
-				{
-					pattern++;
-					plen--;
-				}
-				if (plen == 1)
-					return true;
-				while (slen)
-				{
-					if (StringMatch(pattern + 1, plen - 1, str, slen, nocase))
-						return true;
-					str++;
-					slen--;
-				}
-				return false;
-			case '?':
-				str++;
-				slen--;
-				break;
-			case '[':
-				{
-					bool not_op, match = false;
-
-					pattern++;
-					plen--;
-					not_op = plen && pattern[0] == '^';
-					if (not_op)
-					{
-						pattern++;
-						plen--;
-					}
-					for (;;)
-					{
-						if (plen == 0)
-						{
-							/* unterminated class: Redis backs up one char */
-							pattern--;
-							plen++;
-							break;
-						}
-						if (pattern[0] == '\\' && plen >= 2)
-						{
-							pattern++;
-							plen--;
-							if (pattern[0] == str[0])
-								match = true;
-						}
-						else if (pattern[0] == ']')
-							break;
-						else if (plen >= 3 && pattern[1] == '-')
-						{
-							int start = (unsigned char) pattern[0];
-							int end = (unsigned char) pattern[2];
-							int c = (unsigned char) str[0];
-
-							if (start > end)
-							{
-								int t = start;
-
-								start = end;
-								end = t;
-							}
-							if (nocase)
-							{
-								start = tolower(start);
-								end = tolower(end);
-								c = tolower(c);
-							}
-							pattern += 2;
-							plen -= 2;
-							if (c >= start && c <= end)
-								match = true;
-						}
-						else if (nocase ? tolower((unsigned char) pattern[0]) == tolower((unsigned char) str[0])
-								 : pattern[0] == str[0])
-							match = true;
-						pattern++;
-						plen--;
-					}
-					if (not_op)
-						match = !match;
-					if (!match)
-						return false;
-					str++;
-					slen--;
-					break;
-				}
-			case '\\':
-				if (plen >= 2)
-				{
-					pattern++;
-					plen--;
-				}
-				/* fall through */
-			default:
-				if (nocase ? tolower((unsigned char) pattern[0]) != tolower((unsigned char) str[0])
-					: pattern[0] != str[0])
-					return false;
-				str++;
-				slen--;
-				break;
+			while (p < plen && pattern[p] == '*')
+				p++;
+			if (p == plen)
+				return true;
+			have_star = true;
+			star_p = p;
+			star_s = s;
+			continue;
 		}
-		pattern++;
-		plen--;
-		if (slen == 0)
+		if (p < plen && match_element(pattern + p, plen - p,
+									  (unsigned char) str[s], nocase, &elem_len))
 		{
-			while (plen && pattern[0] == '*')
-			{
-				pattern++;
-				plen--;
-			}
-			break;
+			p += elem_len;
+			s++;
+			continue;
 		}
+		if (!have_star)
+			return false;
+		/* let the last '*' take one more character */
+		p = star_p;
+		s = ++star_s;
 	}
-	return plen == 0 && slen == 0;
+	while (p < plen && pattern[p] == '*')
+		p++;
+	return p == plen;
 }
 
 static int
