@@ -101,8 +101,13 @@ CmdReadBegin(Client *c, CmdTxn *t)
 static bool
 wait_durable(Client *c, XLogRecPtr lsn)
 {
-	if (lsn == InvalidXLogRecPtr || !server_config->synchronous_commit)
+	if (lsn == InvalidXLogRecPtr)
 		return true;
+	if (!server_config->synchronous_commit)
+	{
+		XLogNoteAcknowledged(lsn);	/* durable reads must show it too */
+		return true;
+	}
 	if (lsn > c->durable_lsn)
 		c->durable_lsn = lsn;
 	return true;
@@ -304,7 +309,7 @@ CmdLoadVisibleMany(Client *c, CmdTxn *t, int first, int n, KsValue *vals)
 
 	if (durable)
 	{
-		XLogRecPtr upto = XLogGetFlushPosition();
+		XLogRecPtr upto = XLogDurableReadPosition();
 
 		visibility_durable_upto = c->last_commit_lsn > upto ? c->last_commit_lsn : upto;
 	}

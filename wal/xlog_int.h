@@ -136,6 +136,13 @@ typedef struct XLogCtlData
 	_Atomic int wal_writer_delay_ms;
 	_Atomic int commit_delay_us;	/* PostgreSQL's commit_delay */
 	_Atomic bool durable_reads;		/* synchronous_commit on */
+
+	/*
+	 * The end of the newest commit acknowledged before its WAL was flushed
+	 * (synchronous_commit off); durable reads show everything up to here
+	 * too, so turning synchronous_commit on hides no acknowledged write.
+	 */
+	_Atomic XLogRecPtr acked_unflushed_ptr;
 } XLogCtlData;
 
 extern XLogCtlData *XLogCtl;

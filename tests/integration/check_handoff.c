@@ -352,6 +352,36 @@ START_TEST(test_durable_reads)
 }
 END_TEST
 
+/*
+ * A write acknowledged while synchronous_commit was off is not flushed
+ * yet when it is turned on again (the walwriter flushes it only after
+ * wal_writer_delay, 10 s here). A durable read from another client must
+ * still show it: it was acknowledged, and a reader must not see an older
+ * value than one already acknowledged.
+ */
+START_TEST(test_durable_reads_after_sync_off)
+{
+	static const char *const args[] = {"--wal_writer_delay", "10000", NULL};
+	TuskServer s;
+	redisContext *c, *d;
+
+	HarnessStartOk(&s, args, false);
+	c = HarnessConnectOk(&s);
+	d = HarnessConnectOk(&s);
+	for (int i = 0; i < 5; i++)
+	{
+		HarnessExpectStatus(c, "OK", "SET k%d old", i);
+		HarnessExpectStatus(c, "OK", "CONFIG SET synchronous_commit off");
+		HarnessExpectStatus(c, "OK", "SET k%d new", i);
+		HarnessExpectStatus(c, "OK", "CONFIG SET synchronous_commit on");
+		HarnessExpectBulk(d, "new", "GET k%d", i);
+	}
+	redisFree(d);
+	redisFree(c);
+	HarnessStopOk(&s);
+}
+END_TEST
+
 static Suite *
 handoff_suite(void)
 {
@@ -362,6 +392,7 @@ handoff_suite(void)
 	HarnessAddCase(su, "counted", test_counted, 120);
 	HarnessAddCase(su, "killed_backend_closes", test_killed_backend_closes, 120);
 	HarnessAddCase(su, "durable_reads", test_durable_reads, 60);
+	HarnessAddCase(su, "durable_reads_after_sync_off", test_durable_reads_after_sync_off, 60);
 	return su;
 }
 
