@@ -57,6 +57,14 @@
 Client	   *current_client;
 static volatile sig_atomic_t die_requested;
 
+/*
+ * The client's socket while a request of it is being served and its
+ * reply not written yet (-1 otherwise): if the server restarts meanwhile,
+ * the client is told (tell_client_restart).
+ */
+static volatile sig_atomic_t reply_owed_fd = -1;
+static volatile sig_atomic_t serving_fd = -1;
+
 static void backend_exit(Client *c, int status) __attribute__((noreturn));
 
 /*
@@ -210,6 +218,8 @@ backend_exit(Client *c, int status)
 		if (!die_requested)
 			settle_handoff(c, true);
 		HandoffClientDone(c);
+		reply_owed_fd = -1;
+		serving_fd = -1;
 		close(c->fd);
 	}
 	c->fd = -1;
@@ -394,6 +404,7 @@ read_and_process(Client *c)
 			 c->addr, c->qbuf_len - c->qbuf_pos);
 		backend_exit(c, 0);
 	}
+	reply_owed_fd = c->fd;
 	process_input(c);
 	if (c->flags & CLIENT_CLOSE_NOW)
 		backend_exit(c, 0);
@@ -401,8 +412,56 @@ read_and_process(Client *c)
 		flush_reply(c);
 	else if (c->flags & CLIENT_CLOSE_AFTER_REPLY)
 		backend_exit(c, 0);
+	reply_owed_fd = -1;
 	if (die_requested)
 		backend_exit(c, 0);
+}
+
+/*
+ * The server restarts (this process PANICs, or the postmaster sends
+ * SIGQUIT because another process died holding shared state): a client
+ * waiting for a reply gets an error instead of a bare close. Its command
+ * may or may not have been applied: its WAL may or may not be on disk
+ * when recovery runs. Async-signal-safe (write only).
+ */
+static void
+tell_client_restart(const char *why, size_t why_len)
+{
+	static const char head[] = "-ERR server restarting after a failure (";
+	static const char tail[] = "); the command may or may not have been applied\r\n";
+	char buf[512];
+	size_t n = 0;
+	int fd = reply_owed_fd;
+
+	if (fd < 0 && serving_fd >= 0 && HandoffPendingForMe())
+		fd = serving_fd;		/* the walwriter holds its reply, unsent */
+	if (fd < 0)
+		return;
+	memcpy(buf, head, sizeof(head) - 1);
+	n = sizeof(head) - 1;
+	for (size_t i = 0; i < why_len && n < sizeof(buf) - sizeof(tail); i++)
+		buf[n++] = why[i] == '\r' || why[i] == '\n' ? ' ' : why[i];
+	memcpy(buf + n, tail, sizeof(tail) - 1);
+	n += sizeof(tail) - 1;
+	if (write(fd, buf, n) < 0)
+	{
+		/* the client is gone: nothing to tell */
+	}
+}
+
+static void
+panic_hook(const char *message, size_t len)
+{
+	tell_client_restart(message, len);
+}
+
+static void
+quit_handler(int sig)
+{
+	static const char why[] = "another server process failed";
+
+	tell_client_restart(why, sizeof(why) - 1);
+	_exit(2);
 }
 
 /* SIGTERM/SIGINT: only a flag; the blocked call returns EINTR. */
@@ -424,6 +483,7 @@ serve_client(Client *c, int fd, bool unix_socket)
 
 	memset(c, 0, sizeof(*c));
 	c->fd = fd;
+	serving_fd = fd;
 	c->resp = 2;
 	c->db = 0;
 	c->authenticated = false;
@@ -478,6 +538,8 @@ forget_client(Client *c)
 	MemFree(c->name);
 	memset(c, 0, sizeof(*c));
 	c->fd = -1;
+	serving_fd = -1;
+	reply_owed_fd = -1;
 	current_client = NULL;
 	ProcSlotBeginWrite(MyProc);
 	MyProc->client_id = 0;
@@ -540,6 +602,9 @@ BackendMain(int fd, int slotno, bool unix_socket, int chan)
 	sa.sa_handler = die_handler;	/* no SA_RESTART: interrupt read/write */
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = quit_handler;
+	sigaction(SIGQUIT, &sa, NULL);
+	elog_panic_hook = panic_hook;
 	{
 		sigset_t none;
 

@@ -200,6 +200,14 @@ HandoffReply(Client *c, const char *data, size_t len, XLogRecPtr lsn)
 	return true;
 }
 
+bool
+HandoffPendingForMe(void)
+{
+	HandoffSlot *hs = my_slot();
+
+	return hs != NULL && atomic_load(&hs->state) == HANDOFF_PENDING;
+}
+
 uint64_t
 HandoffReplies(void)
 {

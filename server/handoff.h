@@ -33,6 +33,7 @@ void		HandoffChannelCreate(void);
 /* backend */
 bool		HandoffReply(struct Client *c, const char *data, size_t len, XLogRecPtr lsn);
 uint64_t	HandoffReplies(void);	/* replies handed off since start */
+bool		HandoffPendingForMe(void);	/* async-signal-safe */
 bool		HandoffSettle(struct Client *c, bool wait, const char **rest, size_t *rest_len);
 void		HandoffSettleDone(void);
 void		HandoffNewClient(void);

@@ -609,12 +609,46 @@ start_startup_process(void)
  * wait for them, build shared memory afresh and run recovery again before
  * accepting connections.
  */
+#define QUIT_GRACE_MS 200
+
+static void
+forget_pid(pid_t pid)
+{
+	for (int i = 0; i < proc_array->nslots; i++)
+		if (slot_pids[i] == pid)
+			slot_pids[i] = 0;
+}
+
+static bool
+backends_alive(void)
+{
+	for (int i = PROC_AUX_SLOTS; i < proc_array->nslots; i++)
+		if (slot_pids[i] > 0)
+			return true;
+	return false;
+}
+
 static void
 crash_restart(void)
 {
 	int status;
 
 	elog(LOG, "terminating any other active server processes");
+	/*
+	 * Backends first get SIGQUIT, on which one that owes its client a
+	 * reply sends an error instead (PostgreSQL's quickdie) and exits; up
+	 * to QUIT_GRACE_MS later, everything left is killed.
+	 */
+	kill_backends(SIGQUIT);
+	for (int waited = 0; waited < QUIT_GRACE_MS && backends_alive(); waited++)
+	{
+		pid_t pid;
+
+		while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+			forget_pid(pid);
+		if (backends_alive())
+			usleep(1000);
+	}
 	kill_children(SIGKILL);
 	for (;;)
 	{
@@ -622,9 +656,7 @@ crash_restart(void)
 
 		if (pid < 0)
 			break;
-		for (int i = 0; i < proc_array->nslots; i++)
-			if (slot_pids[i] == pid)
-				slot_pids[i] = 0;
+		forget_pid(pid);
 	}
 	num_backends = 0;
 	for (int i = PROC_AUX_SLOTS; i < proc_array->nslots; i++)

@@ -60,6 +60,8 @@ level_mark(int level)
 	return '#';
 }
 
+void		(*elog_panic_hook) (const char *message, size_t len);
+
 void
 ElogWrite(int level, const char *fmt, ...)
 {
@@ -67,7 +69,8 @@ ElogWrite(int level, const char *fmt, ...)
 	int saved_errno = errno;
 	struct timeval tv;
 	struct tm tm;
-	size_t off;
+	size_t off,
+				msg_start;
 	va_list ap;
 	int n;
 
@@ -81,6 +84,7 @@ ElogWrite(int level, const char *fmt, ...)
 		off += snprintf(line + off, sizeof(line) - off, "%s: ",
 						level == FATAL ? "FATAL" : "PANIC");
 	errno = saved_errno;		/* so that %m works */
+	msg_start = off;
 	va_start(ap, fmt);
 	n = vsnprintf(line + off, sizeof(line) - off, fmt, ap);
 	va_end(ap);
@@ -98,7 +102,11 @@ ElogWrite(int level, const char *fmt, ...)
 	if (level == FATAL)
 		exit(1);
 	if (level == PANIC)
+	{
+		if (elog_panic_hook != NULL)
+			elog_panic_hook(line + msg_start, off - 1 - msg_start);
 		abort();
+	}
 }
 
 static const struct

@@ -11,6 +11,8 @@
 #ifndef TUSK_ELOG_H
 #define TUSK_ELOG_H
 
+#include <stddef.h>
+
 #include <stdbool.h>
 
 typedef enum ElogLevel
@@ -26,6 +28,9 @@ typedef enum ElogLevel
 
 /* The letter Redis puts after the pid: M master, C child; we name roles. */
 extern char elog_role;
+
+/* Called with the message just before a PANIC aborts (async-signal-safe). */
+extern void (*elog_panic_hook) (const char *message, size_t len);
 extern int elog_min_level;
 
 void ElogSetDestination(const char *logfile);

@@ -247,10 +247,13 @@ XLogSyncSegment(uint64_t segno, bool missing_ok)
 	}
 	if (fdatasync(fd) != 0)
 	{
+		atomic_store(&XLogCtl->sync_failed, true);
 		XLogSegmentPath(path, sizeof(path), segno);
 		elog(PANIC, "could not fdatasync WAL file \"%s\": %m", path);
 		abort();
 	}
+	if (atomic_load(&XLogCtl->sync_failed))
+		elog(PANIC, "WAL flush after another process's WAL write or fdatasync failed");
 	atomic_fetch_add_explicit(&XLogCtl->stat_fsyncs, 1, memory_order_relaxed);
 	return true;
 }
@@ -403,6 +406,7 @@ XLogWriteLocked(XLogRecPtr target)
 		if (!FileWriteFull(fd, ctl->pages + (size_t) slot * WAL_PAGE_SIZE,
 					   (size_t) npages * WAL_PAGE_SIZE, (off_t) WAL_SEGMENT_OFFSET(page)))
 		{
+			atomic_store(&ctl->sync_failed, true);
 			XLogSegmentPath(path, sizeof(path), segno);
 			elog(PANIC, "could not write WAL file \"%s\" at offset %u: %m", path,
 				 WAL_SEGMENT_OFFSET(page));

@@ -143,6 +143,14 @@ typedef struct XLogCtlData
 	 * too, so turning synchronous_commit on hides no acknowledged write.
 	 */
 	_Atomic XLogRecPtr acked_unflushed_ptr;
+
+	/*
+	 * Set by a process whose WAL write or fdatasync failed, before it
+	 * PANICs: until the postmaster has stopped everyone, no other flush
+	 * may count (a later fdatasync can succeed although the kernel dropped
+	 * the pages that failed: README W3).
+	 */
+	_Atomic bool sync_failed;
 } XLogCtlData;
 
 extern XLogCtlData *XLogCtl;

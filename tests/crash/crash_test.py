@@ -327,6 +327,7 @@ class WriterState:
         self.counter = 0           # last known counter value
         self.inflight = None       # ("set", n), ("incr", None) or ("del", n)
         self.error = None
+        self.told_restart = 0      # "server restarting" error replies seen
 
     def key(self, n):
         return "k%d:%d" % (self.w, n)
@@ -377,7 +378,10 @@ def writer_loop(port, st, stop_evt):
     except (OSError, ConnectionError):
         pass                        # the server died: inflight stays as it was
     except RespError as e:
-        st.error = "error reply: %s" % e
+        if str(e).startswith("ERR server restarting after a failure"):
+            st.told_restart += 1    # as good as the server dying: inflight stays
+        else:
+            st.error = "error reply: %s" % e
     finally:
         c.close()
 
@@ -518,11 +522,17 @@ class LossyMount:
         raise TestFailure("lossyfs did not mount within 10 s")
 
     def drop(self):
+        self._control(".lossyfs_drop")
+
+    def fail_next_fsync(self):
+        self._control(".lossyfs_failsync")
+
+    def _control(self, name):
         try:
-            os.stat(os.path.join(self.mountpoint, ".lossyfs_drop"))
+            os.stat(os.path.join(self.mountpoint, name))
         except FileNotFoundError:
             return
-        raise TestFailure("lossyfs did not recognise .lossyfs_drop")
+        raise TestFailure("lossyfs did not recognise %s" % name)
 
     def unmount(self):
         if self.proc is None:
@@ -609,6 +619,73 @@ def crash_rounds(args, rng, workdir, power_loss):
         finally:
             if mount:
                 mount.unmount()
+
+
+def failsync_rounds(args, rng, workdir):
+    """The WAL's (or a data file's) fsync fails with EIO at a random moment
+    and the file's unsynced writes are lost, while writers run. The server
+    must never acknowledge what that fsync was to make durable, must not
+    trust a later fsync that succeeds (Linux may report the error once and
+    drop the pages), and should tell waiting clients their command failed
+    (wal/README.md W11). It restarts by itself; every acknowledged write
+    must be there after its recovery, and again after a power cut."""
+    server_bin = find_binary("TUSK_SERVER", "tusk-server")
+    check_bin = find_binary("TUSK_CHECK", "tusk-check")
+    backing = os.path.join(workdir, "backing")
+    datadir = os.path.join(workdir, "mnt")
+    os.mkdir(backing)
+    os.mkdir(datadir)
+    mount = LossyMount(find_binary("TUSK_LOSSYFS", "tools/lossyfs/lossyfs"), backing, datadir,
+                       os.path.join(workdir, "lossyfs.log"))
+    mount.mount()
+    server = Server(server_bin, datadir, os.path.join(workdir, "server.log"),
+                    env=slow_flush_env(args, workdir))
+    states = [WriterState(w) for w in range(WRITERS)]
+    t0 = time.time()
+
+    def restarts():
+        with open(server.logpath, "rb") as f:
+            return f.read().count(b"all server processes terminated; reinitializing")
+
+    try:
+        server.start()
+        for rnd in range(1, args.rounds + 1):
+            before = restarts()
+
+            def fail_fsync():
+                mount.fail_next_fsync()
+                deadline = time.time() + 30
+                while restarts() == before:
+                    if time.time() > deadline:
+                        raise TestFailure("no restart within 30 s of a failed fsync")
+                    time.sleep(0.01)
+            delay, acked = write_and_crash(server, states, rng, fail_fsync)
+            server.wait_ready()
+            verify(server.port, states, rnd)
+            cut = rng.random() < 0.5
+            if cut:
+                server.kill_tree()
+                mount.drop()
+                server.start()
+                verify(server.port, states, rnd)
+            log("round %d: fsync failed after %.2f s, %d SETs acknowledged, server restarted%s, "
+                "verified %d SETs; clients told so far: %d"
+                % (rnd, delay, acked, " and power cut" if cut else "",
+                   sum(len(s.acked) for s in states), sum(s.told_restart for s in states)))
+        server.stop()
+        log("%d rounds in %.1f s; final tusk-check: %s"
+            % (args.rounds, time.time() - t0, run_check(check_bin, datadir)))
+        if sum(s.told_restart for s in states) == 0:
+            raise TestFailure("in %d failed fsyncs, no waiting client got the "
+                              "'server restarting' error" % args.rounds)
+    except BaseException:
+        log("server log tail:\n" + server.log_tail(40))
+        raise
+    finally:
+        try:
+            server.kill_tree()
+        finally:
+            mount.unmount()
 
 
 def incr_test(args, rng, workdir):
@@ -700,7 +777,7 @@ def slow_flush_env(args, workdir):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("test", choices=["kill9", "incr", "powerloss"])
+    p.add_argument("test", choices=["kill9", "incr", "powerloss", "failsync"])
     p.add_argument("--rounds", type=int, default=int(os.environ.get("TUSK_CRASH_ROUNDS", "20")))
     p.add_argument("--seed", type=int, default=None)
     p.add_argument("--keep", action="store_true", default=os.environ.get("TUSK_KEEP") == "1")
@@ -721,6 +798,8 @@ def main():
             crash_rounds(args, rng, workdir, power_loss=False)
         elif args.test == "powerloss":
             crash_rounds(args, rng, workdir, power_loss=True)
+        elif args.test == "failsync":
+            failsync_rounds(args, rng, workdir)
         else:
             incr_test(args, rng, workdir)
         ok = True

@@ -8,7 +8,8 @@
  *	  Usage: lossyfs BACKING_DIR MOUNTPOINT [FUSE options, e.g. -f -s]
  *	         stat MOUNTPOINT/.lossyfs_drop   forget every unsynced write
  *	         stat MOUNTPOINT/.lossyfs_sync   make every write durable
- *	  (both stats then fail with ENOENT; that is expected). SIGUSR1 also
+ *	         stat MOUNTPOINT/.lossyfs_failsync   the next fsync fails
+ *	  (the stats then fail with ENOENT; that is expected). SIGUSR1 also
  *	  drops. Each drop and sync logs a line on stderr with what it did.
  *
  * NOTES
@@ -34,6 +35,10 @@
  *	    not cached, so after a drop every reader sees the backing contents.
  *	    mmap of files is therefore unsupported. fallocate is refused with
  *	    EOPNOTSUPP (glibc's posix_fallocate then writes zeros).
+ *	  - A failed fsync (armed by .lossyfs_failsync, once) returns EIO and
+ *	    forgets that file's unsynced pages, as Linux may after a failed
+ *	    writeback (it marks the pages clean and reports the error once):
+ *	    a later fsync of the file succeeds, and the lost writes stay lost.
  *	  - Run it single-threaded (-s); a global mutex covers the
  *	    multi-threaded loop too.
  */
@@ -64,6 +69,9 @@
 #define NBUCKETS 1024
 #define DROP_NAME "/.lossyfs_drop"
 #define SYNC_NAME "/.lossyfs_sync"
+#define FAILSYNC_NAME "/.lossyfs_failsync"
+
+static bool fail_next_fsync;	/* armed by FAILSYNC_NAME */
 
 /* One 4 KiB page of a file that differs from the backing file. */
 typedef struct HeldPage
@@ -454,6 +462,12 @@ do_getattr(const char *path, struct stat *st, struct fuse_file_info *fi)
 		sync_all();
 		return -ENOENT;
 	}
+	if (path && strcmp(path, FAILSYNC_NAME) == 0)
+	{
+		fail_next_fsync = true;
+		fprintf(stderr, "lossyfs: the next fsync will fail\n");
+		return -ENOENT;
+	}
 	if (hd)
 	{
 		if (fstat(hd->fd, st) != 0)
@@ -750,9 +764,21 @@ open_common(const char *path, struct fuse_file_info *fi, bool create, mode_t mod
 		fresh = true;
 	/* The backing descriptor never syncs itself; we model that. */
 	flags &= ~(O_SYNC | O_DSYNC | O_APPEND);
-	if ((flags & O_ACCMODE) == O_WRONLY)
-		flags = (flags & ~O_ACCMODE) | O_RDWR;	/* pages are filled by reading */
-	fd = create ? open(rp, flags | O_CREAT, mode) : open(rp, flags);
+	/*
+	 * Read-write underneath: pages are filled by reading, and an fsync
+	 * through a read-only descriptor must still write the file's held
+	 * pages (as Linux's fsync flushes the inode whatever the open mode).
+	 * The kernel refuses writes through a read-only FUSE file itself.
+	 */
+	{
+		int			asked = flags;
+
+		flags = (flags & ~O_ACCMODE) | O_RDWR;
+		fd = create ? open(rp, flags | O_CREAT, mode) : open(rp, flags);
+		if (fd < 0 && (asked & O_ACCMODE) == O_RDONLY &&
+			(errno == EACCES || errno == EISDIR || errno == EROFS || errno == EPERM))
+			fd = open(rp, asked);
+	}
 	if (fd < 0)
 		return -errno;
 	rc = handle_new(fd, sync_writes, &h);
@@ -908,6 +934,15 @@ do_fsync(int datasync, struct fuse_file_info *fi)
 		return -EBADF;
 	stats.fsyncs++;
 	h = held_find(hd->dev, hd->ino);
+	if (fail_next_fsync)
+	{
+		fail_next_fsync = false;
+		fprintf(stderr, "lossyfs: fsync failed with EIO: dropped %llu unsynced page(s) of the file\n",
+				(unsigned long long) (h ? h->npages : 0));
+		if (h)
+			held_forget(hd->dev, hd->ino);
+		return -EIO;
+	}
 	return h ? held_flush(h, hd->fd) : 0;
 }
 
