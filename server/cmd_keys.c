@@ -179,25 +179,51 @@ UnlinkCommand(Client *c)
 	del_generic(c);
 }
 
-/* EXISTS and TOUCH: how many of the arguments exist (duplicates count). */
+/*
+ * EXISTS and TOUCH: how many of the arguments exist (duplicates count).
+ * Up to EXISTS_DURABLE_KEYS keys are read as one durable read (no wait
+ * for other clients' flushes, txn.c CmdLoadVisibleMany); more are read one
+ * at a time, so that their values are not all held at once.
+ */
+#define EXISTS_DURABLE_KEYS 16
+
 static void
 count_existing(Client *c)
 {
 	CmdTxn t;
 	long long n = 0;
+	int nkeys = c->argc - 1;
 
 	CmdReadBegin(c, &t);
-	for (int i = 1; i < c->argc; i++)
+	if (nkeys <= EXISTS_DURABLE_KEYS)
 	{
-		KsValue v;
-		bool ok = CmdLoadVisible(c, &t, i, &v);
+		KsValue vals[EXISTS_DURABLE_KEYS];
 
-		n += ok && v.exists;
-		KsValueRelease(&v);
-		if (!ok)
+		if (!CmdLoadVisibleMany(c, &t, 1, nkeys, vals))
 		{
 			SnapshotReleaseAll();
 			return;
+		}
+		for (int i = 0; i < nkeys; i++)
+		{
+			n += vals[i].exists;
+			KsValueRelease(&vals[i]);
+		}
+	}
+	else
+	{
+		for (int i = 1; i < c->argc; i++)
+		{
+			KsValue v;
+			bool ok = CmdLoadVisible(c, &t, i, &v);
+
+			n += ok && v.exists;
+			KsValueRelease(&v);
+			if (!ok)
+			{
+				SnapshotReleaseAll();
+				return;
+			}
 		}
 	}
 	if (CmdReadEnd(c, &t))

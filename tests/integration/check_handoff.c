@@ -328,6 +328,29 @@ START_TEST(test_durable_reads)
 	ck_assert_msg(saw_durable, "in 5 tries, a GET never showed the durable value of a key "
 				  "while its SET waited for its flush");
 
+	/* EXISTS too: a DEL still waiting for its flush does not hide the key yet */
+	saw_durable = false;
+	for (int attempt = 0; attempt < 5 && !saw_durable; attempt++)
+	{
+		static const char del_k[] = "*2\r\n$3\r\nDEL\r\n$1\r\nk\r\n";
+		redisReply *r;
+
+		HarnessExpectStatus(c, "OK", "SET k v1");
+		ck_assert(HarnessRawSend(w, del_k, sizeof(del_k) - 1));
+		nanosleep(&twenty_ms, NULL);
+		r = HarnessCommandOk(c, "EXISTS k nosuch k");
+		ck_assert_int_eq(r->type, REDIS_REPLY_INTEGER);
+		saw_durable = r->integer == 2 && no_reply_yet(w);
+		if (r->integer != 2)
+			ck_assert_int_eq((int) r->integer, 0);
+		freeReplyObject(r);
+		ck_assert_uint_eq(HarnessRawReadUntil(w, got, sizeof(got), ":1\r\n", 10), 4);
+		HarnessExpectInt(c, 0, "EXISTS k");
+	}
+	ck_assert_msg(saw_durable, "in 5 tries, EXISTS never showed the durable state of a key "
+				  "while its DEL waited for its flush");
+	HarnessExpectStatus(c, "OK", "SET k v2");
+
 	/* the writer's own pipelined read sees its write before it is acknowledged */
 	ck_assert(HarnessRawSend(w, set_get_v3, sizeof(set_get_v3) - 1));
 	ck_assert_uint_eq(HarnessRawReadUntil(w, got, sizeof(got), "v3\r\n", 10), 13);
