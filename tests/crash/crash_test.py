@@ -554,14 +554,16 @@ class LossyMount:
 # ---------------------------------------------------------------- tests
 
 
-def crash_rounds(args, rng, workdir, power_loss):
+def setup_rounds(args, workdir, on_lossyfs):
+    """The server (not started), tusk-check, the data directory, and the
+    lossyfs mount under it (mounted) or None."""
     server_bin = find_binary("TUSK_SERVER", "tusk-server")
     check_bin = find_binary("TUSK_CHECK", "tusk-check")
     for b in (server_bin, check_bin):
         if not os.access(b, os.X_OK):
             raise TestFailure("not built: %s" % b)
     mount = None
-    if power_loss:
+    if on_lossyfs:
         backing = os.path.join(workdir, "backing")
         datadir = os.path.join(workdir, "mnt")
         os.mkdir(backing)
@@ -574,6 +576,11 @@ def crash_rounds(args, rng, workdir, power_loss):
         os.mkdir(datadir)
     server = Server(server_bin, datadir, os.path.join(workdir, "server.log"),
                     env=slow_flush_env(args, workdir))
+    return server, check_bin, datadir, mount
+
+
+def crash_rounds(args, rng, workdir, power_loss):
+    server, check_bin, datadir, mount = setup_rounds(args, workdir, power_loss)
     states = [WriterState(w) for w in range(WRITERS)]
     t0 = time.time()
     try:
@@ -629,17 +636,7 @@ def failsync_rounds(args, rng, workdir):
     drop the pages), and should tell waiting clients their command failed
     (wal/README.md W11). It restarts by itself; every acknowledged write
     must be there after its recovery, and again after a power cut."""
-    server_bin = find_binary("TUSK_SERVER", "tusk-server")
-    check_bin = find_binary("TUSK_CHECK", "tusk-check")
-    backing = os.path.join(workdir, "backing")
-    datadir = os.path.join(workdir, "mnt")
-    os.mkdir(backing)
-    os.mkdir(datadir)
-    mount = LossyMount(find_binary("TUSK_LOSSYFS", "tools/lossyfs/lossyfs"), backing, datadir,
-                       os.path.join(workdir, "lossyfs.log"))
-    mount.mount()
-    server = Server(server_bin, datadir, os.path.join(workdir, "server.log"),
-                    env=slow_flush_env(args, workdir))
+    server, check_bin, datadir, mount = setup_rounds(args, workdir, on_lossyfs=True)
     states = [WriterState(w) for w in range(WRITERS)]
     t0 = time.time()
 
