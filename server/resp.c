@@ -64,11 +64,15 @@ fail(RespParser *p, const char *text)
 static const char *
 find_crlf(const char *start, size_t len)
 {
-	/* ... and, like strchr(), it never looks past a NUL byte */
-	const char *nul = memchr(start, '\0', len);
-	const char *cr = memchr(start, '\r', nul ? (size_t) (nul - start) : len);
+	const char *cr = memchr(start, '\r', len);
 
-	if (cr == NULL || (size_t) (cr - start) + 2 > len)
+	/*
+	 * ... and, like strchr(), it never looks past a NUL byte. Only the
+	 * header itself is searched for one: scanning the whole buffer before
+	 * every argument made a command of n arguments cost n^2.
+	 */
+	if (cr == NULL || memchr(start, '\0', (size_t) (cr - start)) != NULL ||
+		(size_t) (cr - start) + 2 > len)
 		return NULL;
 	return cr;
 }
@@ -76,14 +80,15 @@ find_crlf(const char *start, size_t len)
 static RespStatus
 parse_inline(RespParser *p, const char *buf, size_t len)
 {
-	const char *nul = memchr(buf, '\0', len);
-	const char *nl = memchr(buf, '\n', nul ? (size_t) (nul - buf) : len);
+	const char *nl = memchr(buf, '\n', len);
 	size_t linelen;
 
 	/*
 	 * Redis finds the end of an inline request with strchr(), which stops
 	 * at a NUL byte: a NUL before the newline means "no newline yet".
 	 */
+	if (nl != NULL && memchr(buf, '\0', (size_t) (nl - buf)) != NULL)
+		nl = NULL;
 	if (nl == NULL)
 	{
 		if (len > RESP_INLINE_MAX_SIZE)
