@@ -36,7 +36,7 @@ static const char *const client_help[] = {
 	"    Kill connection made from <ip:port>.",
 	"KILL <option> <value> [<option> <value> [...]]",
 	"    Kill connections. Options are: ID <client-id>, TYPE normal, USER default,",
-	"    ADDR <ip:port>, LADDR <ip:port>, SKIPME (yes|no), MAXAGE <seconds>.",
+	"    ADDR <ip:port>, LADDR <ip:port>, SKIPME (yes|no).",
 	"LIST [TYPE normal] [ID <client-id> [<client-id> ...]]",
 	"    Return information about client connections.",
 	"SETNAME <name>",
@@ -177,7 +177,8 @@ ClientListCommand(Client *c)
 		{
 			long long id;
 
-			if (!StringToLongLong(c->argv[j], c->argv_len[j], &id) || id <= 0)
+			/* Redis 7.0 takes any integer; 0 and negatives match nobody */
+			if (!StringToLongLong(c->argv[j], c->argv_len[j], &id))
 			{
 				AddReplyError(&c->reply, "ERR Invalid client ID");
 				MemFree(ids);
@@ -224,7 +225,6 @@ typedef struct KillFilter
 	const char *addr;
 	const char *laddr;
 	bool		skipme;
-	long long	maxage;			/* 0: any */
 	bool		type_none;		/* TYPE other than normal: matches nobody */
 } KillFilter;
 
@@ -240,8 +240,6 @@ filter_matches(const KillFilter *f, const ProcSlot *s, bool self)
 	if (f->addr && strcmp(f->addr, s->addr) != 0)
 		return false;
 	if (f->laddr && strcmp(f->laddr, s->laddr) != 0)
-		return false;
-	if (f->maxage && (NowMs() - s->connect_time_ms) / 1000 < f->maxage)
 		return false;
 	return true;
 }
@@ -313,14 +311,6 @@ ClientKillCommand(Client *c)
 				else
 				{
 					ReplySyntaxError(c);
-					return;
-				}
-			}
-			else if (ArgEquals(c, i, "maxage"))
-			{
-				if (!StringToLongLong(val, c->argv_len[i + 1], &f.maxage))
-				{
-					AddReplyError(&c->reply, err_not_integer);
 					return;
 				}
 			}
