@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 static const char *const config_help[] = {
@@ -95,11 +96,31 @@ ConfigGetCommand(Client *c)
 	SetDeferredMapLen(&c->reply, handle, st.count);
 }
 
+/*
+ * Ask the postmaster to listen on the new port/bind and wait for its
+ * answer (at most 5 s: it answers from its event loop at once).
+ */
+static bool
+postmaster_listens(void)
+{
+	uint32_t request = atomic_fetch_add(&server_config->listen_request, 1) + 1;
+	struct timespec one_ms = {0, 1000 * 1000};
+
+	kill(getppid(), SIGHUP);
+	for (int waited = 0; waited < 5000; waited++)
+	{
+		if ((int32_t) (atomic_load(&server_config->listen_done) - request) >= 0)
+			return atomic_load(&server_config->listen_ok);
+		nanosleep(&one_ms, NULL);
+	}
+	return false;
+}
+
 void
 ConfigSetCommand(Client *c)
 {
 	const char *names[64], *values[64];
-	char err[1024];
+	char err[1024], old_port[32], old_bind[CONFIG_STRING_LEN];
 	int npairs = (c->argc - 2) / 2;
 	bool listen_changed = false;
 
@@ -129,13 +150,34 @@ ConfigSetCommand(Client *c)
 			}
 		}
 	}
+	if (listen_changed)
+	{
+		ConfigGetValue("port", old_port, sizeof(old_port));
+		ConfigGetValue("bind", old_bind, sizeof(old_bind));
+	}
 	if (!ConfigSetPairs(npairs, names, values, err, sizeof(err)))
 	{
 		AddReplyError(&c->reply, err);
 		return;
 	}
-	if (listen_changed)
-		kill(getppid(), SIGHUP);
+	if (listen_changed && !postmaster_listens())
+	{
+		/* as Redis: the old addresses stay, and so do the old values */
+		const char *old_names[2] = {"port", "bind"};
+		const char *old_values[2] = {old_port, old_bind};
+		bool bind_asked = false;
+
+		for (int i = 0; i < npairs; i++)
+			bind_asked |= strcasecmp(names[i], "bind") == 0;
+		(void) ConfigSetPairs(2, old_names, old_values, err, sizeof(err));
+		if (bind_asked)
+			AddReplyError(&c->reply, "ERR CONFIG SET failed (possibly related to argument 'bind') - "
+						  "Failed to bind to specified addresses.");
+		else
+			AddReplyError(&c->reply, "ERR CONFIG SET failed (possibly related to argument 'port') - "
+						  "Unable to listen on this port. Check server logs.");
+		return;
+	}
 	ConfigApplyStorageSettings();
 	AddReplyOk(&c->reply);
 }

@@ -913,22 +913,31 @@ static void
 on_sighup(evutil_socket_t sig, short what, void *arg)
 {
 	char bind_now[CONFIG_STRING_LEN], err[512];
+	uint32_t request = atomic_load(&server_config->listen_request);
 	int port_now = server_config->port;
 
 	ConfigReadString(server_config->bind, bind_now, sizeof(bind_now));
 	if (port_now == listen_port && strcmp(bind_now, listen_bind) == 0)
-		return;
-	close_tcp_listeners();
-	if (!open_tcp_listeners(port_now, bind_now, err, sizeof(err)))
+		atomic_store(&server_config->listen_ok, true);
+	else
 	{
-		elog(WARNING, "%s; keeping the previous addresses", err);
-		if (!open_tcp_listeners(listen_port, listen_bind, err, sizeof(err)))
-			elog(WARNING, "%s", err);
-		return;
+		close_tcp_listeners();
+		if (!open_tcp_listeners(port_now, bind_now, err, sizeof(err)))
+		{
+			elog(WARNING, "%s; keeping the previous addresses", err);
+			if (!open_tcp_listeners(listen_port, listen_bind, err, sizeof(err)))
+				elog(WARNING, "%s", err);
+			atomic_store(&server_config->listen_ok, false);
+		}
+		else
+		{
+			listen_port = port_now;
+			snprintf(listen_bind, sizeof(listen_bind), "%s", bind_now);
+			elog(LOG, "now listening on port %d (bind %s)", listen_port, listen_bind);
+			atomic_store(&server_config->listen_ok, true);
+		}
 	}
-	listen_port = port_now;
-	snprintf(listen_bind, sizeof(listen_bind), "%s", bind_now);
-	elog(LOG, "now listening on port %d (bind %s)", listen_port, listen_bind);
+	atomic_store(&server_config->listen_done, request);	/* after listen_ok */
 }
 
 

@@ -76,6 +76,15 @@ typedef struct ServerConfig
 	bool		appendonly;		/* always yes: every write goes to the WAL */
 
 	char		config_file[CONFIG_PATH_LEN];	/* absolute, or empty */
+
+	/*
+	 * CONFIG SET port/bind (cmd_config.c): a backend bumps listen_request
+	 * and sends SIGHUP; the postmaster re-opens its listeners and answers
+	 * in listen_ok, then sets listen_done to the request it handled.
+	 */
+	_Atomic uint32_t listen_request;
+	_Atomic uint32_t listen_done;
+	_Atomic bool listen_ok;
 } ServerConfig;
 
 extern ServerConfig *server_config;

@@ -16,12 +16,15 @@
  */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <check.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -799,6 +802,38 @@ START_TEST(test_config_set_port)
 		usleep(20 * 1000);
 	}
 	ping_ok(a);
+
+	/*
+	 * A port in use or a bad bind address: Redis's errors, the old values
+	 * stay (CONFIG GET) and so do the listeners.
+	 */
+	{
+		int			busy = socket(AF_INET, SOCK_STREAM, 0);
+		struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+		socklen_t	len = sizeof(sin);
+		char		bind_before[256];
+
+		r = HarnessCommandOk(b, "CONFIG GET bind");
+		snprintf(bind_before, sizeof(bind_before), "%s", r->element[1]->str);
+		freeReplyObject(r);
+
+		ck_assert(busy >= 0 && bind(busy, (struct sockaddr *) &sin, sizeof(sin)) == 0 &&
+				  listen(busy, 1) == 0 && getsockname(busy, (struct sockaddr *) &sin, &len) == 0);
+		HarnessExpectError(b, "ERR CONFIG SET failed (possibly related to argument 'port') - "
+						   "Unable to listen on this port. Check server logs.",
+						   "CONFIG SET port %d", (int) ntohs(sin.sin_port));
+		close(busy);
+		HarnessExpectError(b, "ERR CONFIG SET failed (possibly related to argument 'bind') - "
+						   "Failed to bind to specified addresses.",
+						   "CONFIG SET bind 999.999.999.999");
+		r = HarnessCommandOk(b, "CONFIG GET port");
+		ck_assert_str_eq(r->element[1]->str, portstr);
+		freeReplyObject(r);
+		r = HarnessCommandOk(b, "CONFIG GET bind");
+		ck_assert_str_eq(r->element[1]->str, bind_before);
+		freeReplyObject(r);
+		ping_ok(b);
+	}
 	redisFree(a);
 	redisFree(b);
 	s.port = newport;
