@@ -134,6 +134,16 @@ ConfigSetCommand(Client *c)
 	{
 		names[i] = c->argv[2 + i * 2];
 		values[i] = c->argv[3 + i * 2];
+		/*
+		 * Settings are C strings: a NUL inside a value would cut it
+		 * ("abc\0def" as requirepass would accept the password "abc").
+		 */
+		if (strlen(values[i]) != c->argv_len[3 + i * 2])
+		{
+			AddReplyErrorFormat(&c->reply, "ERR CONFIG SET failed (possibly related to argument '%s') - "
+								"tusk does not support values containing NUL bytes", names[i]);
+			return;
+		}
 		if (ConfigIsListenSetting(names[i]))
 			listen_changed = true;
 		if (strcasecmp(names[i], "maxclients") == 0)

@@ -462,6 +462,15 @@ START_TEST(test_auth)
 	HarnessExpectError(c, "NOAUTH Authentication required.", "PING");
 	HarnessExpectStatus(c, "OK", "AUTH secret");
 	ping_ok(c);
+	/* a NUL inside a password is refused, not cut ("abc" would then do) */
+	HarnessExpectError(c, "ERR CONFIG SET failed (possibly related to argument 'requirepass') - "
+					   "tusk does not support values containing NUL bytes",
+					   "CONFIG SET requirepass %b", "abc\0def", (size_t) 7);
+	HarnessExpectError(c, "WRONGPASS invalid username-password pair or user is disabled.",
+					   "AUTH abc");
+	HarnessExpectError(c, "WRONGPASS invalid username-password pair or user is disabled.",
+					   "AUTH %b", "secret\0x", (size_t) 8);
+	HarnessExpectStatus(c, "OK", "AUTH secret");
 	redisFree(c);
 
 	c = HarnessConnectOk(&s);
