@@ -169,9 +169,23 @@ ClientPublish(Client *c, const char *cmdname)
 static void
 write_all(Client *c, const char *data, size_t len)
 {
+	/*
+	 * A client that has not authenticated and does not read its replies
+	 * is disconnected once the socket is full, rather than holding this
+	 * process (Redis closes it past a small output buffer).
+	 */
+	bool unauthenticated = !c->authenticated && server_config->requirepass[0] != '\0';
+
 	while (len > 0)
 	{
-		ssize_t n = write(c->fd, data, len);
+		ssize_t n = unauthenticated ? send(c->fd, data, len, MSG_DONTWAIT | MSG_NOSIGNAL)
+			: write(c->fd, data, len);
+
+		if (n < 0 && unauthenticated && (errno == EAGAIN || errno == EWOULDBLOCK))
+		{
+			elog(VERBOSE, "closing unauthenticated client %s that does not read its replies", c->addr);
+			backend_exit(c, 0);
+		}
 
 		if (n > 0)
 		{

@@ -478,6 +478,42 @@ START_TEST(test_auth)
 	ping_ok(c);
 	redisFree(c);
 
+	/*
+	 * An unauthenticated client that sends without reading its -NOAUTH
+	 * replies is disconnected (Redis: "For unauthenticated clients output
+	 * buffer is limited"), instead of stalling its backend, and then us.
+	 */
+	{
+		char		chunk[64 * 1024];
+		size_t		sent = 0;
+		time_t		deadline = time(NULL) + WAIT_SECONDS;
+		bool		closed = false;
+
+		for (size_t i = 0; i + 9 <= sizeof(chunk); i += 9)
+			memcpy(chunk + i, "SET x 5\r\n", 9);
+		fd = HarnessRawConnect(s.port);
+		ck_assert_int_ge(fd, 0);
+		while (!closed && time(NULL) <= deadline && sent < 512u * 1024 * 1024)
+		{
+			ssize_t		n = send(fd, chunk, sizeof(chunk) - sizeof(chunk) % 9,
+								 MSG_DONTWAIT | MSG_NOSIGNAL);
+
+			if (n > 0)
+				sent += (size_t) n;
+			else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+				usleep(10 * 1000);	/* the server is not reading: it should close */
+			else
+				closed = true;	/* EPIPE / ECONNRESET */
+		}
+		close(fd);
+		ck_assert_msg(closed, "an unauthenticated client that never reads was not disconnected "
+					  "(%zu bytes sent)", sent);
+		c = HarnessConnectOk(&s);	/* the server is fine */
+		HarnessExpectStatus(c, "OK", "AUTH secret");
+		ping_ok(c);
+		redisFree(c);
+	}
+
 	/* HELLO before and with AUTH, in RESP3 */
 	fd = HarnessRawConnect(s.port);
 	ck_assert_int_ge(fd, 0);
