@@ -579,6 +579,21 @@ def setup_rounds(args, workdir, on_lossyfs):
     return server, check_bin, datadir, mount
 
 
+def finish_rounds(args, server, check_bin, datadir, t0):
+    """Stop the server cleanly and run tusk-check on its directory."""
+    server.stop()
+    log("%d rounds in %.1f s; final tusk-check: %s"
+        % (args.rounds, time.time() - t0, run_check(check_bin, datadir)))
+
+
+def kill_and_unmount(server, mount):
+    try:
+        server.kill_tree()
+    finally:
+        if mount:
+            mount.unmount()
+
+
 def crash_rounds(args, rng, workdir, power_loss):
     server, check_bin, datadir, mount = setup_rounds(args, workdir, power_loss)
     states = [WriterState(w) for w in range(WRITERS)]
@@ -614,18 +629,12 @@ def crash_rounds(args, rng, workdir, power_loss):
                 % (rnd, delay, acked, ", crashed again in recovery" if again else "",
                    server.shared_buffers,
                                    sum(len(s.acked) for s in states), len(states), checked))
-        server.stop()
-        log("%d rounds in %.1f s; final tusk-check: %s"
-            % (args.rounds, time.time() - t0, run_check(check_bin, datadir)))
+        finish_rounds(args, server, check_bin, datadir, t0)
     except BaseException:
         log("server log tail:\n" + server.log_tail(40))
         raise
     finally:
-        try:
-            server.kill_tree()
-        finally:
-            if mount:
-                mount.unmount()
+        kill_and_unmount(server, mount)
 
 
 def failsync_rounds(args, rng, workdir):
@@ -669,9 +678,7 @@ def failsync_rounds(args, rng, workdir):
                 "verified %d SETs; clients told so far: %d"
                 % (rnd, delay, acked, " and power cut" if cut else "",
                    sum(len(s.acked) for s in states), sum(s.told_restart for s in states)))
-        server.stop()
-        log("%d rounds in %.1f s; final tusk-check: %s"
-            % (args.rounds, time.time() - t0, run_check(check_bin, datadir)))
+        finish_rounds(args, server, check_bin, datadir, t0)
         if sum(s.told_restart for s in states) == 0:
             raise TestFailure("in %d failed fsyncs, no waiting client got the "
                               "'server restarting' error" % args.rounds)
@@ -679,10 +686,7 @@ def failsync_rounds(args, rng, workdir):
         log("server log tail:\n" + server.log_tail(40))
         raise
     finally:
-        try:
-            server.kill_tree()
-        finally:
-            mount.unmount()
+        kill_and_unmount(server, mount)
 
 
 def incr_test(args, rng, workdir):
