@@ -8,15 +8,8 @@
 #   (npm ci --prefix redis-compat/clients/node, versions pinned by
 #   package-lock.json); TUSK_NODE_MODULES points elsewhere.
 here=$(cd "$(dirname "$0")" && pwd)
-tusk=${TUSK_SERVER:-}
-if [ -z "$tusk" ]; then
-    if [ -x ./tusk-server ]; then tusk=$(pwd)/tusk-server; else tusk=$here/../../tusk-server; fi
-fi
-if [ ! -x "$tusk" ]; then
-    echo "SKIP: tusk-server binary not found at $tusk (set TUSK_SERVER)"
-    exit 77
-fi
-export TUSK_SERVER="$tusk"
+. "$here/wrapper.sh"
+need_tusk
 if ! command -v node >/dev/null 2>&1; then
     echo "ERROR: node not found; install Node.js (Debian: apt-get install nodejs npm) and run tools/bootstrap" >&2
     exit 99
