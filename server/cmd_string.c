@@ -414,6 +414,21 @@ MgetCommand(Client *c)
 	MemFree(vals);
 }
 
+/* Is key argv[i] named again later among MSET's keys (argv[i+2], ...)? */
+#define MSET_DEDUP_MAX_KEYS 64
+
+static bool
+named_again(Client *c, int i)
+{
+	if (c->argc > 1 + 2 * MSET_DEDUP_MAX_KEYS)
+		return false;			/* quadratic: write every mention instead */
+	for (int j = i + 2; j < c->argc; j += 2)
+		if (c->argv_len[j] == c->argv_len[i] &&
+			memcmp(c->argv[j], c->argv[i], c->argv_len[i]) == 0)
+			return true;
+	return false;
+}
+
 static void
 mset_generic(Client *c, bool nx)
 {
@@ -439,9 +454,15 @@ mset_generic(Client *c, bool nx)
 			KsValueRelease(&cur);
 		}
 	}
-	/* a key named twice: the last value wins, as in Redis */
+	/*
+	 * A key named twice: the last value wins, as in Redis. Only that one
+	 * is written (one new version, not one per mention; nobody can see
+	 * the ones in between).
+	 */
 	for (int i = 1; i < c->argc && ok && set; i += 2)
 	{
+		if (named_again(c, i))
+			continue;
 		ok = CmdLoadLatest(c, &t, i, &cur);
 		if (ok)
 			ok = put_value(c, i, c->argv[i + 1], c->argv_len[i + 1], 0, &cur);
