@@ -390,7 +390,8 @@ HeapPrunePage(Buffer buf, TransactionId oldest_xmin)
 	Page		page = BufGetPage(buf);
 	BlockNumber blk = BufGetBlockNumber(buf);
 	OffsetNumber maxoff = PageGetMaxOffsetNumber(page);
-	PruneState *ps = MemAllocZero(sizeof(PruneState));
+	static PruneState prune_state;	/* private; 20 kB, so not allocated per prune */
+	PruneState *ps = &prune_state;
 	XlHeapPrune xlrec;
 	TransactionId new_prune_xid = 0;
 	int			nredirected = 0,
@@ -399,10 +400,10 @@ HeapPrunePage(Buffer buf, TransactionId oldest_xmin)
 	int			changed;
 
 	if (PageIsNew(page))
-	{
-		MemFree(ps);
 		return 0;
-	}
+	/* verdict and action are read before written; the rest is not */
+	memset(ps->verdict, 0, (size_t) maxoff + 1);
+	memset(ps->action, 0, (size_t) maxoff + 1);
 
 	/* Verdicts first (setting hint bits as a side effect). */
 	for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off++)
@@ -491,13 +492,11 @@ HeapPrunePage(Buffer buf, TransactionId oldest_xmin)
 	{
 		/* Nothing to do until something below new_prune_xid finishes. */
 		__atomic_store_n(&((PageHeader) page)->pd_prune_xid, new_prune_xid, __ATOMIC_RELAXED);
-		MemFree(ps);
 		return 0;
 	}
 	if (!PageCheckItems(page))
 	{
 		elog(WARNING, "heap page %u is corrupt, not pruned", blk);
-		MemFree(ps);
 		return 0;
 	}
 
@@ -534,7 +533,6 @@ HeapPrunePage(Buffer buf, TransactionId oldest_xmin)
 	heap_stats.prunes++;
 	heap_stats.pruned_items += (uint64_t) changed;
 	fsm_record(blk, page);
-	MemFree(ps);
 	return changed;
 }
 
