@@ -117,26 +117,29 @@ collect_storage(Page page, ItemStorage *items, int *nitems)
 }
 
 /*
- * Sort by offset, highest first, and reject overlapping items. Insertion
- * sort: items are stored downwards in line pointer order, so the list is
- * sorted already but for reused line pointers, and glibc's qsort (a merge
- * sort with an allocated buffer) showed in profiles of pruning.
+ * Reject overlapping items: every item's bytes are marked in a bitmap of
+ * MAXALIGN units (collect_storage checked that each lies inside the page
+ * and is aligned). Linear, no sort: pruning runs this on every prune.
  */
 static bool
-sort_and_check_overlap(ItemStorage *items, int nitems)
+check_overlap(const ItemStorage *items, int nitems)
 {
-	for (int i = 1; i < nitems; i++)
-	{
-		ItemStorage v = items[i];
-		int			j = i;
+	uint64_t	used[BLCKSZ / MAXIMUM_ALIGNOF / 64] = {0};
 
-		for (; j > 0 && items[j - 1].off < v.off; j--)
-			items[j] = items[j - 1];
-		items[j] = v;
+	for (int i = 0; i < nitems; i++)
+	{
+		unsigned	first = items[i].off / MAXIMUM_ALIGNOF;
+		unsigned	end = first + items[i].alignedlen / MAXIMUM_ALIGNOF;
+
+		for (unsigned u = first; u < end; u++)
+		{
+			uint64_t	bit = (uint64_t) 1 << (u % 64);
+
+			if (used[u / 64] & bit)
+				return false;
+			used[u / 64] |= bit;
+		}
 	}
-	for (int i = 1; i < nitems; i++)
-		if (items[i].off + items[i].alignedlen > items[i - 1].off)
-			return false;
 	return true;
 }
 
@@ -418,7 +421,7 @@ PageSetItemRedirect(Page page, OffsetNumber offnum, OffsetNumber target)
 
 /*
  * Compact the page: LP_NORMAL items are packed against the special space
- * in their current order, LP_DEAD items lose their storage, and the bytes of
+ * in line pointer order, LP_DEAD items lose their storage, and the bytes of
  * unused and redirected slots are reclaimed. Offset numbers never change, so
  * item pointers into the page stay valid: this is the heap's pruning step.
  * PD_HAS_FREE_LINES is recomputed.
@@ -436,13 +439,18 @@ PageRepairFragmentation(Page page)
 	unsigned	upper;
 	bool		has_free = false;
 
+	static char scratch[BLCKSZ];
+
 	if (!header_is_sane(ph) || !collect_storage(page, items, &nitems) ||
-		!sort_and_check_overlap(items, nitems))
+		!check_overlap(items, nitems))
 		return false;
 
 	/*
-	 * Highest offset first: each item moves up (or stays), never onto an item
-	 * not yet moved, so memmove in place is enough and no copy is needed.
+	 * Pack the items, in line pointer order, downwards from the special
+	 * space into a scratch page, then copy them back in one piece: no sort
+	 * (line pointers reused by later inserts are not in offset order) and
+	 * nothing is overwritten before it is copied. Deterministic, so redo
+	 * of a prune record rebuilds the same page.
 	 */
 	upper = ph->pd_special;
 	for (int i = 0; i < nitems; i++)
@@ -452,10 +460,10 @@ PageRepairFragmentation(Page page)
 		if (!ItemIdIsNormal(id))
 			continue;
 		upper -= items[i].alignedlen;
-		if (upper != items[i].off)
-			memmove(page + upper, page + items[i].off, items[i].alignedlen);
+		memcpy(scratch + upper, page + items[i].off, items[i].alignedlen);
 		ItemIdSet(id, upper, LP_NORMAL, ItemIdGetLength(id));
 	}
+	memcpy(page + upper, scratch + upper, ph->pd_special - upper);
 	ph->pd_upper = (uint16_t) upper;
 
 	for (OffsetNumber i = 0; i < maxoff; i++)
@@ -538,7 +546,8 @@ PageIsVerified(Page page)
  * Full structural check of an initialized page: header sanity plus every
  * line pointer invariant from storage/README.md (state encodings, items
  * inside [pd_upper, pd_special), aligned, not overlapping, redirect targets
- * in range). O(n log n); for debug builds and tusk-check, not the hot path.
+ * in range). Linear in the page size; debug builds, tusk-check and pruning
+ * run it.
  */
 bool
 PageCheckItems(Page page)
@@ -579,5 +588,5 @@ PageCheckItems(Page page)
 		}
 	}
 	return collect_storage(page, items, &nitems) &&
-		sort_and_check_overlap(items, nitems);
+		check_overlap(items, nitems);
 }
