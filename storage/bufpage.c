@@ -128,16 +128,20 @@ check_overlap(const ItemStorage *items, int nitems)
 
 	for (int i = 0; i < nitems; i++)
 	{
-		unsigned	first = items[i].off / MAXIMUM_ALIGNOF;
-		unsigned	end = first + items[i].alignedlen / MAXIMUM_ALIGNOF;
+		unsigned	u = items[i].off / MAXIMUM_ALIGNOF;
+		unsigned	end = u + items[i].alignedlen / MAXIMUM_ALIGNOF;
 
-		for (unsigned u = first; u < end; u++)
+		/* a word of the bitmap at a time: an item spans one or two */
+		while (u < end)
 		{
-			uint64_t	bit = (uint64_t) 1 << (u % 64);
+			unsigned	bit = u % 64;
+			unsigned	n = end - u < 64 - bit ? end - u : 64 - bit;
+			uint64_t	mask = (n == 64 ? ~(uint64_t) 0 : ((uint64_t) 1 << n) - 1) << bit;
 
-			if (used[u / 64] & bit)
+			if (used[u / 64] & mask)
 				return false;
-			used[u / 64] |= bit;
+			used[u / 64] |= mask;
+			u += n;
 		}
 	}
 	return true;
