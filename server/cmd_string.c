@@ -220,7 +220,8 @@ set_generic(Client *c, int keyi, int vali, int flags, int expire_arg, int reply_
 		return;
 	if (!CmdWriteBeginKeys(c, &t, keyi, keyi, 1))
 		return;
-	if (!CmdLoadLatest(c, &t, keyi, &cur))
+	/* the old value is read only to return it (GET): a big one is not */
+	if (!((flags & OPT_GET) ? CmdLoadLatest(c, &t, keyi, &cur) : CmdLoadLatestMeta(c, &t, keyi, &cur)))
 	{
 		CmdWriteAbort(c, &t);
 		KsValueRelease(&cur);
@@ -448,7 +449,7 @@ mset_generic(Client *c, bool nx)
 	{
 		for (int i = 1; i < c->argc && ok; i += 2)
 		{
-			ok = CmdLoadLatest(c, &t, i, &cur);
+			ok = CmdLoadLatestMeta(c, &t, i, &cur);
 			if (ok && cur.exists)
 				set = 0;
 			KsValueRelease(&cur);
@@ -463,7 +464,7 @@ mset_generic(Client *c, bool nx)
 	{
 		if (named_again(c, i))
 			continue;
-		ok = CmdLoadLatest(c, &t, i, &cur);
+		ok = CmdLoadLatestMeta(c, &t, i, &cur);
 		if (ok)
 			ok = put_value(c, i, c->argv[i + 1], c->argv_len[i + 1], 0, &cur);
 		KsValueRelease(&cur);

@@ -355,13 +355,14 @@ CmdReadKey(Client *c, CmdTxn *t, int argi, KsValue *v)
 	return false;
 }
 
-bool
-CmdLoadLatestKey(Client *c, CmdTxn *t, int db, const char *key, size_t len, KsValue *v)
+static bool
+load_latest(Client *c, CmdTxn *t, int db, const char *key, size_t len, KsValue *v, bool want_value)
 {
 	KsStatus st;
 
 	KsValueInit(v);
-	st = KsGetLatest(db, key, len, t->now_ms, v);
+	st = want_value ? KsGetLatest(db, key, len, t->now_ms, v)
+		: KsGetLatestMeta(db, key, len, t->now_ms, v);
 	if (!lookup_ok(st))
 		return ReplyKsError(c, st);
 	if (st != KS_OK)
@@ -372,7 +373,19 @@ CmdLoadLatestKey(Client *c, CmdTxn *t, int db, const char *key, size_t len, KsVa
 }
 
 bool
+CmdLoadLatestKey(Client *c, CmdTxn *t, int db, const char *key, size_t len, KsValue *v)
+{
+	return load_latest(c, t, db, key, len, v, true);
+}
+
+bool
 CmdLoadLatest(Client *c, CmdTxn *t, int argi, KsValue *v)
 {
 	return CmdLoadLatestKey(c, t, c->db, c->argv[argi], c->argv_len[argi], v);
+}
+
+bool
+CmdLoadLatestMeta(Client *c, CmdTxn *t, int argi, KsValue *v)
+{
+	return load_latest(c, t, c->db, c->argv[argi], c->argv_len[argi], v, false);
 }

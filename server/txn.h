@@ -67,6 +67,8 @@ bool		CmdReadKey(Client *c, CmdTxn *t, int argi, KsValue *v);
  */
 bool		CmdLoadVisibleMany(Client *c, CmdTxn *t, int first, int n, KsValue *vals);
 bool		CmdLoadLatest(Client *c, CmdTxn *t, int argi, KsValue *v);
+/* The same without reading a chunked value: for a write that replaces it. */
+bool		CmdLoadLatestMeta(Client *c, CmdTxn *t, int argi, KsValue *v);
 bool		CmdLoadLatestKey(Client *c, CmdTxn *t, int db, const char *key, size_t len,
 							 KsValue *v);
 

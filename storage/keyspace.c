@@ -302,8 +302,8 @@ fetch_latest_at(const ItemPointerData *index_tid, KsValue *out)
 	return KS_OK;
 }
 
-KsStatus
-KsGetLatest(int db, const char *key, size_t len, int64_t now_ms, KsValue *out)
+static KsStatus
+get_latest(int db, const char *key, size_t len, int64_t now_ms, KsValue *out, bool want_value)
 {
 	ItemPointerData index_tid;
 	BtResult br;
@@ -320,9 +320,26 @@ KsGetLatest(int db, const char *key, size_t len, int64_t now_ms, KsValue *out)
 	if (!out->tup.live)
 		return KS_NOT_FOUND;
 	fill_from_tuple(out, now_ms);
-	if (out->latest_chunked && assemble(NULL, out) != KS_OK)
+	if (out->latest_chunked && !want_value)
+	{
+		out->value = NULL;		/* not read: the caller replaces it */
+		out->value_len = 0;
+	}
+	else if (out->latest_chunked && assemble(NULL, out) != KS_OK)
 		return KS_ERROR;
 	return out->exists ? KS_OK : KS_NOT_FOUND;
+}
+
+KsStatus
+KsGetLatest(int db, const char *key, size_t len, int64_t now_ms, KsValue *out)
+{
+	return get_latest(db, key, len, now_ms, out, true);
+}
+
+KsStatus
+KsGetLatestMeta(int db, const char *key, size_t len, int64_t now_ms, KsValue *out)
+{
+	return get_latest(db, key, len, now_ms, out, false);
 }
 
 static KsStatus

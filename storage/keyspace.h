@@ -95,6 +95,13 @@ KsStatus	KsGet(const Snapshot *snap, int db, const char *key, size_t len,
 /* Writer (key lock held, XactBegin done): the newest version. */
 KsStatus	KsGetLatest(int db, const char *key, size_t len, int64_t now_ms, KsValue *out);
 
+/*
+ * The same, for a writer that replaces the value without reading it (SET,
+ * MSET): a value stored in chunks is not read (value NULL, value_len 0);
+ * everything else is as from KsGetLatest, and KsPut takes it as cur.
+ */
+KsStatus	KsGetLatestMeta(int db, const char *key, size_t len, int64_t now_ms, KsValue *out);
+
 /* Writer: a new version replacing cur (from KsGetLatest). */
 KsStatus	KsPut(int db, const char *key, size_t len, uint8_t type,
 				  const char *value, size_t value_len, int64_t expire_ms,

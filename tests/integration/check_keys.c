@@ -519,6 +519,20 @@ START_TEST(test_ttl_change_on_large_value)
 	ck_assert_int_eq((long long) r->len, (long long) len);
 	ck_assert(memcmp(r->str, v, len) == 0);
 	freeReplyObject(r);
+	/* SET ... GET reads the old chunks; SET, MSET, SETNX replace them unread */
+	r = HarnessCommandOk(c, "SET big3 next GET");
+	ck_assert_int_eq((long long) r->len, (long long) len);
+	ck_assert(memcmp(r->str, v, len) == 0);
+	freeReplyObject(r);
+	HarnessExpectBulk(c, "next", "GET big3");
+	HarnessExpectStatus(c, "OK", "SET big4 %b", v, len);
+	HarnessExpectStatus(c, "OK", "MSET big4 m1 other m2");
+	HarnessExpectBulk(c, "m1", "GET big4");
+	HarnessExpectStatus(c, "OK", "SET big5 %b", v, len);
+	HarnessExpectInt(c, 0, "SETNX big5 x");
+	HarnessExpectInt(c, 0, "MSETNX big5 x other2 y");
+	HarnessExpectStatus(c, "OK", "SET big5 after XX KEEPTTL");
+	HarnessExpectBulk(c, "after", "GET big5");
 	redisFree(c);
 	HarnessStopOk(&s);
 	free(v);
