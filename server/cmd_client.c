@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 bool		ClientSetName(Client *c, const char *name, size_t len);
@@ -244,12 +245,38 @@ filter_matches(const KillFilter *f, const ProcSlot *s, bool self)
 	return true;
 }
 
+/*
+ * Redis drops a killed client at once: CLIENT LIST and INFO right after
+ * CLIENT KILL no longer show it. Here each is another process, which
+ * handles its SIGTERM when it runs; wait (at most 1 s) until every one has
+ * let go of its client.
+ */
+static void
+wait_clients_gone(const int *slots, const uint64_t *ids, int n)
+{
+	struct timespec one_ms = {0, 1000 * 1000};
+
+	for (int waited = 0; waited < 1000; waited++)
+	{
+		bool all_gone = true;
+
+		for (int k = 0; k < n && all_gone; k++)
+			all_gone = __atomic_load_n(&proc_array->slots[slots[k]].client_id, __ATOMIC_RELAXED) != ids[k];
+		if (all_gone)
+			return;
+		nanosleep(&one_ms, NULL);
+	}
+}
+
 void
 ClientKillCommand(Client *c)
 {
 	KillFilter f;
 	int killed = 0;
 	bool old_style = c->argc == 3;
+	int *signalled;
+	uint64_t *signalled_ids;
+	int nsignalled = 0;
 
 	memset(&f, 0, sizeof(f));
 	if (old_style)
@@ -322,6 +349,8 @@ ClientKillCommand(Client *c)
 		}
 	}
 
+	signalled = MemAlloc(sizeof(int) * (size_t) ProcArrayHighWater() + 1);
+	signalled_ids = MemAlloc(sizeof(uint64_t) * (size_t) ProcArrayHighWater() + 1);
 	for (int i = 0, n = ProcArrayHighWater(); i < n; i++)
 	{
 		ProcSlot copy;
@@ -339,9 +368,14 @@ ClientKillCommand(Client *c)
 			if (proc_array->slots[i].client_id != copy.client_id)
 				continue;
 			kill(copy.pid, SIGTERM);
+			signalled[nsignalled] = i;
+			signalled_ids[nsignalled++] = copy.client_id;
 		}
 		killed++;
 	}
+	wait_clients_gone(signalled, signalled_ids, nsignalled);
+	MemFree(signalled);
+	MemFree(signalled_ids);
 	if (old_style)
 	{
 		if (killed == 0)

@@ -712,6 +712,28 @@ START_TEST(test_client_kill)
 		ping_ok(e);
 		redisFree(e);
 	}
+
+	/*
+	 * As in Redis, killed clients are gone when the reply comes: the next
+	 * INFO counts only the killer (Redis's "CLIENT KILL SKIPME YES/NO will
+	 * kill all clients"). Each round races the killed backends' exits.
+	 */
+	for (int round = 0; round < 30; round++)
+	{
+		redisContext *v1 = HarnessConnectOk(&s);
+		redisContext *v2 = HarnessConnectOk(&s);
+		char	   *info;
+
+		ping_ok(v1);
+		ping_ok(v2);
+		ck_assert_int_eq(HarnessGetInt(a, "CLIENT KILL SKIPME yes"), 2);
+		info = HarnessInfo(a, "clients");
+		ck_assert_msg(strstr(info, "connected_clients:1\r\n") != NULL,
+					  "round %d: right after CLIENT KILL: %s", round, info);
+		free(info);
+		redisFree(v1);
+		redisFree(v2);
+	}
 	redisFree(a);
 	redisFree(b);
 	redisFree(c);
