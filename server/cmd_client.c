@@ -6,8 +6,9 @@
  *	  Other clients live in other processes: CLIENT LIST reads their
  *	  process slots under each slot's change counter (storage/proc.h), and
  *	  CLIENT KILL sends the owning backend SIGTERM, which it handles between
- *	  commands. This client's own line is built from its private state so
- *	  that it is exact.
+ *	  commands, and replies once the backend has let go of the client (at
+ *	  most 1 s later). This client's own line is built from its private
+ *	  state so that it is exact.
  */
 #include "config.h"
 
