@@ -15,6 +15,7 @@
 #include "storage/mem.h"
 #include "storage/proc.h"
 #include "storage/stats.h"
+#include "wal/xlog.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -121,6 +122,7 @@ ConfigSetCommand(Client *c)
 {
 	const char *names[64], *values[64];
 	char err[1024], old_port[32], old_bind[CONFIG_STRING_LEN];
+	bool sync_before = server_config->synchronous_commit;
 	int npairs = (c->argc - 2) / 2;
 	bool listen_changed = false;
 
@@ -187,6 +189,19 @@ ConfigSetCommand(Client *c)
 			AddReplyError(&c->reply, "ERR CONFIG SET failed (possibly related to argument 'port') - "
 						  "Unable to listen on this port. Check server logs.");
 		return;
+	}
+	if (!sync_before && server_config->synchronous_commit)
+	{
+		/*
+		 * On again: make durable what was acknowledged while it was off,
+		 * before reads go durable (ConfigApplyStorageSettings), so that
+		 * none shows a value older than one a client was told is written.
+		 * A write acknowledged unflushed read the setting before it was
+		 * switched, after its commit record was inserted, so it lies
+		 * before the insert position read here.
+		 */
+		atomic_thread_fence(memory_order_seq_cst);
+		(void) XLogFlush(XLogGetInsertPosition());	/* failures inside are PANIC */
 	}
 	ConfigApplyStorageSettings();
 	AddReplyOk(&c->reply);

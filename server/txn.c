@@ -101,13 +101,12 @@ CmdReadBegin(Client *c, CmdTxn *t)
 static bool
 wait_durable(Client *c, XLogRecPtr lsn)
 {
-	if (lsn == InvalidXLogRecPtr)
+	/*
+	 * The setting is read after the commit record lsn ends was inserted:
+	 * CONFIG SET synchronous_commit on relies on that order (cmd_config.c).
+	 */
+	if (lsn == InvalidXLogRecPtr || !server_config->synchronous_commit)
 		return true;
-	if (!server_config->synchronous_commit)
-	{
-		XLogNoteAcknowledged(lsn);	/* durable reads must show it too */
-		return true;
-	}
 	if (lsn > c->durable_lsn)
 		c->durable_lsn = lsn;
 	return true;
@@ -309,7 +308,7 @@ CmdLoadVisibleMany(Client *c, CmdTxn *t, int first, int n, KsValue *vals)
 
 	if (durable)
 	{
-		XLogRecPtr upto = XLogDurableReadPosition();
+		XLogRecPtr upto = XLogGetFlushPosition();
 
 		visibility_durable_upto = c->last_commit_lsn > upto ? c->last_commit_lsn : upto;
 	}

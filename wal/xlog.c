@@ -947,29 +947,6 @@ XLogFlushInProgress(void)
 		atomic_load_explicit(&XLogCtl->write_lock.state, memory_order_relaxed) != 0;
 }
 
-void
-XLogNoteAcknowledged(XLogRecPtr lsn)
-{
-	XLogCtlData *ctl = XLogCtl;
-	XLogRecPtr old;
-
-	if (ctl == NULL || lsn <= atomic_load_explicit(&ctl->flush_ptr, memory_order_relaxed))
-		return;
-	old = atomic_load_explicit(&ctl->acked_unflushed_ptr, memory_order_relaxed);
-	while (old < lsn && !atomic_compare_exchange_weak(&ctl->acked_unflushed_ptr, &old, lsn))
-		;
-}
-
-XLogRecPtr
-XLogDurableReadPosition(void)
-{
-	XLogCtlData *ctl = XLogCtl;
-	XLogRecPtr flushed = atomic_load_explicit(&ctl->flush_ptr, memory_order_acquire);
-	XLogRecPtr acked = atomic_load_explicit(&ctl->acked_unflushed_ptr, memory_order_acquire);
-
-	return acked > flushed ? acked : flushed;
-}
-
 bool
 XLogDurableReads(void)
 {

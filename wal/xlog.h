@@ -47,8 +47,6 @@ void		XLogSetSettings(int checkpoint_timeout_s, double completion_target,
 							uint64_t max_wal_size, int wal_writer_delay_ms, int commit_delay_us,
 							bool durable_reads);
 bool		XLogDurableReads(void);
-void		XLogNoteAcknowledged(XLogRecPtr lsn);
-XLogRecPtr	XLogDurableReadPosition(void);
 
 /* Record building; one record at a time per process. */
 WalRecordBuilder *XLogBeginInsert(uint8_t rmid, uint8_t info, uint64_t xid);

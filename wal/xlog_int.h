@@ -138,17 +138,10 @@ typedef struct XLogCtlData
 	_Atomic bool durable_reads;		/* synchronous_commit on */
 
 	/*
-	 * The end of the newest commit acknowledged before its WAL was flushed
-	 * (synchronous_commit off); durable reads show everything up to here
-	 * too, so turning synchronous_commit on hides no acknowledged write.
-	 */
-	_Atomic XLogRecPtr acked_unflushed_ptr;
-
-	/*
 	 * Set by a process whose WAL write or fdatasync failed, before it
 	 * PANICs: until the postmaster has stopped everyone, no other flush
 	 * may count (a later fdatasync can succeed although the kernel dropped
-	 * the pages that failed: README W3).
+	 * the pages that failed: README W11).
 	 */
 	_Atomic bool sync_failed;
 } XLogCtlData;
