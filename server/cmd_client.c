@@ -252,8 +252,14 @@ filter_matches(const KillFilter *f, const ProcSlot *s, bool self)
  * handles its SIGTERM when it runs; wait (at most 1 s) until every one has
  * let go of its client.
  */
+typedef struct KilledClient
+{
+	int			slotno;
+	uint64_t	client_id;
+} KilledClient;
+
 static void
-wait_clients_gone(const int *slots, const uint64_t *ids, int n)
+wait_clients_gone(const KilledClient *killed, int n)
 {
 	struct timespec one_ms = {0, 1000 * 1000};
 
@@ -262,7 +268,8 @@ wait_clients_gone(const int *slots, const uint64_t *ids, int n)
 		bool all_gone = true;
 
 		for (int k = 0; k < n && all_gone; k++)
-			all_gone = __atomic_load_n(&proc_array->slots[slots[k]].client_id, __ATOMIC_RELAXED) != ids[k];
+			all_gone = __atomic_load_n(&proc_array->slots[killed[k].slotno].client_id,
+									   __ATOMIC_RELAXED) != killed[k].client_id;
 		if (all_gone)
 			return;
 		nanosleep(&one_ms, NULL);
@@ -275,8 +282,7 @@ ClientKillCommand(Client *c)
 	KillFilter f;
 	int killed = 0;
 	bool old_style = c->argc == 3;
-	int *signalled;
-	uint64_t *signalled_ids;
+	KilledClient *signalled;
 	int nsignalled = 0;
 
 	memset(&f, 0, sizeof(f));
@@ -350,8 +356,7 @@ ClientKillCommand(Client *c)
 		}
 	}
 
-	signalled = MemAlloc(sizeof(int) * (size_t) ProcArrayHighWater() + 1);
-	signalled_ids = MemAlloc(sizeof(uint64_t) * (size_t) ProcArrayHighWater() + 1);
+	signalled = MemAlloc(sizeof(KilledClient) * (size_t) (ProcArrayHighWater() + 1));
 	for (int i = 0, n = ProcArrayHighWater(); i < n; i++)
 	{
 		ProcSlot copy;
@@ -369,14 +374,13 @@ ClientKillCommand(Client *c)
 			if (proc_array->slots[i].client_id != copy.client_id)
 				continue;
 			kill(copy.pid, SIGTERM);
-			signalled[nsignalled] = i;
-			signalled_ids[nsignalled++] = copy.client_id;
+			signalled[nsignalled].slotno = i;
+			signalled[nsignalled++].client_id = copy.client_id;
 		}
 		killed++;
 	}
-	wait_clients_gone(signalled, signalled_ids, nsignalled);
+	wait_clients_gone(signalled, nsignalled);
 	MemFree(signalled);
-	MemFree(signalled_ids);
 	if (old_style)
 	{
 		if (killed == 0)

@@ -176,7 +176,7 @@ HandoffReply(Client *c, const char *data, size_t len, XLogRecPtr lsn)
 		 * A slow disk: start the next overlapping flush if one may start
 		 * now; otherwise whoever starts it covers this reply too.
 		 */
-		if (!XLogFlushCovers(lsn) && XLogMayStartFlush())
+		if (!XLogFlushCovers(lsn) && XLogFlushStartDelay() == 0)
 			return false;
 	}
 	else if (atomic_load(&handoff->writer_sleeping) && !XLogFlushInProgress())

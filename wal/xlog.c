@@ -450,8 +450,8 @@ XLogFlushesOverlap(void)
 }
 
 /* Microseconds until another flush may start: 0 now, -1 when one ends. */
-static int64_t
-flush_start_delay_us(void)
+int64_t
+XLogFlushStartDelay(void)
 {
 	XLogCtlData *ctl = XLogCtl;
 	int in_flight = atomic_load(&ctl->syncs_in_flight);
@@ -464,18 +464,6 @@ flush_start_delay_us(void)
 	spacing = atomic_load_explicit(&ctl->sync_avg_us, memory_order_relaxed) / MAX_SYNCS_IN_FLIGHT;
 	since = now_us() - atomic_load_explicit(&ctl->last_sync_start_us, memory_order_relaxed);
 	return since >= spacing ? 0 : spacing - since;
-}
-
-bool
-XLogMayStartFlush(void)
-{
-	return flush_start_delay_us() == 0;
-}
-
-int64_t
-XLogFlushStartDelay(void)
-{
-	return flush_start_delay_us();
 }
 
 bool
@@ -701,7 +689,7 @@ XLogFlush(XLogRecPtr upto)
 			return true;
 		}
 		covered = XLogFlushCovers(upto);
-		start_in = covered ? -1 : flush_start_delay_us();
+		start_in = covered ? -1 : XLogFlushStartDelay();
 		if (start_in == 0 && LWLockConditionalAcquire(&ctl->write_lock, LW_EXCLUSIVE))
 		{
 			XLogRecPtr written = 0;

@@ -86,9 +86,8 @@ XLogRecPtr	XLogGetInsertPosition(void);
 XLogRecPtr	XLogGetFlushPosition(void);
 /* Is somebody writing or flushing WAL now (or queued to)? A hint only. */
 bool		XLogFlushInProgress(void);
-/* Will a flush already started cover lsn? May another start now? Slow disk? */
+/* Will a flush already started cover lsn? In how many us may another start (0 now, -1 when one ends)? Slow disk? */
 bool		XLogFlushCovers(XLogRecPtr lsn);
-bool		XLogMayStartFlush(void);
 int64_t	XLogFlushStartDelay(void);
 bool		XLogFlushesOverlap(void);
 int			XLogWalWriterDelay(void);	/* wal_writer_delay, ms */
