@@ -38,7 +38,7 @@ static const Command client_subcommands[] = {
 	{SUB("client", "info"), ClientInfoCommand, 2, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, 0, 0, 0,
 	 "@slow @connection", "connection", "6.2.0", "Returns information about the current client connection.", "O(1)", NULL, ""},
 	{SUB("client", "kill"), ClientKillCommand, -3, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, 0, 0, 0,
-	 "@admin @slow @dangerous @connection", "connection", "2.4.0", "Kill the connection of a client", "O(N) where N is the number of client connections", NULL, "[ip:port] [ID client-id] [TYPE (normal|master|slave|replica|pubsub)] [USER username] [ADDR ip:port] [LADDR ip:port] [SKIPME (yes|no)] [MAXAGE maxage]"},
+	 "@admin @slow @dangerous @connection", "connection", "2.4.0", "Kill the connection of a client", "O(N) where N is the number of client connections", NULL, "[ip:port] [ID client-id] [TYPE (normal|master|slave|replica|pubsub)] [USER username] [ADDR ip:port] [LADDR ip:port] [SKIPME (yes|no)]"},
 	{SUB("client", "list"), ClientListCommand, -2, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, 0, 0, 0,
 	 "@admin @slow @dangerous @connection", "connection", "2.4.0", "Get the list of client connections", "O(N) where N is the number of client connections", NULL, "[TYPE (normal|master|replica|pubsub)] [ID client-id ...]"},
 	{SUB("client", "setname"), ClientSetnameCommand, 3, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, 0, 0, 0,
