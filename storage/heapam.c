@@ -74,6 +74,7 @@ static TransactionId cached_oldest_xmin;
 #define XLH_INIT_PAGE 0x0001	/* insert/update: page was empty, init it */
 #define XLH_IS_UPDATE 0x0002	/* delete: xmax wrote a newer version */
 #define XLH_SET_PREV_XMAX 0x0004	/* update: set xmax of old_off */
+#define XLH_TAKE_OVER 0x0008	/* update: then swap new_off's and old_off's line pointers */
 
 typedef struct XlHeapInsert
 {
@@ -787,13 +788,39 @@ check_prev(Page page, const ItemPointerData *prev, TransactionId xid, const char
 	return HEAP_OK;
 }
 
-/* Add the tuple to the locked page and log it (insert, or update of prev_off). */
+/*
+ * Swap two line pointers of a locked page (an update taking over its
+ * predecessor's slot). False if either is not a normal item.
+ */
+static bool
+swap_item_ids(Page page, OffsetNumber a, OffsetNumber b)
+{
+	OffsetNumber max = PageGetMaxOffsetNumber(page);
+	ItemIdData	t;
+
+	if (a < FirstOffsetNumber || a > max || b < FirstOffsetNumber || b > max || a == b ||
+		!ItemIdIsNormal(PageGetItemId(page, a)) || !ItemIdIsNormal(PageGetItemId(page, b)))
+		return false;
+	t = *PageGetItemId(page, a);
+	*PageGetItemId(page, a) = *PageGetItemId(page, b);
+	*PageGetItemId(page, b) = t;
+	return true;
+}
+
+/*
+ * Add the tuple to the locked page and log it: an insert, or an update of
+ * prev_off. With take_over, the new version then swaps line pointers with
+ * prev_off (README "Version chains": the index keeps pointing at the key's
+ * newest version without being changed), and its prev names the slot the
+ * old version moved to. Returns where the new version is.
+ */
 static OffsetNumber
 place_and_log(Buffer buf, HeapTupleHeader tup, size_t size, bool was_new,
-			  OffsetNumber prev_off, bool set_prev_xmax)
+			  OffsetNumber prev_off, bool set_prev_xmax, bool take_over)
 {
 	Page		page = BufGetPage(buf);
-	OffsetNumber offnum;
+	OffsetNumber offnum,
+				old_at = prev_off;
 	XLogRecPtr	end;
 
 	StartCritSection();
@@ -802,10 +829,20 @@ place_and_log(Buffer buf, HeapTupleHeader tup, size_t size, bool was_new,
 	offnum = PageAddItem(page, tup, size, InvalidOffsetNumber, false);
 	if (offnum == InvalidOffsetNumber)
 		elog(PANIC, "could not add heap tuple to block %u", BufGetBlockNumber(buf));
+	if (take_over)
+	{
+		/* the logged tuple and the page's copy both point at the old slot */
+		tup->prev_offset = offnum;
+		((HeapTupleHeader) PageGetItem(page, PageGetItemId(page, offnum)))->prev_offset = offnum;
+		if (!swap_item_ids(page, offnum, prev_off))
+			elog(PANIC, "could not swap heap items %u and %u in block %u", offnum, prev_off,
+				 BufGetBlockNumber(buf));
+		old_at = offnum;
+	}
 	set_prune_xid(page, tup->xmin);
 	if (set_prev_xmax)
 	{
-		OffsetNumber o = prev_off;
+		OffsetNumber o = old_at;
 		HeapTupleHeader prev = get_tuple(page, &o, false, NULL);
 
 		prev->xmax = tup->xmin;
@@ -819,7 +856,8 @@ place_and_log(Buffer buf, HeapTupleHeader tup, size_t size, bool was_new,
 	{
 		XlHeapUpdate xlrec = {
 			.new_off = offnum, .old_off = prev_off,
-			.flags = (uint16_t) ((was_new ? XLH_INIT_PAGE : 0) | (set_prev_xmax ? XLH_SET_PREV_XMAX : 0)),
+			.flags = (uint16_t) ((was_new ? XLH_INIT_PAGE : 0) | (set_prev_xmax ? XLH_SET_PREV_XMAX : 0) |
+								 (take_over ? XLH_TAKE_OVER : 0)),
 		};
 
 		XLogRegisterBufData(0, &xlrec, sizeof(xlrec));
@@ -836,7 +874,7 @@ place_and_log(Buffer buf, HeapTupleHeader tup, size_t size, bool was_new,
 	}
 	PageSetLSN(page, end);
 	EndCritSection();
-	return offnum;
+	return take_over ? prev_off : offnum;
 }
 
 /* Room for size bytes plus a line pointer on the locked page? */
@@ -933,7 +971,8 @@ static union
 HeapStatus
 HeapInsert(TransactionId xid, const char *key, size_t key_len, const char *value,
 		   size_t value_len, uint8_t type, uint8_t flags, int64_t expire_ms,
-		   const ItemPointerData *prev_tid, BlockNumber preferred_block, ItemPointerData *out)
+		   const ItemPointerData *prev_tid, bool prev_is_indexed, BlockNumber preferred_block,
+		   ItemPointerData *out)
 {
 	size_t		size = SizeofHeapTupleHeader + key_len + value_len;
 	HeapTupleHeader tup;
@@ -1010,9 +1049,12 @@ HeapInsert(TransactionId xid, const char *key, size_t key_len, const char *value
 		{
 			was_new = PageIsNew(page);
 			offnum = place_and_log(buf, tup, size, was_new,
-								   link ? prev_tid->offset : InvalidOffsetNumber, link && set_xmax);
+								   link ? prev_tid->offset : InvalidOffsetNumber, link && set_xmax,
+								   link && prev_is_indexed);
 			heap_stats.inserts++;
 			heap_stats.hot_inserts++;
+			if (link && prev_is_indexed)
+				heap_stats.in_place_updates++;
 			blk = prev_tid->block;
 			goto done;
 		}
@@ -1040,7 +1082,7 @@ HeapInsert(TransactionId xid, const char *key, size_t key_len, const char *value
 	page = BufGetPage(buf);
 	was_new = PageIsNew(page);
 	blk = BufGetBlockNumber(buf);
-	offnum = place_and_log(buf, tup, size, was_new, InvalidOffsetNumber, false);
+	offnum = place_and_log(buf, tup, size, was_new, InvalidOffsetNumber, false, false);
 	heap_stats.inserts++;
 
 done:
@@ -1290,9 +1332,12 @@ heap_redo(XLogRecPtr lsn, XLogRecPtr end, const DecodedWalRecord *rec)
 					memcpy(&xlrec, data, sizeof(xlrec));
 					ok = redo_add_tuple(page, data + sizeof(xlrec), len - sizeof(xlrec),
 										xlrec.new_off, xlrec.flags, rec->xid);
+					if (ok && (xlrec.flags & XLH_TAKE_OVER))
+						ok = swap_item_ids(page, xlrec.new_off, xlrec.old_off);
 					if (ok && (xlrec.flags & XLH_SET_PREV_XMAX))
 					{
-						OffsetNumber o = xlrec.old_off;
+						/* after a take-over the old version is at new_off */
+						OffsetNumber o = (xlrec.flags & XLH_TAKE_OVER) ? xlrec.new_off : xlrec.old_off;
 						HeapTupleHeader prev = get_tuple(page, &o, false, NULL);
 
 						if (prev == NULL)

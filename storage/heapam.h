@@ -138,6 +138,9 @@ void		HeapShmemInit(void);
  * Insert a new version of a key by transaction xid (from XactBegin).
  * prev_tid: NULL or the newest non-aborted version as returned by
  * HeapFetchLatest (its tid field); its xmax is set to xid (an update).
+ * prev_is_indexed: prev is also the slot the index points at; then a new
+ * version on prev's page takes over that slot (storage/README.md, "Taking
+ * over the slot"), *out equals *prev_tid and the index needs no change.
  * preferred_block: where to try first, normally prev's block, so the chain
  * stays on one page; InvalidBlockNumber for none. On HEAP_OK *out is the
  * new tuple's address. On failure nothing is changed, except that prev may
@@ -146,7 +149,7 @@ void		HeapShmemInit(void);
  */
 HeapStatus	HeapInsert(TransactionId xid, const char *key, size_t key_len,
 					   const char *value, size_t value_len, uint8_t type, uint8_t flags,
-					   int64_t expire_ms, const ItemPointerData *prev_tid,
+					   int64_t expire_ms, const ItemPointerData *prev_tid, bool prev_is_indexed,
 					   BlockNumber preferred_block, ItemPointerData *out);
 
 /*
@@ -226,6 +229,7 @@ typedef struct HeapStats
 {
 	uint64_t	inserts;
 	uint64_t	hot_inserts;	/* new version on the previous one's page */
+	uint64_t	in_place_updates;	/* ... in the previous one's slot (index unchanged) */
 	uint64_t	deletes;
 	uint64_t	prunes;
 	uint64_t	pruned_items;

@@ -366,7 +366,7 @@ write_chunks(TransactionId xid, const char *data, uint64_t len, char *list)
 		HeapStatus hs;
 
 		hs = HeapInsert(xid, "", 0, data + off, n, KS_TYPE_STRING, KS_FLAG_CHUNK, 0,
-						NULL, InvalidBlockNumber, &tid);
+						NULL, false, InvalidBlockNumber, &tid);
 		if (hs != HEAP_OK)
 			return heap_status(hs);
 		put_tid(list + (size_t) i * TID_BYTES, &tid);
@@ -443,7 +443,11 @@ KsPutFlags(int db, const char *key, size_t len, uint8_t type, uint8_t user_flags
 	TransactionId xid = XactGetCurrentXid();
 	const ItemPointerData *prev = cur->has_latest ? &cur->latest_tid : NULL;
 	BlockNumber preferred = cur->has_latest ? cur->latest_tid.block : InvalidBlockNumber;
-	ItemPointerData tid, old;
+	/* the index points at prev itself: an update may take over its slot */
+	bool		prev_indexed = cur->has_latest &&
+		cur->latest_tid.block == cur->index_tid.block &&
+		cur->latest_tid.offset == cur->index_tid.offset;
+	ItemPointerData tid;
 	const char *stored = value;
 	size_t stored_len = value_len;
 	uint8_t flags = user_flags & KS_USER_FLAGS;
@@ -526,16 +530,20 @@ KsPutFlags(int db, const char *key, size_t len, uint8_t type, uint8_t user_flags
 	}
 store:
 	hs = HeapInsert(xid, key, len, stored, stored_len, type, flags, expire_ms, prev,
-					preferred, &tid);
+					prev_indexed, preferred, &tid);
 	MemFree(dir);
 	if (hs != HEAP_OK)
 		return heap_status(hs);
-	br = BtInsertOrUpdate(REL_KEYSPACE_INDEX, xid, (uint16_t) db, KsHash(key, len), key, len,
-						  tid, &old);
-	if (br == BT_KEY_TOO_LONG)
-		return KS_KEY_TOO_LONG;
-	if (br != BT_INSERTED && br != BT_UPDATED)
-		return KS_ERROR;
+	/* taken over in place: the index already points at the new version */
+	if (!prev_indexed || tid.block != cur->index_tid.block || tid.offset != cur->index_tid.offset)
+	{
+		br = BtInsertOrUpdate(REL_KEYSPACE_INDEX, xid, (uint16_t) db, KsHash(key, len), key, len,
+							  tid, NULL);
+		if (br == BT_KEY_TOO_LONG)
+			return KS_KEY_TOO_LONG;
+		if (br != BT_INSERTED && br != BT_UPDATED)
+			return KS_ERROR;
+	}
 	/* an expired version still counts as a key until it is deleted */
 	KsCountersNote(db, cur->has_latest && cur->latest_live, cur->tup.expire_ms, true, expire_ms);
 	if (cur->has_latest && cur->latest_live)

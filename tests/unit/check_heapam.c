@@ -159,7 +159,11 @@ write_key(int k, const char *value, size_t len)
 	}
 	else
 	{
-		st = HeapInsert(xid, key, strlen(key), value, len, 1, 0, 0, prev,
+		/* like KsPut: the newest version may take over the slot the index names */
+		bool		indexed = prev && prev->block == index_tid[k].block &&
+			prev->offset == index_tid[k].offset;
+
+		st = HeapInsert(xid, key, strlen(key), value, len, 1, 0, 0, prev, indexed,
 						prev ? prev->block : InvalidBlockNumber, &tid);
 		if (st == HEAP_OK)
 			index_tid[k] = tid;
@@ -326,22 +330,31 @@ START_TEST(test_update_chain_snapshots)
 	expect_value(&own, 1, "v3");
 	expect_value(&s1, 1, "v1");
 	expect_value(&s2, 1, "v2");
-	/* The chain stayed on one page (HOT). */
+	/*
+	 * The chain stayed on one page, and each new version took over the
+	 * slot the index names, so the index never changed.
+	 */
 	ck_assert_uint_eq(index_tid[1].block, first.block);
+	ck_assert_uint_eq(index_tid[1].offset, first.offset);
 	commit();
 
 	SnapshotTake(&s3);
 	expect_value(&s1, 1, "v1");
 	expect_value(&s2, 1, "v2");
 	expect_value(&s3, 1, "v3");
-	/* The old version itself: live for s1, replaced (gone) for s3. */
+	/* The old version itself, in the slot it moved to: live for s1, replaced for s3. */
 	{
 		HeapTupleData tup;
+		ItemPointerData v1_at;
 
 		HeapTupleInit(&tup, NULL, 0);
 		ck_assert_int_eq(HeapFetchVisible(&s1, &first, &tup), HEAP_OK);
 		ck_assert(memcmp(tup.value, "v1", 2) == 0);
-		ck_assert_int_eq(HeapFetchVisible(&s3, &first, &tup), HEAP_NOT_FOUND);
+		v1_at = tup.tid;
+		ck_assert(v1_at.offset != first.offset);
+		ck_assert_int_eq(HeapFetchVisible(&s1, &v1_at, &tup), HEAP_OK);
+		ck_assert(memcmp(tup.value, "v1", 2) == 0);
+		ck_assert_int_eq(HeapFetchVisible(&s3, &v1_at, &tup), HEAP_NOT_FOUND);
 		HeapTupleRelease(&tup);
 	}
 	SnapshotFree(&s1);
@@ -497,6 +510,8 @@ START_TEST(test_one_key_megabyte)
 	ck_assert_uint_le(SmgrNblocks(REL_KEYSPACE_HEAP), 2);
 	ck_assert_uint_gt(stats.prunes, 0);
 	ck_assert_uint_ge(stats.hot_inserts, 9990);
+	/* each of them in the previous version's slot: the index never moved */
+	ck_assert_uint_ge(stats.in_place_updates, 9990);
 }
 END_TEST
 
@@ -507,11 +522,11 @@ START_TEST(test_too_large)
 	ItemPointerData tid;
 	TransactionId xid = XactBegin();
 
-	ck_assert_int_eq(HeapInsert(xid, "k", 1, big, len, 1, 0, 0, NULL, InvalidBlockNumber, &tid),
+	ck_assert_int_eq(HeapInsert(xid, "k", 1, big, len, 1, 0, 0, NULL, false, InvalidBlockNumber, &tid),
 					 HEAP_TOO_LARGE);
 	/* The largest that fits does fit. */
 	len = HEAP_MAX_TUPLE_SIZE - SizeofHeapTupleHeader - 1;
-	ck_assert_int_eq(HeapInsert(xid, "k", 1, big, len, 1, 0, 0, NULL, InvalidBlockNumber, &tid),
+	ck_assert_int_eq(HeapInsert(xid, "k", 1, big, len, 1, 0, 0, NULL, false, InvalidBlockNumber, &tid),
 					 HEAP_OK);
 	XactCommit();
 	free(big);

@@ -332,9 +332,13 @@ write_balance(TransactionId xid, int k, int64_t balance, const ItemPointerData *
 	char		key[16];
 	ItemPointerData tid;
 
+	ItemPointerData head = bank_tid(k);
+
 	snprintf(key, sizeof(key), "acct%d", k);
+	/* like KsPut: the newest version may take over the slot the index names */
 	if (HeapInsert(xid, key, strlen(key), (const char *) &balance, sizeof(balance), 1, 0, 0,
-				   prev, prev->block, &tid) != HEAP_OK)
+				   prev, head.block == prev->block && head.offset == prev->offset,
+				   prev->block, &tid) != HEAP_OK)
 		return false;
 	bank_set_tid(k, tid);		/* like the index: before the commit */
 	return true;
@@ -445,7 +449,8 @@ START_TEST(test_concurrent_snapshots)
 
 		snprintf(key, sizeof(key), "acct%d", k);
 		ck_assert_int_eq(HeapInsert(xid, key, strlen(key), (const char *) &balance,
-									sizeof(balance), 1, 0, 0, NULL, InvalidBlockNumber, &tid),
+									sizeof(balance), 1, 0, 0, NULL, false, InvalidBlockNumber,
+									&tid),
 						 HEAP_OK);
 		bank_set_tid(k, tid);
 	}
