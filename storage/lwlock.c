@@ -3,18 +3,31 @@
  *	  Lightweight lock implementation.
  *
  * NOTES
- *	  The state word holds LW_FLAG_EXCLUSIVE, LW_FLAG_WAITERS and, in the low
- *	  bits, the number of shared holders. Acquisition is a compare-and-swap
- *	  loop; a process that cannot get the lock sets LW_FLAG_WAITERS and sleeps
- *	  on the word with FUTEX_WAIT. A releaser that sees LW_FLAG_WAITERS clears
- *	  it and wakes every sleeper; they race again and the losers set the flag
- *	  again. Waking all is simple and fair enough for locks held for a few
- *	  microseconds; a queue (PostgreSQL's) would be the next step if a hot
- *	  lock shows a thundering herd in a profile.
+ *	  The state word holds LW_FLAG_EXCLUSIVE, LW_FLAG_WAKING and, in the
+ *	  low bits, the number of shared holders; nwaiters counts the processes
+ *	  that gave up spinning and sleep (or are about to) on the word with
+ *	  FUTEX_WAIT. Acquisition is a compare-and-swap loop. A releaser that
+ *	  leaves the lock free for others and sees nwaiters > 0 sets WAKING and
+ *	  wakes ONE sleeper; while WAKING is set, releases wake nobody, because
+ *	  the woken process retries after them anyway (PostgreSQL's
+ *	  RELEASE_OK). Waking all made every release of a hot key's lock a
+ *	  thundering herd: 50 sleepers woken, 49 asleep again. A sleeper that
+ *	  gets the lock in shared mode passes a wake on while others wait, so
+ *	  shared waiters still get in together, one wake-up each.
  *
- *	  Correctness of the sleep: a waiter only sleeps on a value that has the
- *	  lock held and WAITERS set; the holder will release, see WAITERS and
- *	  wake. If the word changed in between, FUTEX_WAIT returns at once.
+ *	  Correctness of the sleep: a waiter counts itself in nwaiters, then
+ *	  tries once more, then sleeps only on a state that has the lock held
+ *	  and WAKING clear (it clears WAKING itself first), and clears WAKING
+ *	  whenever FUTEX_WAIT returns. The holder changes the state when it
+ *	  releases and then reads nwaiters (both sequentially consistent), so
+ *	  either the waiter's retry sees the release, or the releaser sees the
+ *	  waiter and wakes one, or WAKING was set, which means that a process
+ *	  that will clear it and retry was woken or has not slept yet. If the
+ *	  word changed before FUTEX_WAIT, it returns at once. A woken process
+ *	  that loses the race to a newcomer sleeps again, and the newcomer's
+ *	  release wakes the next one. Sleeps are bounded (WAIT_TIMEOUT_MS) only
+ *	  so that a process killed between being woken and retrying cannot
+ *	  leave the others asleep on a free lock for good.
  */
 #include "config.h"
 
@@ -25,8 +38,11 @@
 #include <errno.h>
 
 #define LW_FLAG_EXCLUSIVE	((uint32_t) 1 << 31)
-#define LW_FLAG_WAITERS		((uint32_t) 1 << 30)
-#define LW_SHARED_MASK		(LW_FLAG_WAITERS - 1)
+#define LW_FLAG_WAKING		((uint32_t) 1 << 30)
+#define LW_SHARED_MASK		(LW_FLAG_WAKING - 1)
+
+#define SPINS_BEFORE_SLEEP	50
+#define WAIT_TIMEOUT_MS		100
 
 typedef struct HeldLock
 {
@@ -58,6 +74,7 @@ void
 LWLockInit(LWLock *lock, int tranche)
 {
 	atomic_store(&lock->state, 0);
+	atomic_store(&lock->nwaiters, 0);
 	lock->tranche = (uint16_t) tranche;
 }
 
@@ -130,26 +147,40 @@ LWLockConditionalAcquire(LWLock *lock, LWLockMode mode)
 void
 LWLockAcquire(LWLock *lock, LWLockMode mode)
 {
+	static const struct timespec timeout = {0, WAIT_TIMEOUT_MS * 1000000L};
 	uint32_t seen;
 	int spins = 0;
+	bool slept = false;
 
 	while (!attempt(lock, mode, &seen))
 	{
+		bool got;
+
 		/* Locks are held briefly: spin a little before sleeping. */
-		if (++spins < 50)
+		if (++spins < SPINS_BEFORE_SLEEP)
 		{
 			__builtin_ia32_pause();
 			continue;
 		}
-		if (!(seen & LW_FLAG_WAITERS))
+		atomic_fetch_add(&lock->nwaiters, 1);
+		got = attempt(lock, mode, &seen);
+		/* never sleep on a word with WAKING set: nobody might clear it */
+		if (!got && (!(seen & LW_FLAG_WAKING) ||
+					 atomic_compare_exchange_strong(&lock->state, &seen,
+													seen & ~LW_FLAG_WAKING)))
 		{
-			if (!atomic_compare_exchange_strong(&lock->state, &seen,
-												seen | LW_FLAG_WAITERS))
-				continue;
-			seen |= LW_FLAG_WAITERS;
+			FutexWait(&lock->state, seen & ~LW_FLAG_WAKING, &timeout);
+			/* woken (or not): the next release may wake someone again */
+			atomic_fetch_and(&lock->state, ~LW_FLAG_WAKING);
 		}
-		FutexWait(&lock->state, seen, NULL);
+		atomic_fetch_sub(&lock->nwaiters, 1);
+		if (got)
+			break;
+		slept = true;
 	}
+	/* pass the wake on to the next waiter, which may share the lock too */
+	if (slept && mode == LW_SHARED && atomic_load(&lock->nwaiters) > 0)
+		FutexWake(&lock->state, 1);
 	remember(lock, mode);
 }
 
@@ -171,18 +202,18 @@ LWLockRelease(LWLock *lock)
 	num_held--;
 
 	if (mode == LW_EXCLUSIVE)
-		old = atomic_fetch_and_explicit(&lock->state, ~LW_FLAG_EXCLUSIVE,
-										memory_order_release);
+		old = atomic_fetch_and(&lock->state, ~LW_FLAG_EXCLUSIVE);
 	else
-		old = atomic_fetch_sub_explicit(&lock->state, 1, memory_order_release);
+		old = atomic_fetch_sub(&lock->state, 1);
 
-	/* Wake sleepers only when the lock became free for them. */
-	if ((old & LW_FLAG_WAITERS) &&
-		(mode == LW_EXCLUSIVE || (old & LW_SHARED_MASK) == 1))
-	{
-		atomic_fetch_and(&lock->state, ~LW_FLAG_WAITERS);
-		FutexWake(&lock->state, INT_MAX);
-	}
+	/*
+	 * Wake one sleeper, only when the lock became free for it and no woken
+	 * one is yet to run: that one retries after this release anyway.
+	 */
+	if ((mode == LW_EXCLUSIVE || (old & LW_SHARED_MASK) == 1) &&
+		!(old & LW_FLAG_WAKING) && atomic_load(&lock->nwaiters) > 0 &&
+		!(atomic_fetch_or(&lock->state, LW_FLAG_WAKING) & LW_FLAG_WAKING))
+		FutexWake(&lock->state, 1);
 	if (lwlock_held_counter)
 		atomic_store_explicit(lwlock_held_counter, num_held, memory_order_relaxed);
 }

@@ -25,7 +25,8 @@ typedef enum LWLockMode
 
 typedef struct LWLock
 {
-	_Atomic uint32_t state;		/* LW_FLAG_* bits plus the shared count */
+	_Atomic uint32_t state;		/* LW_FLAG_EXCLUSIVE plus the shared count */
+	_Atomic uint32_t nwaiters;	/* processes sleeping, or about to, on state */
 	uint16_t	tranche;		/* what the lock protects, for wait reporting */
 } LWLock;
 

@@ -41,8 +41,6 @@
 #define WAIT_LIMIT_SECONDS	60
 #define NUM_SLOTS			8
 
-/* lwlock.c's state word: bit 30 is set while someone sleeps on the lock */
-#define LW_FLAG_WAITERS_BIT ((uint32_t) 1 << 30)
 
 typedef struct TestShared
 {
@@ -100,12 +98,13 @@ wait_for(_Atomic int *p, int want)
 	return true;
 }
 
+/* Wait until n processes sleep (or are about to) on the lock. */
 static bool
-wait_for_bits(_Atomic uint32_t *p, uint32_t bits)
+wait_for_sleepers(LWLock *lock, uint32_t n)
 {
 	time_t		deadline = time(NULL) + WAIT_LIMIT_SECONDS;
 
-	while ((atomic_load(p) & bits) != bits)
+	while (atomic_load(&lock->nwaiters) < n)
 	{
 		if (time(NULL) > deadline)
 			return false;
@@ -349,7 +348,7 @@ check_waiter_blocks(LWLockMode hold_mode, ChildFn waiter)
 	pid = spawn(waiter, 0);
 	ck_assert(wait_for(&sh->trying, 1));
 	/* the waiter gave up spinning and sleeps on the lock */
-	ck_assert_msg(wait_for_bits(&sh->lock.state, LW_FLAG_WAITERS_BIT),
+	ck_assert_msg(wait_for_sleepers(&sh->lock, 1),
 				  "the waiter never went to sleep");
 	/* give it every chance to get in wrongly; it must not */
 	usleep(100 * 1000);
@@ -359,6 +358,7 @@ check_waiter_blocks(LWLockMode hold_mode, ChildFn waiter)
 	ck_assert(wait_for(&sh->acquired, 1));
 	reap_ok(pid);
 	ck_assert_uint_eq(atomic_load(&sh->lock.state), 0);
+	ck_assert_uint_eq(atomic_load(&sh->lock.nwaiters), 0);
 }
 
 START_TEST(test_exclusive_waiter_blocks_on_exclusive)
@@ -397,7 +397,7 @@ START_TEST(test_many_waiters_all_woken)
 	for (int i = 0; i < NPROCS; i++)
 		pids[i] = spawn(queue_child, i);
 	ck_assert(wait_for(&sh->trying, NPROCS));
-	ck_assert(wait_for_bits(&sh->lock.state, LW_FLAG_WAITERS_BIT));
+	ck_assert(wait_for_sleepers(&sh->lock, NPROCS));
 	ck_assert_int_eq(sh->counter, 0);
 	LWLockRelease(&sh->lock);
 	for (int i = 0; i < NPROCS; i++)
