@@ -40,6 +40,7 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -470,6 +471,43 @@ pool_hand_over(int client_fd, bool unix_socket)
 	return false;
 }
 
+/*
+ * At the client limit, first take in what has happened but is not handled
+ * yet: backends that said on their channel that their client left, and
+ * children that exited. A client that reconnects right after closing
+ * should not be refused because of its own old connection.
+ */
+static void reap_children(void);
+
+static void
+catch_up_on_departures(void)
+{
+	static struct pollfd *fds;
+	static int *fd_slot;
+	int n = 0;
+
+	reap_children();
+	if (fds == NULL)
+	{
+		fds = MemAlloc(sizeof(*fds) * (size_t) max_backends);
+		fd_slot = MemAlloc(sizeof(*fd_slot) * (size_t) max_backends);
+	}
+	for (int i = 0; i < max_backends; i++)
+	{
+		if (slot_chan[i] < 0)
+			continue;
+		fds[n].fd = slot_chan[i];
+		fds[n].events = POLLIN;
+		fds[n].revents = 0;
+		fd_slot[n++] = i;
+	}
+	if (n == 0 || poll(fds, (nfds_t) n, 0) <= 0)
+		return;
+	for (int i = 0; i < n; i++)
+		if (fds[i].revents != 0 && slot_chan[fd_slot[i]] == fds[i].fd)
+			on_backend_chan(fds[i].fd, EV_READ, (void *) (intptr_t) fd_slot[i]);
+}
+
 static void
 on_accept(evutil_socket_t fd, short what, void *arg)
 {
@@ -485,6 +523,9 @@ on_accept(evutil_socket_t fd, short what, void *arg)
 			elog(WARNING, "could not accept new connection: %m");
 		return;
 	}
+	if (!shutting_down && pm_state == PM_RUN &&
+		num_backends - num_idle >= server_config->maxclients)
+		catch_up_on_departures();
 	if (shutting_down || pm_state != PM_RUN)
 	{
 		close(client_fd);
