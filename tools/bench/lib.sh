@@ -34,3 +34,17 @@ bench_stop_all() {
 bench_median() {
   printf "%s\n" "$@" | sort -g | awk '{a[NR]=$1} END {if (NR==0) print 0; else if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'
 }
+
+# bench_cpu_ticks: "STEAL TOTAL" clock ticks of all CPUs so far (/proc/stat).
+# Steal is time the hypervisor gave this VM's CPUs to someone else.
+bench_cpu_ticks() {
+  awk '/^cpu / { t = 0; for (i = 2; i <= NF; i++) t += $i; print $9, t; exit }' /proc/stat
+}
+
+# bench_steal_since "STEAL TOTAL": percent of CPU time stolen since then
+bench_steal_since() {
+  local s0 t0 s1 t1
+  read -r s0 t0 <<< "$1"
+  read -r s1 t1 < <(bench_cpu_ticks)
+  awk -v s="$((s1 - s0))" -v t="$((t1 - t0))" 'BEGIN { printf "%.0f", (t > 0 ? 100 * s / t : 0) }'
+}
