@@ -41,7 +41,17 @@
 #define LW_FLAG_WAKING		((uint32_t) 1 << 30)
 #define LW_SHARED_MASK		(LW_FLAG_WAKING - 1)
 
-#define SPINS_BEFORE_SLEEP	50
+/*
+ * About 9 µs of spinning (a pause is ~30 ns here) before sleeping: longer
+ * than a key lock's hold time of a write (~3.5 µs), so a waiter whose
+ * holder is running gets the lock without a sleep and a wake-up (a futex
+ * wait, a futex wake and two context switches, ~10 µs of CPU on this VM).
+ * Measured with 50 clients writing one key: 50 spins gave 0.25 context
+ * switches per SET at -P 16, 300 gave 0.13, and 9.0 -> 7.8-8.1 µs of CPU
+ * per SET; at -P 1 SET/s went up in 4 of 4 alternating rounds (median
+ * +10%); 1000 was no better.
+ */
+#define SPINS_BEFORE_SLEEP	300
 #define WAIT_TIMEOUT_MS		100
 
 typedef struct HeldLock
