@@ -81,7 +81,16 @@ START_TEST(test_full_disk)
 	snprintf(dir, sizeof(dir), "%s/data", mnt);
 	snprintf(filler, sizeof(filler), "%s/filler", mnt);
 	{
-		const char *const args[] = {"--dir", dir, "--autovacuum", "no", NULL};
+		/*
+		 * The walwriter makes the next WAL segment every wal_writer_delay,
+		 * and when it cannot, the immediate checkpoint it asks for recycles
+		 * an old segment at once: on a loaded machine that could end the
+		 * shortage before any command saw it (seen in CI, also on older
+		 * trees), and the test would find nothing refused. With its rounds
+		 * 10 s apart, the writing backend meets the full disk itself.
+		 */
+		const char *const args[] = {"--dir", dir, "--autovacuum", "no",
+		"--wal_writer_delay", "10000", NULL};
 
 		HarnessStartOk(&s, args, false);
 	}
