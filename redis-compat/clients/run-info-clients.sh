@@ -8,9 +8,6 @@
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/wrapper.sh"
 need_tusk
-if ! command -v "${REDIS_CLI:-redis-cli}" >/dev/null 2>&1; then
-    echo "ERROR: ${REDIS_CLI:-redis-cli} not found; install it: apt-get install redis-tools" >&2
-    exit 99
-fi
+need_command "${REDIS_CLI:-redis-cli}" "apt-get install redis-tools"
 need_redis_py
 run_test "$py" test_info_clients.py

@@ -10,10 +10,7 @@
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/wrapper.sh"
 need_tusk
-if ! command -v node >/dev/null 2>&1; then
-    echo "ERROR: node not found; install Node.js (Debian: apt-get install nodejs npm) and run tools/bootstrap" >&2
-    exit 99
-fi
+need_command node "apt-get install nodejs npm, then run tools/bootstrap"
 modules=${TUSK_NODE_MODULES:-$here/node/node_modules}
 if [ ! -f "$modules/redis/package.json" ]; then
     echo "ERROR: node-redis is not installed in $modules." >&2

@@ -8,9 +8,6 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/wrapper.sh"
 need_tusk
 for tool in python3 "${REDIS_CLI:-redis-cli}" "${REDIS_SERVER:-redis-server}" tmux; do
-    if ! command -v "$tool" >/dev/null 2>&1; then
-        echo "ERROR: $tool not found; run tools/bootstrap (apt-get install python3 redis-tools redis-server tmux)" >&2
-        exit 99
-    fi
+    need_command "$tool" "run tools/bootstrap (apt-get install python3 redis-tools redis-server tmux)"
 done
 run_test python3 test_redis_cli.py

@@ -9,9 +9,6 @@
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/wrapper.sh"
 need_tusk
-if ! command -v "${REDIS_SERVER:-redis-server}" >/dev/null 2>&1; then
-    echo "ERROR: ${REDIS_SERVER:-redis-server} not found; install it: apt-get install redis-server" >&2
-    exit 99
-fi
+need_command "${REDIS_SERVER:-redis-server}" "apt-get install redis-server"
 need_redis_py
 run_test "$py" test_redis_py_diff.py "$@"

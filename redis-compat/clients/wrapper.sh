@@ -17,6 +17,15 @@ need_tusk() {
     export TUSK_SERVER="$tusk"
 }
 
+# need_command PROGRAM HOW: exit 99 unless PROGRAM is on PATH; HOW says how
+# to install it.
+need_command() {
+    if ! command -v "$1" >/dev/null 2>&1; then
+        echo "ERROR: $1 not found; install it: $2" >&2
+        exit 99
+    fi
+}
+
 # need_redis_py: set $py to a python3 that can import redis, or exit 99.
 # Debian's python3-redis lives in /usr/lib/python3/dist-packages, which a
 # python3 earlier on PATH (pyenv, a venv) may not see: try the candidates.
