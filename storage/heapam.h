@@ -41,6 +41,7 @@ typedef struct ItemPointerData
 typedef ItemPointerData *ItemPointer;
 
 #define ItemPointerIsValid(tid) ((tid)->offset != InvalidOffsetNumber)
+#define ItemPointerEquals(a, b) ((a)->block == (b)->block && (a)->offset == (b)->offset)
 
 /*
  * Tuple header, 48 bytes, stored at a MAXALIGNed offset so the 64-bit

@@ -445,8 +445,7 @@ KsPutFlags(int db, const char *key, size_t len, uint8_t type, uint8_t user_flags
 	BlockNumber preferred = cur->has_latest ? cur->latest_tid.block : InvalidBlockNumber;
 	/* the index points at prev itself: an update may take over its slot */
 	bool		prev_indexed = cur->has_latest &&
-		cur->latest_tid.block == cur->index_tid.block &&
-		cur->latest_tid.offset == cur->index_tid.offset;
+		ItemPointerEquals(&cur->latest_tid, &cur->index_tid);
 	ItemPointerData tid;
 	const char *stored = value;
 	size_t stored_len = value_len;
@@ -535,7 +534,7 @@ store:
 	if (hs != HEAP_OK)
 		return heap_status(hs);
 	/* taken over in place: the index already points at the new version */
-	if (!prev_indexed || tid.block != cur->index_tid.block || tid.offset != cur->index_tid.offset)
+	if (!prev_indexed || !ItemPointerEquals(&tid, &cur->index_tid))
 	{
 		br = BtInsertOrUpdate(REL_KEYSPACE_INDEX, xid, (uint16_t) db, KsHash(key, len), key, len,
 							  tid, NULL);

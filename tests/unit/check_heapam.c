@@ -160,8 +160,7 @@ write_key(int k, const char *value, size_t len)
 	else
 	{
 		/* like KsPut: the newest version may take over the slot the index names */
-		bool		indexed = prev && prev->block == index_tid[k].block &&
-			prev->offset == index_tid[k].offset;
+		bool		indexed = prev && ItemPointerEquals(prev, &index_tid[k]);
 
 		st = HeapInsert(xid, key, strlen(key), value, len, 1, 0, 0, prev, indexed,
 						prev ? prev->block : InvalidBlockNumber, &tid);

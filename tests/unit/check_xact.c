@@ -337,7 +337,7 @@ write_balance(TransactionId xid, int k, int64_t balance, const ItemPointerData *
 	snprintf(key, sizeof(key), "acct%d", k);
 	/* like KsPut: the newest version may take over the slot the index names */
 	if (HeapInsert(xid, key, strlen(key), (const char *) &balance, sizeof(balance), 1, 0, 0,
-				   prev, head.block == prev->block && head.offset == prev->offset,
+				   prev, ItemPointerEquals(&head, prev),
 				   prev->block, &tid) != HEAP_OK)
 		return false;
 	bank_set_tid(k, tid);		/* like the index: before the commit */
