@@ -114,10 +114,23 @@ expire_generic(Client *c, bool relative, long long unit_ms)
 		reply_invalid_expire(c);
 		return;
 	}
-	when += basetime;
 
 	if (!CmdWriteBeginKeys(c, &t, 1, 1, 1))
 		return;
+	/*
+	 * A relative time counts from the command's own clock reading, taken
+	 * with its locks: a wait for the key lock must not turn PEXPIRE k 1
+	 * into a deletion.
+	 */
+	if (relative)
+		basetime = t.now_ms;
+	if (when > LLONG_MAX - basetime)
+	{
+		CmdWriteAbort(c, &t);
+		reply_invalid_expire(c);
+		return;
+	}
+	when += basetime;
 	if (!CmdLoadLatest(c, &t, 1, &cur))
 	{
 		CmdWriteAbort(c, &t);

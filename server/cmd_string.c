@@ -209,17 +209,28 @@ set_generic(Client *c, int keyi, int vali, int flags, int expire_arg, int reply_
 	CmdTxn t;
 	KsValue cur;
 	int64_t expire_ms = 0;
-	bool exists, ok = true;
+	bool exists, ok = true, already_expired = false;
 
 	if (c->argv_len[vali] > STRING_MAX_SIZE)
 	{
 		AddReplyError(&c->reply, "ERR string exceeds maximum allowed size (proto-max-bulk-len)");
 		return;
 	}
+	/* a bad expire time is refused before any lock is taken */
 	if (expire_arg && !expire_from_arg(c, expire_arg, flags & OPT_EXPIRE_ANY, NowMs(), &expire_ms))
 		return;
 	if (!CmdWriteBeginKeys(c, &t, keyi, keyi, 1))
 		return;
+	/*
+	 * EX and PX count from the command's own clock reading, as in Redis:
+	 * a wait for the key lock must not make SET k v PX 1 already expired.
+	 */
+	if ((flags & (OPT_EX | OPT_PX)) &&
+		!expire_from_arg(c, expire_arg, flags & OPT_EXPIRE_ANY, t.now_ms, &expire_ms))
+	{
+		CmdWriteAbort(c, &t);
+		return;
+	}
 	/* the old value is read only to return it (GET): a big one is not */
 	if (!((flags & OPT_GET) ? CmdLoadLatest(c, &t, keyi, &cur) : CmdLoadLatestMeta(c, &t, keyi, &cur)))
 	{
@@ -251,11 +262,14 @@ set_generic(Client *c, int keyi, int vali, int flags, int expire_arg, int reply_
 		/*
 		 * Already expired (EXAT/PXAT in the past): the key is gone at once,
 		 * as Redis's expiry would delete it before anyone sees it; storing
-		 * it would only keep it in DBSIZE until the sweep.
+		 * it would only keep it in DBSIZE until the sweep. Redis stores it
+		 * and counts it in expired_keys when it deletes it: so do we.
 		 */
+		already_expired = true;
 		if (!cur.has_latest || !cur.latest_live)
 		{
 			CmdWriteAbort(c, &t);
+			StatsExpiredKeys(1);
 			set_reply(c, reply_kind, flags, exists, &cur, true);
 			KsValueRelease(&cur);
 			return;
@@ -269,7 +283,11 @@ set_generic(Client *c, int keyi, int vali, int flags, int expire_arg, int reply_
 	else
 		ok = put_value(c, keyi, c->argv[vali], c->argv_len[vali], expire_ms, &cur);
 	if (commit_or_abort(c, &t, ok))
+	{
+		if (already_expired)
+			StatsExpiredKeys(1);
 		set_reply(c, reply_kind, flags, exists, &cur, true);
+	}
 	KsValueRelease(&cur);
 }
 
