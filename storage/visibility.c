@@ -109,6 +109,29 @@ commit_seen(TransactionId xid, XLogRecPtr lsn)
 	return true;
 }
 
+/*
+ * The same for a commit known to be flushed (from a hint bit, or just
+ * now). That says only that its record was flushed by the time of the
+ * hint, which may be after this reader fixed visibility_durable_upto:
+ * without this check a reader could see one key of an MSET (flushed
+ * since) and not the other (read before the flush), half a transaction.
+ */
+static inline bool
+hinted_commit_seen(TransactionId xid)
+{
+	XLogRecPtr end;
+
+	if (visibility_durable_upto == InvalidXLogRecPtr)
+		return true;
+	end = XactCommitEnd(xid);
+	if (end != InvalidXLogRecPtr && end > visibility_durable_upto)
+	{
+		visibility_skipped_commit = true;
+		return false;
+	}
+	return true;
+}
+
 /* Status of xid for a snapshot that does not count it as running. */
 static XidStatus
 finished_status(TransactionId xid, XLogRecPtr *lsn)
@@ -133,18 +156,17 @@ HeapTupleXminVisible(HeapTupleHeader tup, const Snapshot *snap, Buffer buf)
 	if (mask & HEAP_XMIN_INVALID)
 		return false;
 	if (mask & HEAP_XMIN_COMMITTED)
-		return !XidInSnapshot(tup->xmin, snap);
+		return !XidInSnapshot(tup->xmin, snap) && hinted_commit_seen(tup->xmin);
 	if (snap->curxid != InvalidTransactionId && tup->xmin == snap->curxid)
 		return true;
 	if (XidInSnapshot(tup->xmin, snap))
 		return false;
 	if (finished_status(tup->xmin, &lsn) == XID_COMMITTED)
 	{
-		if (commit_hint_allowed(lsn))
-			set_hint(tup, HEAP_XMIN_COMMITTED, buf);
-		else
+		if (!commit_hint_allowed(lsn))
 			return commit_seen(tup->xmin, lsn);
-		return true;
+		set_hint(tup, HEAP_XMIN_COMMITTED, buf);
+		return hinted_commit_seen(tup->xmin);
 	}
 	set_hint(tup, HEAP_XMIN_INVALID, buf);
 	return false;
@@ -159,18 +181,17 @@ HeapTupleXmaxVisible(HeapTupleHeader tup, const Snapshot *snap, Buffer buf)
 	if (tup->xmax == InvalidTransactionId || (mask & HEAP_XMAX_INVALID))
 		return false;
 	if (mask & HEAP_XMAX_COMMITTED)
-		return !XidInSnapshot(tup->xmax, snap);
+		return !XidInSnapshot(tup->xmax, snap) && hinted_commit_seen(tup->xmax);
 	if (snap->curxid != InvalidTransactionId && tup->xmax == snap->curxid)
 		return true;
 	if (XidInSnapshot(tup->xmax, snap))
 		return false;
 	if (finished_status(tup->xmax, &lsn) == XID_COMMITTED)
 	{
-		if (commit_hint_allowed(lsn))
-			set_hint(tup, HEAP_XMAX_COMMITTED, buf);
-		else
+		if (!commit_hint_allowed(lsn))
 			return commit_seen(tup->xmax, lsn);
-		return true;
+		set_hint(tup, HEAP_XMAX_COMMITTED, buf);
+		return hinted_commit_seen(tup->xmax);
 	}
 	set_hint(tup, HEAP_XMAX_INVALID, buf);
 	return false;
