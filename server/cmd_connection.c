@@ -229,6 +229,8 @@ HelloCommand(Client *c)
 void
 ResetCommand(Client *c)
 {
+	MultiDiscard(c);
+	MultiUnwatch(c);
 	c->db = 0;
 	c->resp = 2;
 	c->reply.resp = 2;

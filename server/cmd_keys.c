@@ -89,6 +89,14 @@ write_begin_databases(Client *c, CmdTxn *t, const int *dbs, int n)
 {
 	static Snapshot db_snapshot = SNAPSHOT_INIT;
 
+	if (CmdExecActive())
+	{
+		/* EXEC holds every database's lock already */
+		if (!CmdExecJoin(c, t))
+			return false;
+		t->snap = &db_snapshot;
+		return true;
+	}
 	if (!CmdWriteAllowed(c))
 		return false;
 	KeyLockAcquireDatabases(dbs, n);

@@ -211,8 +211,12 @@ const Command command_table[] = {
 	 "@slow", "server", "2.0.0", "A container for server configuration commands", "Depends on subcommand.", config_subcommands, ""},
 	{"dbsize", DbsizeCommand, 1, CMD_READONLY | CMD_FAST, 0, 0, 0,
 	 "@keyspace @read @fast", "server", "1.0.0", "Return the number of keys in the selected database", "O(1)", NULL, ""},
+	{"discard", DiscardCommand, 1, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_FAST | CMD_ALLOW_BUSY, 0, 0, 0,
+	 "@fast @transaction", "transactions", "2.0.0", "Discard all commands issued after MULTI", "O(N), when N is the number of queued commands", NULL, ""},
 	{"echo", EchoCommand, 2, CMD_FAST, 0, 0, 0,
 	 "@fast @connection", "connection", "1.0.0", "Echo the given string", "O(1)", NULL, "message"},
+	{"exec", ExecCommand, 1, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_SKIP_SLOWLOG, 0, 0, 0,
+	 "@slow @transaction", "transactions", "1.2.0", "Execute all commands issued after MULTI", "Depends on commands in the transaction", NULL, ""},
 	{"flushall", FlushallCommand, -1, CMD_WRITE, 0, 0, 0,
 	 "@keyspace @write @slow @dangerous", "server", "1.0.0", "Remove all keys from all databases", "O(N) where N is the total number of keys in all databases", NULL, "[ASYNC|SYNC]"},
 	{"flushdb", FlushdbCommand, -1, CMD_WRITE, 0, 0, 0,
@@ -223,6 +227,8 @@ const Command command_table[] = {
 	 "@slow @dangerous", "server", "1.0.0", "Get information and statistics about the server", "O(1)", NULL, "[section ...]"},
 	{"lastsave", LastsaveCommand, 1, CMD_LOADING | CMD_STALE | CMD_FAST, 0, 0, 0,
 	 "@admin @fast @dangerous", "server", "1.0.0", "Get the UNIX time stamp of the last successful save to disk", "O(1)", NULL, ""},
+	{"multi", MultiCommand, 1, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_FAST | CMD_ALLOW_BUSY, 0, 0, 0,
+	 "@fast @transaction", "transactions", "1.2.0", "Mark the start of a transaction block", "O(1)", NULL, ""},
 	{"ping", PingCommand, -1, CMD_FAST | CMD_SENTINEL, 0, 0, 0,
 	 "@fast @connection", "connection", "1.0.0", "Ping the server", "O(1)", NULL, "[message]"},
 	{"quit", QuitCommand, -1, CMD_ALLOW_BUSY | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_FAST | CMD_NO_AUTH, 0, 0, 0,
@@ -243,6 +249,10 @@ const Command command_table[] = {
 	 "@fast", "server", "2.6.0", "Return the current server time", "O(1)", NULL, ""},
 	{"tusk", NULL, -2, 0, 0, 0, 0,
 	 "@slow", "server", "0.1.0", "A container for tusk-only commands (not in Redis)", "Depends on subcommand.", tusk_subcommands, ""},
+	{"unwatch", UnwatchCommand, 1, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_FAST | CMD_ALLOW_BUSY, 0, 0, 0,
+	 "@fast @transaction", "transactions", "2.2.0", "Forget about all watched keys", "O(1)", NULL, ""},
+	{"watch", WatchCommand, -2, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_FAST | CMD_ALLOW_BUSY, 1, -1, 1,
+	 "@fast @transaction", "transactions", "2.2.0", "Watch the given keys to determine execution of the MULTI/EXEC block", "O(1) for every key.", NULL, "key [key ...]"},
 	{NULL}
 };
 
@@ -457,8 +467,25 @@ count_error_reply(const Client *c, size_t reply_start)
 
 /* A command that was not run: count the error and, if known, the command. */
 static void
-count_rejected(const Client *c, const Command *cmd, size_t reply_start)
+count_rejected(Client *c, const Command *cmd, size_t reply_start)
 {
+	if (cmd && cmd->proc == ExecCommand)
+	{
+		/* Redis: a refused EXEC ends the transaction (if any), saying why */
+		size_t		len = c->reply.len - reply_start;
+		char	   *err = MemStrndup(c->reply.data + reply_start, len);
+		const char *why = err + (len > 0 && err[0] == '-');
+
+		if (strncmp(why, "ERR ", 4) == 0)
+			why += 4;
+		c->reply.len = reply_start;
+		AddReplyErrorFormat(&c->reply, "EXECABORT Transaction discarded because of: %.*s",
+							(int) strcspn(why, "\r\n"), why);
+		MemFree(err);
+		MultiDiscard(c);
+		MultiUnwatch(c);
+	}
+	MultiFlagError(c);			/* EXEC will refuse to run the transaction */
 	count_error_reply(c, reply_start);
 	if (cmd)
 		StatsCommandRejected(CommandIndex(cmd));
@@ -475,8 +502,6 @@ ProcessCommand(Client *c)
 {
 	const Command *cmd;
 	size_t		reply_start = c->reply.len;
-	int64_t		start, duration;
-	bool		failed;
 
 	ConfigRefreshLocal();
 	cmd = CommandLookup(c->argv[0], c->argv_len[0]);
@@ -517,6 +542,28 @@ ProcessCommand(Client *c)
 		count_rejected(c, cmd, reply_start);
 		return;
 	}
+	if (c->multi && (cmd->flags & CMD_NO_MULTI))
+	{
+		AddReplyError(&c->reply, "ERR Command not allowed inside a transaction");
+		count_rejected(c, cmd, reply_start);
+		return;
+	}
+	if (MultiQueueing(c, cmd))
+	{
+		MultiQueue(c, cmd);
+		return;
+	}
+	CommandCall(c, cmd);
+}
+
+void
+CommandCall(Client *c, const Command *cmd)
+{
+	size_t		reply_start = c->reply.len;
+	const Command *outer = c->cmd;
+	int64_t		start, duration;
+	bool		failed;
+
 	c->cmd = cmd;
 	ClientPublish(c, cmd->name);
 	start = MonotonicUs();
@@ -525,5 +572,5 @@ ProcessCommand(Client *c)
 	failed = count_error_reply(c, reply_start);
 	StatsCommandCall(CommandIndex(cmd), (uint64_t) duration, failed);
 	SlowlogPushIfNeeded(c, cmd, duration);
-	c->cmd = NULL;
+	c->cmd = outer;
 }

@@ -62,6 +62,10 @@ typedef struct Client
 	XLogRecPtr	durable_lsn;	/* the reply may go out once WAL is flushed here */
 	XLogRecPtr	last_commit_lsn;	/* end of this client's last commit */
 	bool		handoff_asked;	/* the walwriter was sent this client's socket */
+
+	/* MULTI/EXEC (server/multi.c) */
+	struct MultiState *multi;	/* the queue, NULL outside MULTI */
+	struct WatchState *watched; /* WATCHed keys, or NULL */
 } Client;
 
 typedef void (*CommandProc) (Client *c);
@@ -120,6 +124,8 @@ int			CommandIndexCount(void);
 
 /* Runs one parsed request: lookup, arity, auth, the command itself. */
 void		ProcessCommand(Client *c);
+/* Run cmd on c's arguments, counted in the statistics and the slow log. */
+void		CommandCall(Client *c, const Command *cmd);
 
 /* Shared replies and helpers; each replies on failure and returns false. */
 bool		GetLongLongOrReply(Client *c, int argi, long long *out, const char *msg);
@@ -186,6 +192,21 @@ void		IncrbyCommand(Client *c);
 void		DecrbyCommand(Client *c);
 void		IncrbyfloatCommand(Client *c);
 void		LcsCommand(Client *c);	/* server/cmd_lcs.c */
+
+/* server/multi.c */
+void		MultiCommand(Client *c);
+void		ExecCommand(Client *c);
+void		DiscardCommand(Client *c);
+void		WatchCommand(Client *c);
+void		UnwatchCommand(Client *c);
+/* Whether cmd is to be queued (c is inside MULTI and cmd is not EXEC...). */
+bool		MultiQueueing(const Client *c, const Command *cmd);
+void		MultiQueue(Client *c, const Command *cmd);
+/* A command was refused: a MULTI in progress can no longer EXEC. */
+void		MultiFlagError(Client *c);
+/* Forget the queue / the watched keys (DISCARD, RESET, EXEC). */
+void		MultiDiscard(Client *c);
+void		MultiUnwatch(Client *c);
 
 /* server/cmd_keys.c (DbsizeCommand is declared above) */
 void		DelCommand(Client *c);

@@ -36,6 +36,17 @@
 static Snapshot backend_snapshot = SNAPSHOT_INIT;
 
 /*
+ * EXEC (server/multi.c): while it runs, every command of the transaction
+ * joins one write transaction under locks EXEC took for all of them.
+ * exec_records counts the transaction's records when the running command
+ * began, so that a command that fails after changing something can make
+ * EXEC roll the whole transaction back (there are no subtransactions).
+ */
+static bool exec_active;
+static bool exec_failed;
+static uint64_t exec_records;
+
+/*
  * Keys found expired by the running command (CmdNoteExpired), all of one
  * database; private memory. A key left here by a command that ended
  * without CmdReadEnd is re-checked by the next one, which is harmless.
@@ -154,6 +165,8 @@ CmdWriteBegin(Client *c, CmdTxn *t, const char *const *keys, const size_t *lens,
 	uint64_t stack_hashes[MAX_STACK_KEYS] = {0};
 	uint64_t *hashes;
 
+	if (exec_active)
+		return CmdExecJoin(c, t);
 	if (!CmdWriteAllowed(c))
 		return false;
 	hashes = n <= MAX_STACK_KEYS ? stack_hashes : MemAlloc(sizeof(uint64_t) * (size_t) n);
@@ -204,7 +217,16 @@ CmdWriteBeginKeys(Client *c, CmdTxn *t, int first, int last, int step)
 bool
 CmdWriteCommit(Client *c, CmdTxn *t)
 {
-	XLogRecPtr lsn = XactCommit();
+	XLogRecPtr lsn;
+
+	if (exec_active)
+	{
+		/* EXEC commits once, at its end */
+		SnapshotReleaseAll();
+		t->writing = false;
+		return true;
+	}
+	lsn = XactCommit();
 
 	if (lsn != InvalidXLogRecPtr)
 		c->last_commit_lsn = lsn;	/* its own durable reads see it */
@@ -218,6 +240,16 @@ CmdWriteCommit(Client *c, CmdTxn *t)
 void
 CmdWriteAbort(Client *c, CmdTxn *t)
 {
+	if (exec_active)
+	{
+		/* a refusal before any change costs nothing; a later failure, all */
+		if (XLogXactRecordsByMe() != exec_records)
+			exec_failed = true;
+		SnapshotReleaseAll();
+		t->writing = false;
+		(void) wait_durable(c, XLogGetLastCommitPosition());
+		return;
+	}
 	XactAbort();
 	SnapshotReleaseAll();
 	KeyLockReleaseAll();
@@ -299,8 +331,22 @@ CmdLoadVisible(Client *c, CmdTxn *t, int argi, KsValue *v)
  * for it, as any read of a commit not yet flushed). False after an error
  * reply, with vals released.
  */
+static bool load_visible_many(Client *c, CmdTxn *t, int first, int n, KsValue *vals, bool count);
+
 bool
 CmdLoadVisibleMany(Client *c, CmdTxn *t, int first, int n, KsValue *vals)
+{
+	return load_visible_many(c, t, first, n, vals, true);
+}
+
+bool
+CmdLoadVisibleUncounted(Client *c, CmdTxn *t, int argi, KsValue *v)
+{
+	return load_visible_many(c, t, argi, 1, v, false);
+}
+
+static bool
+load_visible_many(Client *c, CmdTxn *t, int first, int n, KsValue *vals, bool count)
 {
 	bool durable = XLogDurableReads();
 	bool ok;
@@ -339,7 +385,7 @@ CmdLoadVisibleMany(Client *c, CmdTxn *t, int first, int n, KsValue *vals)
 			KsValueRelease(&vals[i]);
 		return false;
 	}
-	for (int i = 0; i < n; i++)
+	for (int i = 0; count && i < n; i++)
 		count_lookup(c, first + i, &vals[i]);
 	return true;
 }
@@ -387,4 +433,64 @@ bool
 CmdLoadLatestMeta(Client *c, CmdTxn *t, int argi, KsValue *v)
 {
 	return load_latest(c, t, c->db, c->argv[argi], c->argv_len[argi], v, false);
+}
+
+/* ------------------------------------------------------------------ EXEC */
+
+bool
+CmdExecBegin(Client *c, bool writes, bool all_databases, const uint64_t *hashes, int n)
+{
+	if (writes && !CmdWriteAllowed(c))
+		return false;
+	if (all_databases)
+		KeyLockAcquireDatabases(NULL, -1);
+	else
+		KeyLockAcquireMany(c->db, hashes, n);
+	exec_active = true;
+	exec_failed = false;
+	return true;
+}
+
+bool
+CmdExecJoin(Client *c, CmdTxn *t)
+{
+	t->writing = true;
+	t->now_ms = NowMs();
+	t->snap = &backend_snapshot;
+	if (XactBegin() == InvalidTransactionId)
+	{
+		if (CmdWriteAllowed(c))
+			AddReplyError(&c->reply, "ERR could not start a transaction; see the server log");
+		return false;
+	}
+	exec_records = XLogXactRecordsByMe();
+	return true;
+}
+
+bool
+CmdExecActive(void)
+{
+	return exec_active;
+}
+
+bool
+CmdExecEnd(Client *c)
+{
+	bool committed = !exec_failed;
+	XLogRecPtr lsn = InvalidXLogRecPtr;
+
+	if (exec_failed)
+		XactAbort();
+	else
+		lsn = XactCommit();
+	if (lsn != InvalidXLogRecPtr)
+		c->last_commit_lsn = lsn;
+	SnapshotReleaseAll();
+	KeyLockReleaseAll();
+	exec_active = false;
+	exec_failed = false;
+	expire_noted(NowMs());
+	if (committed)
+		(void) wait_durable(c, lsn);
+	return committed;
 }

@@ -66,6 +66,11 @@ bool		CmdReadKey(Client *c, CmdTxn *t, int argi, KsValue *v);
  * on, server/txn.c); false after an error reply, with vals released.
  */
 bool		CmdLoadVisibleMany(Client *c, CmdTxn *t, int first, int n, KsValue *vals);
+/*
+ * argv[argi] as CmdLoadVisibleMany shows it, without counting a hit or a
+ * miss (WATCH records the version a read would show).
+ */
+bool		CmdLoadVisibleUncounted(Client *c, CmdTxn *t, int argi, KsValue *v);
 bool		CmdLoadLatest(Client *c, CmdTxn *t, int argi, KsValue *v);
 /* The same without reading a chunked value: for a write that replaces it. */
 bool		CmdLoadLatestMeta(Client *c, CmdTxn *t, int argi, KsValue *v);
@@ -93,6 +98,22 @@ bool		CmdWaitDurable(Client *c, XLogRecPtr lsn);
  * the sweep.
  */
 void		CmdNoteExpired(Client *c, int db, const char *key, size_t len);
+
+/*
+ * MULTI/EXEC (server/multi.c). CmdExecBegin takes the locks of every key
+ * the queued commands name (or every database EXCLUSIVE) in the usual
+ * order; false, with the MISCONF reply, when writes is set and the WAL
+ * cannot grow. Until CmdExecEnd, CmdWriteBegin and its relatives join one
+ * transaction without locking (CmdExecJoin), CmdWriteCommit commits
+ * nothing, and a command that fails after changing something marks the
+ * transaction failed. CmdExecEnd commits (and the reply then waits for the
+ * flush like any write's) or, after such a failure, aborts everything and
+ * returns false.
+ */
+bool		CmdExecBegin(Client *c, bool writes, bool all_databases, const uint64_t *hashes, int n);
+bool		CmdExecJoin(Client *c, CmdTxn *t);
+bool		CmdExecActive(void);
+bool		CmdExecEnd(Client *c);
 
 extern const char *const err_wrongtype;
 

@@ -55,6 +55,13 @@ void		XLogRegisterBufData(uint8_t block_id, const void *data, uint32_t len);
 void		XLogRegisterData(const void *data, uint32_t len);
 /* Returns the end position of the record (what PageSetLSN and commits use). */
 XLogRecPtr	XLogInsert(void);
+
+/*
+ * How many records carrying a transaction id (commit and abort records
+ * aside) this process has inserted: MULTI/EXEC compares it around a
+ * command to learn whether a command that failed had changed anything.
+ */
+uint64_t	XLogXactRecordsByMe(void);
 /*
  * XLogInsert, and call hook(start, end, arg) while still holding the
  * insertion lock, once the record has its position: state changed there

@@ -173,6 +173,15 @@ copy_record(const WalRecordBuilder *b, XLogRecPtr start)
  * be assembled is a caller bug: PANIC, since the caller is inside its
  * critical section with pages already changed.
  */
+/* Records of a transaction inserted by this process (XLogXactRecordsByMe). */
+static uint64_t xact_records_by_me;
+
+uint64_t
+XLogXactRecordsByMe(void)
+{
+	return xact_records_by_me;
+}
+
 XLogRecPtr
 XLogInsertRecord(XLogRecPtr *start)
 {
@@ -185,6 +194,8 @@ XLogInsertRecord(XLogRecPtr *start)
 	int nfpi = 0;
 
 	building = false;
+	if (b->xid != 0 && b->rmid != WAL_RM_XACT)
+		xact_records_by_me++;
 	for (;;)
 	{
 		choose_images(b, redo, false);
