@@ -198,6 +198,46 @@ async function testPipeline() {
   assert.deepEqual(out, ['OK', 2, '2', ['2', null]]);
 }
 
+async function testTransactions() {
+  const c = await fresh();
+  // multi().exec(): MULTI ... EXEC, one reply per command
+  const out = await c.multi().set('a', '1').incr('a').get('a').mGet(['a', 'nope']).exec();
+  assert.deepEqual(out, ['OK', 2, '2', ['2', null]]);
+  // a failing command inside EXEC: its error is in its place, the rest applied
+  await c.set('s', 'str');
+  let mixed;
+  try {
+    mixed = await c.multi().set('b', '1').incr('s').incr('b').exec();
+  } catch (e) {
+    mixed = e.replies || e;
+  }
+  assert.ok(Array.isArray(mixed), `EXEC with an error: got ${mixed}`);
+  assert.equal(mixed[0], 'OK');
+  assert.ok(mixed[1] instanceof Error, `second reply: ${mixed[1]}`);
+  assert.equal(mixed[2], 2);
+  // WATCH on an isolated connection: a change by another client aborts EXEC
+  const other = await connect();
+  await c.set('w', '1');
+  const aborted = await c.executeIsolated(async (iso) => {
+    await iso.watch('w');
+    await other.set('w', '2');
+    try {
+      await iso.multi().set('w', '3').exec();
+      return false;
+    } catch (e) {
+      return /watch/i.test(e.name + ' ' + e.message);
+    }
+  });
+  assert.equal(aborted, true, 'EXEC after a watched key changed must fail');
+  assert.equal(await c.get('w'), '2');
+  const applied = await c.executeIsolated(async (iso) => {
+    await iso.watch('w');
+    return iso.multi().set('w', '4').exec();
+  });
+  assert.deepEqual(applied, ['OK']);
+  assert.equal(await c.get('w'), '4');
+}
+
 async function testScanIterator() {
   const c = await fresh();
   const n = 5000;
@@ -378,6 +418,7 @@ async function main() {
   PORT = srv.port;
   let passed = 0; let failed = 0; let skipped = 0;
   const tests = [['set_get', testSetGet], ['pipeline_10000', testPipeline],
+    ['transactions', testTransactions],
     ['scan_iterator_5000', testScanIterator], ['concurrent_incr', testConcurrentIncr],
     ['binary_buffers', testBinary], ['expiry', testExpiry],
     ['server_commands', testServerCommands], ['resp3', testResp3]];
