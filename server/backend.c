@@ -145,6 +145,7 @@ ClientPublish(Client *c, const char *cmdname)
 	slot->qbuf = c->qbuf_len - c->qbuf_pos;
 	slot->qbuf_free = c->qbuf_cap - c->qbuf_len;
 	slot->omem = c->reply.cap;
+	slot->multi = MultiQueuedCount(c);
 	slot->in_command = cmdname != NULL;
 	if (cmdname)
 		copy_bounded(slot->cmd, sizeof(slot->cmd), cmdname);

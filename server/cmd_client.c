@@ -93,17 +93,24 @@ format_line(char *out, size_t outlen, const ProcSlot *s, bool self, const Client
 	bool unix_socket = s->laddr[0] == '/';
 	uint64_t qbuf = self ? c->qbuf_len - c->qbuf_pos : s->qbuf;
 	uint64_t qbuf_free = self ? c->qbuf_cap - c->qbuf_len : s->qbuf_free;
+	int multi = self ? MultiQueuedCount(c) : s->multi;
+	char flags[4];
+
+	/* Redis's letters in Redis's order: x in MULTI, U on a unix socket, else N */
+	snprintf(flags, sizeof(flags), "%s%s", multi >= 0 ? "x" : "", unix_socket ? "U" : "");
+	if (flags[0] == '\0')
+		strcpy(flags, "N");
 
 	return snprintf(out, outlen,
 					"id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s "
-					"db=%d sub=0 psub=0 ssub=0 multi=-1 qbuf=%llu qbuf-free=%llu argv-mem=0 "
+					"db=%d sub=0 psub=0 ssub=0 multi=%d qbuf=%llu qbuf-free=%llu argv-mem=0 "
 					"multi-mem=0 rbs=%llu rbp=0 obl=0 oll=0 omem=0 tot-mem=%llu events=r "
 					"cmd=%s user=default redir=-1 resp=%d pid=%d\n",
 					(unsigned long long) s->client_id, s->addr, s->laddr, s->fd, name,
 					(long long) ((now - s->connect_time_ms) / 1000),
 					(long long) ((now - last) / 1000),
-					unix_socket ? "U" : "N",
-					self ? c->db : s->db,
+					flags,
+					self ? c->db : s->db, multi,
 					(unsigned long long) qbuf, (unsigned long long) qbuf_free,
 					(unsigned long long) (qbuf + qbuf_free),
 					(unsigned long long) (qbuf + qbuf_free + s->omem),

@@ -155,6 +155,12 @@ MultiQueue(Client *c, const Command *cmd)
 	AddReplyStatus(&c->reply, "QUEUED");
 }
 
+int
+MultiQueuedCount(const Client *c)
+{
+	return c->multi ? c->multi->n : -1;
+}
+
 void
 MultiCommand(Client *c)
 {
@@ -334,10 +340,11 @@ ExecCommand(Client *c)
 		AddReplyError(&c->reply, "ERR EXEC without MULTI");
 		return;
 	}
-	c->multi = NULL;
+	/* c->multi stays set while the commands run: CLIENT INFO shows flags=x */
 	if (m->dirty)
 	{
 		AddReplyError(&c->reply, "EXECABORT Transaction discarded because of previous errors.");
+		c->multi = NULL;
 		free_queue(m);
 		MultiUnwatch(c);
 		return;
@@ -372,6 +379,7 @@ ExecCommand(Client *c)
 	if (!CmdExecBegin(c, writes, all_dbs, hashes, nhashes))
 	{
 		MemFree(hashes);
+		c->multi = NULL;
 		free_queue(m);
 		MultiUnwatch(c);
 		return;
@@ -389,6 +397,7 @@ ExecCommand(Client *c)
 			(void) CmdWaitDurable(c, XLogGetLastCommitPosition());
 			AddReplyNullArray(&c->reply);
 		}
+		c->multi = NULL;
 		free_queue(m);
 		MultiUnwatch(c);
 		return;
@@ -421,5 +430,6 @@ ExecCommand(Client *c)
 		AddReplyError(&c->reply, "ERR EXEC failed after a command had changed data; the whole "
 					  "transaction was rolled back (see the server log)");
 	}
+	c->multi = NULL;
 	free_queue(m);
 }

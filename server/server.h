@@ -204,6 +204,8 @@ bool		MultiQueueing(const Client *c, const Command *cmd);
 void		MultiQueue(Client *c, const Command *cmd);
 /* A command was refused: a MULTI in progress can no longer EXEC. */
 void		MultiFlagError(Client *c);
+/* Commands queued since MULTI, -1 outside MULTI (CLIENT LIST multi=). */
+int			MultiQueuedCount(const Client *c);
 /* Forget the queue / the watched keys (DISCARD, RESET, EXEC). */
 void		MultiDiscard(Client *c);
 void		MultiUnwatch(Client *c);

@@ -76,6 +76,19 @@ START_TEST(test_replies)
 	ck_assert_int_eq(r->element[4]->element[2]->type, REDIS_REPLY_NIL);
 	freeReplyObject(r);
 
+	/* CLIENT INFO run by EXEC shows the transaction (flags=x multi=N) */
+	OK(c, "MULTI");
+	QUEUED(c, "SET ci 1");
+	QUEUED(c, "CLIENT INFO");
+	r = exec_ok(c, 2);
+	ck_assert_msg(strstr(r->element[1]->str, " flags=x ") != NULL &&
+				  strstr(r->element[1]->str, " multi=2 ") != NULL, "%s", r->element[1]->str);
+	freeReplyObject(r);
+	r = HarnessCommandOk(c, "CLIENT INFO");
+	ck_assert_msg(strstr(r->str, " flags=N ") != NULL && strstr(r->str, " multi=-1 ") != NULL,
+				  "%s", r->str);
+	freeReplyObject(r);
+
 	/* an empty transaction */
 	OK(c, "MULTI");
 	freeReplyObject(exec_ok(c, 0));
