@@ -22,11 +22,13 @@
 #include "storage/btree.h"
 #include "storage/keylock.h"
 #include "storage/mem.h"
+#include "storage/smgr.h"
 #include "storage/stats.h"
 #include "storage/visibility.h"
 #include "storage/xact.h"
 #include "wal/xlog.h"
 
+#include <errno.h>
 #include <string.h>
 
 /*
@@ -167,6 +169,7 @@ CmdWriteBegin(Client *c, CmdTxn *t, const char *const *keys, const size_t *lens,
 
 	if (exec_active)
 		return CmdExecJoin(c, t);
+	(void) SmgrTakeSpaceError();	/* only this command's failures count */
 	if (!CmdWriteAllowed(c))
 		return false;
 	hashes = n <= MAX_STACK_KEYS ? stack_hashes : MemAlloc(sizeof(uint64_t) * (size_t) n);
@@ -275,8 +278,19 @@ ReplyKsError(Client *c, KsStatus st)
 		case KS_TOO_LARGE:
 			AddReplyError(&c->reply, "ERR string exceeds maximum allowed size (proto-max-bulk-len)");
 			break;
+		case KS_NO_WAL_SPACE:
+			AddReplyErrorFormat(&c->reply, "MISCONF Errors writing to the WAL: %s", strerror(ENOSPC));
+			break;
 		default:
-			AddReplyError(&c->reply, "ERR storage error; see the server log");
+			{
+				int			space = SmgrTakeSpaceError();
+
+				if (space != 0)
+					AddReplyErrorFormat(&c->reply, "MISCONF Errors writing to the data files: %s",
+										strerror(space));
+				else
+					AddReplyError(&c->reply, "ERR storage error; see the server log");
+			}
 			break;
 	}
 	return false;

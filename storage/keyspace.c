@@ -27,6 +27,7 @@
 #include "storage/smgr.h"
 #include "storage/stats.h"
 #include "storage/xact.h"
+#include "wal/xlog.h"
 
 #include <inttypes.h>
 #include <string.h>
@@ -485,6 +486,9 @@ KsPutFlags(int db, const char *key, size_t len, uint8_t type, uint8_t user_flags
 		KsValueRelease(&latest);
 		goto store;
 	}
+	/* a value in chunks: room in the WAL for all of it, or refuse it now */
+	if (value_len > KS_INLINE_MAX && XLogReserve(value_len + value_len / 8 + 65536) != 0)
+		return KS_NO_WAL_SPACE;
 	st = delete_chunks(xid, cur);
 	if (st != KS_OK)
 		return st;

@@ -54,6 +54,7 @@ typedef enum KsStatus
 	KS_KEY_TOO_LONG,			/* longer than the B+tree allows */
 	KS_TOO_LARGE,				/* value over KS_MAX_VALUE */
 	KS_ERROR,					/* I/O error or corruption (logged) */
+	KS_NO_WAL_SPACE,			/* the WAL cannot take the value (full disk) */
 } KsStatus;
 
 typedef struct KsValue

@@ -595,6 +595,18 @@ SmgrUnlockRelationForExtension(RelNumber rel)
  * old length so that no partial block remains, the cached size is
  * unchanged, and errno says why (ENOSPC for a full disk).
  */
+/* errno of the last extension that failed for want of space (SmgrTakeSpaceError) */
+static int	extend_space_errno;
+
+int
+SmgrTakeSpaceError(void)
+{
+	int			e = extend_space_errno;
+
+	extend_space_errno = 0;
+	return e;
+}
+
 BlockNumber
 SmgrExtendLocked(RelNumber rel)
 {
@@ -627,6 +639,8 @@ SmgrExtendLocked(RelNumber rel)
 		save_errno = errno;
 		seg_path(path, rel, blkno / RELSEG_SIZE);
 		elog(LOG, "could not extend file \"%s\": %m", path);
+		if (save_errno == ENOSPC || save_errno == EDQUOT)
+			extend_space_errno = save_errno;
 		if (ftruncate(f->fd, seg_offset(blkno)) < 0)
 			elog(LOG, "could not truncate file \"%s\" back to %u blocks: %m",
 				 path, blkno % RELSEG_SIZE);

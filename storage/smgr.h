@@ -65,6 +65,13 @@ BlockNumber SmgrExtend(RelNumber rel);
 bool		SmgrLockRelationForExtension(RelNumber rel);
 void		SmgrUnlockRelationForExtension(RelNumber rel);
 BlockNumber SmgrExtendLocked(RelNumber rel);
+
+/*
+ * ENOSPC or EDQUOT if an extension by this process failed for want of
+ * space since the last call, else 0; clears it. Lets a command that got a
+ * storage error tell its client that the disk is full.
+ */
+int			SmgrTakeSpaceError(void);
 /* Current size in blocks; InvalidBlockNumber (logged) if it cannot be found. */
 BlockNumber SmgrNblocks(RelNumber rel);
 /*

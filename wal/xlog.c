@@ -832,6 +832,55 @@ XLogPrepareNextSegment(void)
 }
 
 /*
+ * Before a write of about `bytes` of WAL at once (a value stored in
+ * chunks): make sure every segment it can reach exists. Otherwise its
+ * inserts, each inside its critical section, could run into a segment
+ * that cannot be created, which is a PANIC and a restart of everything
+ * (a 6 MB SET on a nearly full disk did that). Returns 0, or the errno
+ * that kept a segment from being created: the caller then refuses this
+ * one write. Other writes are not refused (XLogSpaceError decides that),
+ * but the checkpointer is woken to recycle segments. One segment per
+ * write_lock hold, so flushes go on meanwhile.
+ */
+int
+XLogReserve(uint64_t bytes)
+{
+	XLogCtlData *ctl = XLogCtl;
+	uint64_t first, last;
+
+	if (ctl == NULL || xlog_in_redo)
+		return 0;
+	first = WAL_SEGMENT_NUMBER(atomic_load(&ctl->insert_done)) + 1;
+	last = WAL_SEGMENT_NUMBER(atomic_load(&ctl->insert_done) + bytes + SPACE_AHEAD_MARGIN);
+	if (atomic_load(&ctl->ready_segno) >= last)
+		return 0;
+	for (uint64_t segno = first; segno <= last; segno++)
+	{
+		char path[64];
+		struct stat st;
+		bool ok;
+		int err;
+
+		XLogSegmentPath(path, sizeof(path), segno);
+		if (stat(path, &st) == 0 && st.st_size == (off_t) WAL_SEGMENT_SIZE)
+			continue;
+		LWLockAcquire(&ctl->write_lock, LW_EXCLUSIVE);
+		ok = stat(path, &st) == 0 || create_segment(segno);
+		err = ok ? 0 : errno != 0 ? errno : EIO;
+		XLogWriteLockRelease();
+		if (!ok)
+		{
+			elog(LOG, "could not make room in the WAL for a write of %llu bytes (\"%s\": %s); "
+				 "the write is refused", (unsigned long long) bytes, path, strerror(err));
+			XLogWakeCheckpointer(CHECKPOINT_WAL_SIZE | CHECKPOINT_IMMEDIATE);
+			return err;
+		}
+	}
+	note_ready(last);
+	return 0;
+}
+
+/*
  * Before a write: 0 if the WAL can take it, else the errno that keeps the
  * next segment from being created. Normally two atomic loads. In the last
  * quarter of a segment whose successor is not known to exist yet (the

@@ -89,6 +89,12 @@ uint64_t	XLogBackgroundFlush(void);
 void		XLogPrepareNextSegment(void);
 int			XLogSpaceError(void);
 
+/*
+ * Before a write of about `bytes` of WAL (a large value): create every
+ * segment it may reach; 0, or the errno that refuses this write.
+ */
+int			XLogReserve(uint64_t bytes);
+
 XLogRecPtr	XLogGetInsertPosition(void);
 XLogRecPtr	XLogGetFlushPosition(void);
 /* Is somebody writing or flushing WAL now (or queued to)? A hint only. */

@@ -3,7 +3,8 @@
  *	  A full disk under the data directory: write commands get Redis's
  *	  MISCONF error instead of a crash (the connection is never dropped),
  *	  reads keep working, what was refused is not there (SET and DEL), and
- *	  writes are accepted again once there is room. The server's immediate
+ *	  writes are accepted again once there is room; values of 6 MB are
+ *	  refused the same way, not with a crash restart. The server's immediate
  *	  checkpoint may recycle a WAL segment and end the refusal by itself,
  *	  so after the first refusal each write may go either way, and the test
  *	  checks that the data agrees with each reply.
@@ -189,11 +190,87 @@ START_TEST(test_full_disk)
 }
 END_TEST
 
+/*
+ * Values of 6 MB on a nearly full disk whose heap still has free pages:
+ * each SET is done or refused with MISCONF, never a crash restart. Before
+ * XLogReserve, such a SET passed the space check at its start, its WAL ran
+ * past the last segment that could be made, and the failed WAL write was
+ * a PANIC: every client was disconnected and the server restarted.
+ */
+#define BIG_LEN 6000000
+
+START_TEST(test_big_values)
+{
+	TuskServer	s;
+	redisContext *c;
+	redisReply *r;
+	char		dir[128], filler[128];
+	char	   *big = malloc(BIG_LEN);
+	bool		done[6];
+	int			refused = 0;
+
+	if (mkdtemp(mnt) == NULL || mount("tmpfs", mnt, "tmpfs", 0, "size=64m") != 0)
+	{
+		fprintf(stderr, "check_fulldisk: skipped, cannot mount a tmpfs at %s (%s); "
+				"the full-disk test needs root\n", mnt, strerror(errno));
+		rmdir(mnt);
+		free(big);
+		return;
+	}
+	snprintf(dir, sizeof(dir), "%s/data", mnt);
+	snprintf(filler, sizeof(filler), "%s/filler", mnt);
+	{
+		const char *const args[] = {"--dir", dir, "--autovacuum", "no",
+		"--wal_writer_delay", "10000", NULL};
+
+		HarnessStartOk(&s, args, false);
+	}
+	c = HarnessConnectOk(&s);
+	memset(big, 'v', BIG_LEN);
+	/* 18 MB of heap pages, freed again: later values need no new pages */
+	for (int i = 0; i < 3; i++)
+	{
+		r = HarnessCommandOk(c, "SET old:%d %b", i, big, (size_t) BIG_LEN);
+		ck_assert_int_eq(r->type, REDIS_REPLY_STATUS);
+		freeReplyObject(r);
+	}
+	HarnessExpectInt(c, 3, "DEL old:0 old:1 old:2");
+	freeReplyObject(HarnessCommandOk(c, "TUSK VACUUM"));
+	HarnessExpectStatus(c, "OK", "SAVE");
+
+	fill(filler, 200 * 1024);
+	for (int i = 0; i < 6; i++)
+	{
+		r = HarnessCommandOk(c, "SET new:%d %b", i, big, (size_t) BIG_LEN);
+		if (r->type == REDIS_REPLY_ERROR)
+			ck_assert_msg(strncmp(r->str, "MISCONF ", 8) == 0, "SET new:%d: %s", i, r->str);
+		else
+			ck_assert_int_eq(r->type, REDIS_REPLY_STATUS);
+		done[i] = r->type == REDIS_REPLY_STATUS;
+		refused += !done[i];
+		freeReplyObject(r);
+	}
+	fprintf(stderr, "check_fulldisk: %d of 6 big values refused\n", refused);
+	ck_assert_msg(refused > 0, "no big value was refused on a full disk");
+	/* the same connection still answers: the server did not restart */
+	HarnessExpectStatus(c, "PONG", "PING");
+	ck_assert_int_eq(unlink(filler), 0);
+	for (int i = 0; i < 6; i++)
+		HarnessExpectInt(c, done[i] ? BIG_LEN : 0, "STRLEN new:%d", i);
+	redisFree(c);
+	free(big);
+	HarnessStopOk(&s);
+	umount(mnt);
+	rmdir(mnt);
+}
+END_TEST
+
 int
 main(void)
 {
 	Suite	   *su = suite_create("fulldisk");
 
 	HarnessAddCase(su, "full_disk", test_full_disk, 120);
+	HarnessAddCase(su, "big_values", test_big_values, 120);
 	return HarnessMain(su);
 }
