@@ -63,38 +63,51 @@ fill(const char *path, long long leave)
 	ck_assert(stat(path, &st) == 0);
 }
 
-START_TEST(test_full_disk)
+/*
+ * Mount a 64 MB tmpfs and start a server with its data directory there;
+ * false (after saying why) when the tmpfs cannot be mounted. filler (128
+ * bytes) gets the path of the file fill() writes.
+ */
+static bool
+start_on_tmpfs(TuskServer *s, char *filler)
 {
-	TuskServer	s;
-	redisContext *c;
-	redisReply *r;
-	char		dir[128], filler[128];
-	bool		refused = false, accepted = false;
-	int			refused_more = 0;
+	char		dir[128];
+
+	/*
+	 * The walwriter makes the next WAL segment every wal_writer_delay, and
+	 * when it cannot, the immediate checkpoint it asks for recycles an old
+	 * segment at once: on a loaded machine that could end the shortage
+	 * before any command saw it (seen in CI, also on older trees), and the
+	 * test would find nothing refused. With its rounds 10 s apart, the
+	 * writing backend meets the full disk itself.
+	 */
+	const char *const args[] = {"--dir", dir, "--autovacuum", "no",
+	"--wal_writer_delay", "10000", NULL};
 
 	if (mkdtemp(mnt) == NULL || mount("tmpfs", mnt, "tmpfs", 0, "size=64m") != 0)
 	{
 		fprintf(stderr, "check_fulldisk: skipped, cannot mount a tmpfs at %s (%s); "
 				"the full-disk test needs root\n", mnt, strerror(errno));
 		rmdir(mnt);
-		return;
+		return false;
 	}
 	snprintf(dir, sizeof(dir), "%s/data", mnt);
-	snprintf(filler, sizeof(filler), "%s/filler", mnt);
-	{
-		/*
-		 * The walwriter makes the next WAL segment every wal_writer_delay,
-		 * and when it cannot, the immediate checkpoint it asks for recycles
-		 * an old segment at once: on a loaded machine that could end the
-		 * shortage before any command saw it (seen in CI, also on older
-		 * trees), and the test would find nothing refused. With its rounds
-		 * 10 s apart, the writing backend meets the full disk itself.
-		 */
-		const char *const args[] = {"--dir", dir, "--autovacuum", "no",
-		"--wal_writer_delay", "10000", NULL};
+	snprintf(filler, 128, "%s/filler", mnt);
+	HarnessStartOk(s, args, false);
+	return true;
+}
 
-		HarnessStartOk(&s, args, false);
-	}
+START_TEST(test_full_disk)
+{
+	TuskServer	s;
+	redisContext *c;
+	redisReply *r;
+	char		filler[128];
+	bool		refused = false, accepted = false;
+	int			refused_more = 0;
+
+	if (!start_on_tmpfs(&s, filler))
+		return;
 	c = HarnessConnectOk(&s);
 	HarnessExpectStatus(c, "OK", "SET before full");
 
@@ -204,26 +217,15 @@ START_TEST(test_big_values)
 	TuskServer	s;
 	redisContext *c;
 	redisReply *r;
-	char		dir[128], filler[128];
+	char		filler[128];
 	char	   *big = malloc(BIG_LEN);
 	bool		done[6];
 	int			refused = 0;
 
-	if (mkdtemp(mnt) == NULL || mount("tmpfs", mnt, "tmpfs", 0, "size=64m") != 0)
+	if (!start_on_tmpfs(&s, filler))
 	{
-		fprintf(stderr, "check_fulldisk: skipped, cannot mount a tmpfs at %s (%s); "
-				"the full-disk test needs root\n", mnt, strerror(errno));
-		rmdir(mnt);
 		free(big);
 		return;
-	}
-	snprintf(dir, sizeof(dir), "%s/data", mnt);
-	snprintf(filler, sizeof(filler), "%s/filler", mnt);
-	{
-		const char *const args[] = {"--dir", dir, "--autovacuum", "no",
-		"--wal_writer_delay", "10000", NULL};
-
-		HarnessStartOk(&s, args, false);
 	}
 	c = HarnessConnectOk(&s);
 	memset(big, 'v', BIG_LEN);

@@ -230,14 +230,35 @@ END_TEST
 
 #define ROUNDS 400
 
-/* Child: MULTI INCR a INCR b EXEC, ROUNDS times. */
-static void
-pair_writer(int port)
-{
-	redisContext *c = HarnessConnectPort(port);
+typedef void (*ClientBody) (redisContext *c);
 
-	if (c == NULL || c->err)
-		_exit(2);
+/*
+ * Fork a client process that runs body on a connection of its own and
+ * exits 0; a body that finds something wrong exits non-zero itself.
+ */
+static pid_t
+spawn_client(int port, ClientBody body)
+{
+	pid_t		pid = fork();
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0)
+	{
+		redisContext *c = HarnessConnectPort(port);
+
+		if (c == NULL || c->err)
+			_exit(2);
+		body(c);
+		redisFree(c);
+		_exit(0);
+	}
+	return pid;
+}
+
+/* Client: MULTI INCR a INCR b EXEC, ROUNDS times. */
+static void
+pair_writer(redisContext *c)
+{
 	for (int i = 0; i < ROUNDS; i++)
 	{
 		redisReply *r;
@@ -255,18 +276,12 @@ pair_writer(int port)
 			freeReplyObject(r);
 		}
 	}
-	redisFree(c);
-	_exit(0);
 }
 
-/* Child: MSET c i d i, ROUNDS times (one command, one transaction). */
+/* Client: MSET c i d i, ROUNDS times (one command, one transaction). */
 static void
-mset_writer(int port)
+mset_writer(redisContext *c)
 {
-	redisContext *c = HarnessConnectPort(port);
-
-	if (c == NULL || c->err)
-		_exit(2);
 	for (int i = 1; i <= ROUNDS; i++)
 	{
 		redisReply *r = redisCommand(c, "MSET c %d d %d", i, i);
@@ -275,18 +290,12 @@ mset_writer(int port)
 			_exit(4);
 		freeReplyObject(r);
 	}
-	redisFree(c);
-	_exit(0);
 }
 
-/* Child: the optimistic-locking increment of WATCH's documentation. */
+/* Client: the optimistic-locking increment of WATCH's documentation. */
 static void
-cas_writer(int port)
+cas_writer(redisContext *c)
 {
-	redisContext *c = HarnessConnectPort(port);
-
-	if (c == NULL || c->err)
-		_exit(2);
 	for (int done = 0; done < ROUNDS / 4;)
 	{
 		redisReply *r = redisCommand(c, "WATCH counter");
@@ -309,8 +318,6 @@ cas_writer(int port)
 			_exit(4);
 		freeReplyObject(r);
 	}
-	redisFree(c);
-	_exit(0);
 }
 
 static void
@@ -344,24 +351,8 @@ START_TEST(test_concurrent)
 
 	HarnessStartOk(&s, NULL, false);
 	c = HarnessConnectOk(&s);
-	for (int i = 0; i < 2; i++)
-	{
-		pids[i] = fork();
-		ck_assert_int_ge(pids[i], 0);
-		if (pids[i] == 0)
-			pair_writer(s.port);
-	}
-	for (int i = 2; i < 6; i++)
-	{
-		pids[i] = fork();
-		ck_assert_int_ge(pids[i], 0);
-		if (pids[i] == 0)
-			cas_writer(s.port);
-	}
-	pids[6] = fork();
-	ck_assert_int_ge(pids[6], 0);
-	if (pids[6] == 0)
-		mset_writer(s.port);
+	for (int i = 0; i < 7; i++)
+		pids[i] = spawn_client(s.port, i < 2 ? pair_writer : i < 6 ? cas_writer : mset_writer);
 	/* meanwhile: a and b, and c and d, are always equal to a reader */
 	for (;;)
 	{
@@ -389,14 +380,12 @@ START_TEST(test_concurrent)
 }
 END_TEST
 
-/* Child: transaction i sets a<i> and b<i>; prints i once EXEC answered. */
-static void
-crash_writer(int port, int fd)
-{
-	redisContext *c = HarnessConnectPort(port);
+static int	acked_fd;			/* crash_writer reports to the test here */
 
-	if (c == NULL || c->err)
-		_exit(2);
+/* Client: transaction i sets a<i> and b<i>; writes i once EXEC answered. */
+static void
+crash_writer(redisContext *c)
+{
 	for (int i = 0;; i++)
 	{
 		redisReply *r;
@@ -411,7 +400,7 @@ crash_writer(int port, int fd)
 				_exit(0);		/* the server is gone */
 			if (k == 3 && r->type == REDIS_REPLY_ARRAY && r->elements == 2)
 			{
-				if (write(fd, &i, sizeof(i)) != sizeof(i))
+				if (write(acked_fd, &i, sizeof(i)) != sizeof(i))
 					_exit(5);
 			}
 			freeReplyObject(r);
@@ -438,13 +427,8 @@ START_TEST(test_crash_atomic)
 	for (int round = 0; round < 3; round++)
 	{
 		ck_assert_int_eq(pipe(p), 0);
-		pid = fork();
-		ck_assert_int_ge(pid, 0);
-		if (pid == 0)
-		{
-			close(p[0]);
-			crash_writer(s.port, p[1]);
-		}
+		acked_fd = p[1];
+		pid = spawn_client(s.port, crash_writer);
 		close(p[1]);
 		usleep(100 * 1000 + (useconds_t) (rand() % 300) * 1000);
 		HarnessKill9(&s);
