@@ -362,7 +362,12 @@ CmdLoadVisibleUncounted(Client *c, CmdTxn *t, int argi, KsValue *v)
 static bool
 load_visible_many(Client *c, CmdTxn *t, int first, int n, KsValue *vals, bool count)
 {
-	bool durable = XLogDurableReads();
+	/*
+	 * Not inside EXEC: its writes read the newest versions (under its
+	 * locks), so its reads must too, or GET k and INCR k in one transaction
+	 * could show two values of k. EXEC's reply waits for the flush instead.
+	 */
+	bool durable = XLogDurableReads() && !exec_active;
 	bool ok;
 	int loaded;
 

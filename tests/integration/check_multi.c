@@ -228,6 +228,45 @@ START_TEST(test_watch)
 }
 END_TEST
 
+/*
+ * Inside EXEC a read sees the newest commit, as its writes do, even one
+ * not yet flushed (a durable read outside EXEC would show the version
+ * before it). commit_delay holds another client's SET unflushed for 100 ms
+ * while the transaction runs; GET and INCR must agree.
+ */
+START_TEST(test_reads_see_newest)
+{
+	const char *const args[] = {"--commit_delay", "100000", NULL};
+	TuskServer	s;
+	redisContext *c, *o;
+	redisReply *r;
+
+	HarnessStartOk(&s, args, false);
+	c = HarnessConnectOk(&s);
+	o = HarnessConnectOk(&s);
+	OK(c, "SET k 1");
+	redisAppendCommand(o, "SET k 2");
+	{
+		int			done = 0;
+
+		ck_assert_int_eq(redisBufferWrite(o, &done), REDIS_OK);
+	}
+	usleep(20 * 1000);			/* o's SET is committed, its flush waits */
+	OK(c, "MULTI");
+	QUEUED(c, "GET k");
+	QUEUED(c, "INCR k");
+	r = exec_ok(c, 2);
+	ck_assert_int_eq(r->element[1]->integer, atoll(r->element[0]->str) + 1);
+	freeReplyObject(r);
+	ck_assert_int_eq(redisGetReply(o, (void **) &r), REDIS_OK);
+	ck_assert_str_eq(r->str, "OK");
+	freeReplyObject(r);
+	redisFree(o);
+	redisFree(c);
+	HarnessStopOk(&s);
+}
+END_TEST
+
 #define ROUNDS 400
 
 typedef void (*ClientBody) (redisContext *c);
@@ -471,6 +510,7 @@ multi_suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_replies);
 	tcase_add_test(tc, test_watch);
+	tcase_add_test(tc, test_reads_see_newest);
 	tcase_add_test(tc, test_concurrent);
 	tcase_add_test(tc, test_crash_atomic);
 	suite_add_tcase(su, tc);
