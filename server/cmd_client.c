@@ -41,6 +41,8 @@ static const char *const client_help[] = {
 	"    ADDR <ip:port>, LADDR <ip:port>, SKIPME (yes|no).",
 	"LIST [TYPE normal] [ID <client-id> [<client-id> ...]]",
 	"    Return information about client connections.",
+	"NO-EVICT (ON|OFF)",
+	"    Protect the current client connection from eviction (tusk evicts no clients).",
 	"SETNAME <name>",
 	"    Assign the name <name> to the current connection.",
 	"HELP",
@@ -397,4 +399,14 @@ ClientKillCommand(Client *c)
 	}
 	else
 		AddReplyLongLong(&c->reply, killed);
+}
+
+/* Accepted for clients that set it: tusk never evicts a client. */
+void
+ClientNoEvictCommand(Client *c)
+{
+	if (ArgEquals(c, 2, "on") || ArgEquals(c, 2, "off"))
+		AddReplyOk(&c->reply);
+	else
+		ReplySyntaxError(c);
 }

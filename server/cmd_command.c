@@ -616,6 +616,8 @@ CommandHelpCommand(Client *c)
 		"    Return a list of all commands in this server.",
 		"INFO [<command-name> ...]",
 		"    Return details about the specified commands, or all commands if none given.",
+		"GETKEYS <full-command>",
+		"    Return the keys from a full Redis command.",
 		"DOCS [<command-name> ...]",
 		"    Return documentation details about multiple commands.",
 		"HELP",
@@ -629,4 +631,37 @@ CommandHelpCommand(Client *c)
 	AddReplyArrayLen(&c->reply, n);
 	for (int i = 0; i < n; i++)
 		AddReplyStatus(&c->reply, help[i]);
+}
+
+/* The keys of a full command, from the command table's key positions. */
+void
+CommandGetkeysCommand(Client *c)
+{
+	const Command *cmd = CommandLookup(c->argv[2], c->argv_len[2]);
+	int			n = c->argc - 2;	/* the command's own argc */
+	int			last;
+
+	if (cmd && cmd->subcommands && n >= 2)
+		cmd = CommandLookupSub(cmd, c->argv[3], c->argv_len[3]);
+	if (cmd == NULL)
+	{
+		AddReplyError(&c->reply, "ERR Invalid command specified");
+		return;
+	}
+	if ((cmd->arity > 0 && cmd->arity != n) || n < -cmd->arity)
+	{
+		AddReplyError(&c->reply, "ERR Invalid number of arguments specified for command");
+		return;
+	}
+	if (cmd->first_key <= 0 || cmd->first_key >= n)
+	{
+		AddReplyError(&c->reply, "ERR The command has no key arguments");
+		return;
+	}
+	last = cmd->last_key < 0 ? n + cmd->last_key : cmd->last_key;
+	if (last >= n)
+		last = n - 1;
+	AddReplyArrayLen(&c->reply, (last - cmd->first_key) / cmd->key_step + 1);
+	for (int i = cmd->first_key; i <= last; i += cmd->key_step)
+		AddReplyBulk(&c->reply, c->argv[2 + i], c->argv_len[2 + i]);
 }

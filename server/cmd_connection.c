@@ -358,3 +358,13 @@ LastsaveCommand(Client *c)
 {
 	AddReplyLongLong(&c->reply, (long long) XLogLastCheckpointTime());
 }
+
+/* Replication is not there yet: every tusk server is a master without replicas. */
+void
+RoleCommand(Client *c)
+{
+	AddReplyArrayLen(&c->reply, 3);
+	AddReplyBulkCString(&c->reply, "master");
+	AddReplyLongLong(&c->reply, 0);
+	AddReplyArrayLen(&c->reply, 0);
+}

@@ -159,6 +159,7 @@ void		ClientGetnameCommand(Client *c);
 void		ClientListCommand(Client *c);
 void		ClientInfoCommand(Client *c);
 void		ClientKillCommand(Client *c);
+void		ClientNoEvictCommand(Client *c);
 void		ConfigHelpCommand(Client *c);
 void		ConfigGetCommand(Client *c);
 void		ConfigSetCommand(Client *c);
@@ -170,6 +171,8 @@ void		CommandInfoCommand(Client *c);
 void		CommandDocsCommand(Client *c);
 void		CommandListCommand(Client *c);
 void		CommandHelpCommand(Client *c);
+void		CommandGetkeysCommand(Client *c);
+void		RoleCommand(Client *c);
 
 void		GetCommand(Client *c);
 void		SetCommand(Client *c);
