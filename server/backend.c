@@ -545,6 +545,8 @@ serve_client(Client *c, int fd, bool unix_socket)
 static void
 forget_client(Client *c)
 {
+	MultiDiscard(c);
+	MultiUnwatch(c);
 	RespParserFree(&c->parser);
 	ReplyFree(&c->reply);
 	MemFree(c->qbuf);

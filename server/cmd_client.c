@@ -41,6 +41,8 @@ static const char *const client_help[] = {
 	"    ADDR <ip:port>, LADDR <ip:port>, SKIPME (yes|no).",
 	"LIST [TYPE normal] [ID <client-id> [<client-id> ...]]",
 	"    Return information about client connections.",
+	"REPLY (ON|OFF|SKIP)",
+	"    Control the replies sent to the current connection.",
 	"NO-EVICT (ON|OFF)",
 	"    Protect the current client connection from eviction (tusk evicts no clients).",
 	"SETNAME <name>",
@@ -407,6 +409,26 @@ ClientNoEvictCommand(Client *c)
 {
 	if (ArgEquals(c, 2, "on") || ArgEquals(c, 2, "off"))
 		AddReplyOk(&c->reply);
+	else
+		ReplySyntaxError(c);
+}
+
+/* ON replies OK; OFF and SKIP reply nothing (commands.c drops the replies). */
+void
+ClientReplyCommand(Client *c)
+{
+	if (ArgEquals(c, 2, "on"))
+	{
+		c->flags &= ~(CLIENT_REPLY_OFF | CLIENT_REPLY_SKIP_NEXT);
+		AddReplyOk(&c->reply);
+	}
+	else if (ArgEquals(c, 2, "off"))
+		c->flags |= CLIENT_REPLY_OFF;
+	else if (ArgEquals(c, 2, "skip"))
+	{
+		if (!(c->flags & CLIENT_REPLY_OFF))
+			c->flags |= CLIENT_REPLY_SKIP_NEXT;
+	}
 	else
 		ReplySyntaxError(c);
 }

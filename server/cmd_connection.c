@@ -231,6 +231,7 @@ ResetCommand(Client *c)
 {
 	MultiDiscard(c);
 	MultiUnwatch(c);
+	c->flags &= ~(CLIENT_REPLY_OFF | CLIENT_REPLY_SKIP_NEXT | CLIENT_REPLY_SKIP);
 	c->db = 0;
 	c->resp = 2;
 	c->reply.resp = 2;

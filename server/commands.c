@@ -43,6 +43,8 @@ static const Command client_subcommands[] = {
 	 "@admin @slow @dangerous @connection", "connection", "2.4.0", "Get the list of client connections", "O(N) where N is the number of client connections", NULL, "[TYPE (normal|master|replica|pubsub)] [ID client-id ...]"},
 	{SUB("client", "no-evict"), ClientNoEvictCommand, 3, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, 0, 0, 0,
 	 "@admin @slow @dangerous @connection", "connection", "7.0.0", "Set client eviction mode for the current connection", "O(1)", NULL, "ON|OFF"},
+	{SUB("client", "reply"), ClientReplyCommand, 3, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, 0, 0, 0,
+	 "@slow @connection", "connection", "3.2.0", "Instruct the server whether to reply to commands", "O(1)", NULL, "ON|OFF|SKIP"},
 	{SUB("client", "setname"), ClientSetnameCommand, 3, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, 0, 0, 0,
 	 "@slow @connection", "connection", "2.6.9", "Set the current connection name", "O(1)", NULL, "connection-name"},
 	{NULL}
@@ -503,8 +505,28 @@ auth_required(const Client *c)
 	return !c->authenticated && server_config->requirepass[0] != '\0';
 }
 
+static void process_command(Client *c);
+
+/*
+ * CLIENT REPLY OFF/SKIP: the reply is dropped from the buffer once built
+ * (so it is counted, in errorstats too, as in Redis); SKIP covers the
+ * command after the one that set it.
+ */
 void
 ProcessCommand(Client *c)
+{
+	size_t		reply_start = c->reply.len;
+
+	process_command(c);
+	if ((c->flags & (CLIENT_REPLY_OFF | CLIENT_REPLY_SKIP)) && c->reply.sent <= reply_start)
+		c->reply.len = reply_start;
+	c->flags &= ~CLIENT_REPLY_SKIP;
+	if (c->flags & CLIENT_REPLY_SKIP_NEXT)
+		c->flags = (c->flags & ~CLIENT_REPLY_SKIP_NEXT) | CLIENT_REPLY_SKIP;
+}
+
+static void
+process_command(Client *c)
 {
 	const Command *cmd;
 	size_t		reply_start = c->reply.len;

@@ -29,6 +29,9 @@ struct Command;
 #define CLIENT_CLOSE_AFTER_REPLY	0x0001
 #define CLIENT_CLOSE_NOW			0x0002
 #define CLIENT_UNIX_SOCKET			0x0004
+#define CLIENT_REPLY_OFF			0x0008	/* CLIENT REPLY OFF */
+#define CLIENT_REPLY_SKIP_NEXT		0x0010	/* CLIENT REPLY SKIP, this command */
+#define CLIENT_REPLY_SKIP			0x0020	/* ... and the next one is not replied */
 
 typedef struct Client
 {
@@ -160,6 +163,7 @@ void		ClientListCommand(Client *c);
 void		ClientInfoCommand(Client *c);
 void		ClientKillCommand(Client *c);
 void		ClientNoEvictCommand(Client *c);
+void		ClientReplyCommand(Client *c);
 void		ConfigHelpCommand(Client *c);
 void		ConfigGetCommand(Client *c);
 void		ConfigSetCommand(Client *c);

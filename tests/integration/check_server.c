@@ -989,6 +989,27 @@ START_TEST(test_quit)
 }
 END_TEST
 
+/*
+ * CLIENT REPLY OFF/SKIP/ON: the bytes redis-server 7.0.15 sends for the
+ * same pipeline (errors of unreplied commands are not sent either).
+ */
+START_TEST(test_client_reply)
+{
+	TuskServer	s;
+
+	HarnessStartOk(&s, NULL, false);
+	RAW_CLOSE(s.port,
+			  "CLIENT REPLY ON\r\nSET a 1\r\nCLIENT REPLY SKIP\r\nGET a\r\nGET a\r\n"
+			  "CLIENT REPLY OFF\r\nINCR a\r\nNOPE\r\nCLIENT REPLY SKIP\r\nCLIENT REPLY ON\r\n"
+			  "GET a\r\nCLIENT REPLY maybe\r\nCLIENT REPLY OFF\r\nRESET\r\nGET a\r\n"
+			  "CLIENT REPLY\r\nQUIT\r\n",
+			  "+OK\r\n+OK\r\n$1\r\n1\r\n+OK\r\n$1\r\n2\r\n-ERR syntax error\r\n"
+			  "+RESET\r\n$1\r\n2\r\n"
+			  "-ERR wrong number of arguments for 'client|reply' command\r\n+OK\r\n");
+	HarnessStopOk(&s);
+}
+END_TEST
+
 START_TEST(test_shutdown)
 {
 	TuskServer	s;
@@ -1248,6 +1269,7 @@ server_suite(void)
 	add(su, "config_set_port", test_config_set_port);
 	add(su, "hello3", test_hello3);
 	add(su, "quit", test_quit);
+	add(su, "client_reply", test_client_reply);
 	add(su, "shutdown", test_shutdown);
 	add(su, "sigterm_with_clients", test_sigterm_with_clients);
 	add(su, "second_server_same_dir", test_second_server_same_dir);
