@@ -23,6 +23,7 @@
 #include "config.h"
 
 #include "server/backend.h"
+#include "server/txn.h"
 #include "server/handoff.h"
 #include "server/settings.h"
 #include "server/ps_status.h"
@@ -47,6 +48,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -648,4 +650,51 @@ BackendMain(int fd, int slotno, bool unix_socket, int chan)
 	}
 	serve_client(c, client_fd, client_unix);
 	exit(0);
+}
+
+/*
+ * WAIT numreplicas timeout. tusk has no replicas yet, so no write is ever
+ * acknowledged by one: like a Redis master without replicas, 0 at once
+ * when none is asked for (or inside EXEC), else 0 when the timeout (0:
+ * none) runs out. Meanwhile the client may hang up, or the server stop;
+ * the wait holds no storage state, so vacuum need not wait for it.
+ */
+void
+WaitCommand(Client *c)
+{
+	long long	numreplicas, timeout_ms;
+	int64_t		deadline;
+
+	if (!GetLongLongOrReply(c, 1, &numreplicas, NULL))
+		return;
+	if (!StringToLongLong(c->argv[2], c->argv_len[2], &timeout_ms))
+	{
+		AddReplyError(&c->reply, "ERR timeout is not an integer or out of range");
+		return;
+	}
+	if (timeout_ms < 0)
+	{
+		AddReplyError(&c->reply, "ERR timeout is negative");
+		return;
+	}
+	if (numreplicas <= 0 || CmdExecActive())
+	{
+		AddReplyLongLong(&c->reply, 0);
+		return;
+	}
+	deadline = timeout_ms > 0 ? NowMs() + timeout_ms : 0;
+	ProcStorageLeave();
+	while (!die_requested)
+	{
+		struct pollfd pfd = {c->fd, POLLRDHUP, 0};
+		int64_t		left = deadline ? deadline - NowMs() : 1000;
+
+		if (left <= 0)
+			break;
+		if (poll(&pfd, 1, (int) (left < 1000 ? left : 1000)) > 0 &&
+			(pfd.revents & (POLLRDHUP | POLLHUP | POLLERR)))
+			break;				/* the client is gone: the reply goes nowhere */
+	}
+	ProcStorageEnter();
+	AddReplyLongLong(&c->reply, 0);
 }

@@ -259,6 +259,8 @@ const Command command_table[] = {
 	 "@slow", "server", "0.1.0", "A container for tusk-only commands (not in Redis)", "Depends on subcommand.", tusk_subcommands, ""},
 	{"unwatch", UnwatchCommand, 1, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_FAST | CMD_ALLOW_BUSY, 0, 0, 0,
 	 "@fast @transaction", "transactions", "2.2.0", "Forget about all watched keys", "O(1)", NULL, ""},
+	{"wait", WaitCommand, 3, CMD_NOSCRIPT, 0, 0, 0,
+	 "@slow @connection", "generic", "3.0.0", "Wait for the synchronous replication of all the write commands sent in the context of the current connection", "O(1)", NULL, "numreplicas timeout"},
 	{"watch", WatchCommand, -2, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_FAST | CMD_ALLOW_BUSY, 1, -1, 1,
 	 "@fast @transaction", "transactions", "2.2.0", "Watch the given keys to determine execution of the MULTI/EXEC block", "O(1) for every key.", NULL, "key [key ...]"},
 	{NULL}

@@ -177,6 +177,7 @@ void		CommandListCommand(Client *c);
 void		CommandHelpCommand(Client *c);
 void		CommandGetkeysCommand(Client *c);
 void		RoleCommand(Client *c);
+void		WaitCommand(Client *c);	/* server/backend.c */
 
 void		GetCommand(Client *c);
 void		SetCommand(Client *c);

@@ -1010,6 +1010,49 @@ START_TEST(test_client_reply)
 }
 END_TEST
 
+/*
+ * WAIT: no replicas, so 0, at once when none is asked for, else after the
+ * timeout; a client that hangs up during WAIT 1 0 (forever) frees its
+ * backend.
+ */
+START_TEST(test_wait)
+{
+	TuskServer	s;
+	redisContext *c;
+	struct timespec t0, t1;
+	int			fd, polls = 0;
+	double		ms;
+
+	HarnessStartOk(&s, NULL, false);
+	c = HarnessConnectOk(&s);
+	HarnessExpectInt(c, 0, "WAIT 0 0");
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	HarnessExpectInt(c, 0, "WAIT 1 150");
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ms = (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6;
+	ck_assert_msg(ms >= 140, "WAIT 1 150 returned after %.0f ms", ms);
+	HarnessExpectError(c, "ERR timeout is negative", "WAIT 1 -1");
+	fd = HarnessRawConnect(s.port);
+	ck_assert_int_ge(fd, 0);
+	ck_assert(HarnessRawSend(fd, "WAIT 1 0\r\n", 10));
+	while (polls < 100 && HarnessInfoInt(c, "clients", "connected_clients") != 2)
+	{
+		usleep(20 * 1000);
+		polls++;
+	}
+	close(fd);
+	polls = 0;
+	while (polls < 500 && HarnessInfoInt(c, "clients", "connected_clients") != 1)
+	{
+		usleep(20 * 1000);
+		polls++;
+	}
+	ck_assert_int_eq(HarnessInfoInt(c, "clients", "connected_clients"), 1);
+	redisFree(c);
+	HarnessStopOk(&s);
+}
+END_TEST
+
 START_TEST(test_shutdown)
 {
 	TuskServer	s;
@@ -1270,6 +1313,7 @@ server_suite(void)
 	add(su, "hello3", test_hello3);
 	add(su, "quit", test_quit);
 	add(su, "client_reply", test_client_reply);
+	add(su, "wait", test_wait);
 	add(su, "shutdown", test_shutdown);
 	add(su, "sigterm_with_clients", test_sigterm_with_clients);
 	add(su, "second_server_same_dir", test_second_server_same_dir);
