@@ -40,6 +40,7 @@
 #include "storage/mem.h"
 #include "wal/xlog.h"
 
+#include <errno.h>
 #include <string.h>
 
 typedef struct QueuedCommand
@@ -330,6 +331,7 @@ ExecCommand(Client *c)
 	uint64_t   *hashes = NULL;
 	int			nhashes = 0, cap = 0;
 	bool		all_dbs = false, writes = false, failed;
+	uint64_t	wal_estimate = 0;
 	int			saved_db = c->db, saved_argc;
 	const char **saved_argv;
 	size_t	   *saved_lens;
@@ -355,8 +357,28 @@ ExecCommand(Client *c)
 		if (needs_all_databases(&m->queue[i]))
 			all_dbs = true;
 		if (m->queue[i].cmd->flags & CMD_WRITE)
+		{
 			writes = true;
+			wal_estimate += 512;
+			for (int j = 1; j < m->queue[i].argc; j++)
+				wal_estimate += m->queue[i].argv_len[j];
+		}
 		add_key_hashes(&m->queue[i], &hashes, &nhashes, &cap);
+	}
+	/*
+	 * Room in the WAL for what the queue writes (about its arguments, plus
+	 * a few records per command), before anything is inserted: a big
+	 * transaction on a nearly full disk is refused here with MISCONF
+	 * rather than run past the last WAL segment that can be made.
+	 */
+	if (writes && XLogReserve(wal_estimate * 2) != 0)
+	{
+		AddReplyErrorFormat(&c->reply, "MISCONF Errors writing to the WAL: %s", strerror(ENOSPC));
+		MemFree(hashes);
+		c->multi = NULL;
+		free_queue(m);
+		MultiUnwatch(c);
+		return;
 	}
 	for (int i = 0; w && i < w->n; i++)
 	{

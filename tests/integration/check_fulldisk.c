@@ -254,6 +254,44 @@ START_TEST(test_big_values)
 	}
 	fprintf(stderr, "check_fulldisk: %d of 6 big values refused\n", refused);
 	ck_assert_msg(refused > 0, "no big value was refused on a full disk");
+
+	/*
+	 * A transaction of 6 MB in small values: refused whole (MISCONF), or
+	 * run, each SET in it done or refused by itself (the data files may
+	 * fill up on the way); never a restart.
+	 */
+	{
+		char		small[1001];
+		bool		exec_done;
+		int			sets_done = 0;
+
+		memset(small, 's', 1000);
+		small[1000] = '\0';
+		HarnessExpectStatus(c, "OK", "MULTI");
+		for (int i = 0; i < 6000; i++)
+			HarnessExpectStatus(c, "QUEUED", "SET t:%d %s", i, small);
+		r = HarnessCommandOk(c, "EXEC");
+		if (r->type == REDIS_REPLY_ERROR)
+			ck_assert_msg(strncmp(r->str, "MISCONF ", 8) == 0, "EXEC: %s", r->str);
+		else
+			ck_assert_int_eq(r->type, REDIS_REPLY_ARRAY);
+		exec_done = r->type == REDIS_REPLY_ARRAY;
+		for (int i = 0; i < 6000; i += exec_done ? 1 : 600)
+		{
+			bool		set = exec_done && r->element[i]->type == REDIS_REPLY_STATUS;
+
+			if (exec_done && !set)
+				ck_assert_msg(r->element[i]->type == REDIS_REPLY_ERROR &&
+							  strncmp(r->element[i]->str, "MISCONF ", 8) == 0,
+							  "SET t:%d in EXEC: type %d", i, r->element[i]->type);
+			sets_done += set;
+			if (i % 600 == 0 || i == 5999)
+				HarnessExpectInt(c, set ? 1 : 0, "EXISTS t:%d", i);
+		}
+		freeReplyObject(r);
+		fprintf(stderr, "check_fulldisk: the 6 MB transaction was %s (%d SETs done)\n",
+				exec_done ? "run" : "refused", sets_done);
+	}
 	/* the same connection still answers: the server did not restart */
 	HarnessExpectStatus(c, "PONG", "PING");
 	ck_assert_int_eq(unlink(filler), 0);
