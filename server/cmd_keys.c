@@ -535,8 +535,8 @@ KeysCommand(Client *c)
 /* Redis's parseScanCursorOrReply: strtoull, no leading space, no junk. */
 #define SCAN_CURSOR_SHIFT 11	/* cursors stay below 2^53 */
 
-static bool
-parse_cursor_or_reply(Client *c, int argi, uint64_t *cursor)
+bool
+ParseScanCursorOrReply(Client *c, int argi, uint64_t *cursor)
 {
 	char buf[64];
 	char *end;
@@ -566,7 +566,7 @@ ScanCommand(Client *c)
 	KsStatus st;
 	char buf[32];
 
-	if (!parse_cursor_or_reply(c, 1, &cursor))
+	if (!ParseScanCursorOrReply(c, 1, &cursor))
 		return;
 	for (int i = 2; i < c->argc; i += 2)
 	{
@@ -640,20 +640,6 @@ first_visitor(const char *key, size_t len, const KsValue *v, void *arg)
 	return false;
 }
 
-static uint64_t
-random_u64(void)
-{
-	static uint64_t state;
-
-	if (state == 0)
-		state = (uint64_t) NowUs() ^ ((uint64_t) getpid() << 32) ^ 0x9E3779B97F4A7C15ULL;
-	/* xorshift64* */
-	state ^= state >> 12;
-	state ^= state << 25;
-	state ^= state >> 27;
-	return state * 0x2545F4914F6CDD1DULL;
-}
-
 /*
  * The first key at or after a random hash, wrapping to the start: keys
  * after long gaps in hash order are likelier, as Redis's own pick is not
@@ -664,7 +650,7 @@ RandomkeyCommand(Client *c)
 {
 	CmdTxn t;
 	KeyList l = {0};
-	uint64_t start = random_u64(), cursor = start, next;
+	uint64_t start = RandomU64(), cursor = start, next;
 	bool wrapped = false;
 	KsStatus st = KS_OK;
 
@@ -963,8 +949,9 @@ encoding_name(const KsValue *v)
 		case KS_TYPE_LIST:
 			return "quicklist";
 		case KS_TYPE_SET:
-		case KS_TYPE_HASH:
 			return "hashtable";
+		case KS_TYPE_HASH:
+			return HashEncodingName(v->value, v->value_len);
 		case KS_TYPE_ZSET:
 			return "skiplist";
 		case KS_TYPE_STREAM:

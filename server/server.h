@@ -201,6 +201,29 @@ void		DecrbyCommand(Client *c);
 void		IncrbyfloatCommand(Client *c);
 void		LcsCommand(Client *c);	/* server/cmd_lcs.c */
 
+/* server/cmd_hash.c */
+void		HdelCommand(Client *c);
+void		HexistsCommand(Client *c);
+void		HgetCommand(Client *c);
+void		HgetallCommand(Client *c);
+void		HincrbyCommand(Client *c);
+void		HincrbyfloatCommand(Client *c);
+void		HkeysCommand(Client *c);
+void		HlenCommand(Client *c);
+void		HmgetCommand(Client *c);
+void		HmsetCommand(Client *c);
+void		HrandfieldCommand(Client *c);
+void		HscanCommand(Client *c);
+void		HsetCommand(Client *c);
+void		HsetnxCommand(Client *c);
+void		HstrlenCommand(Client *c);
+void		HvalsCommand(Client *c);
+/* OBJECT ENCODING of a stored hash: "listpack" or "hashtable", as Redis would say */
+const char *HashEncodingName(const char *value, size_t len);
+/* SCAN's cursor argument, Redis's parseScanCursorOrReply (server/cmd_keys.c) */
+bool		ParseScanCursorOrReply(Client *c, int argi, uint64_t *cursor);
+
+
 /* server/multi.c */
 void		MultiCommand(Client *c);
 void		ExecCommand(Client *c);

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -553,4 +554,21 @@ RecvWithFd(int sock, void *data, size_t len, int *fd, int flags)
 			cm->cmsg_len == CMSG_LEN(sizeof(int)))
 			memcpy(fd, CMSG_DATA(cm), sizeof(int));
 	return n;
+}
+
+/*
+ * A fast pseudo-random number (xorshift64*), seeded per process from the
+ * clock and the pid, so forked backends do not repeat each other.
+ */
+uint64_t
+RandomU64(void)
+{
+	static uint64_t state;
+
+	if (state == 0)
+		state = (uint64_t) NowUs() ^ ((uint64_t) getpid() << 32) ^ 0x9E3779B97F4A7C15ULL;
+	state ^= state >> 12;
+	state ^= state << 25;
+	state ^= state >> 27;
+	return state * 0x2545F4914F6CDD1DULL;
 }

@@ -36,6 +36,8 @@ bool		SplitArgs(const char *line, size_t len, int *argc, char ***argv,
 void		FreeArgs(int argc, char **argv, size_t *lens);
 
 int64_t		NowMs(void);
+/* Pseudo-random, seeded per process (not for anything secret). */
+uint64_t	RandomU64(void);
 int64_t		NowUs(void);
 int64_t		MonotonicUs(void);
 
