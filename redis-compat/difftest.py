@@ -1178,6 +1178,7 @@ def gen_random(n, seed):
     rnd = random.Random(seed)
     key = lambda: rnd.choice(RAND_KEYS)
     val = lambda: rnd.choice(RAND_VALUES)
+    field = lambda: rnd.choice([b'f1', b'f2', b'f3', b'', b'\x00'])
 
     def set_cmd():
         argv = [b'SET', key(), val()]
@@ -1274,6 +1275,15 @@ def gen_random(n, seed):
         (1, lambda: [[b'EXISTS'] + RAND_KEYS, [b'DBSIZE']]),
         (1, lambda: [b'RANDOMKEY']),
         (1, lambda: [b'OBJECT', b'ENCODING', key()]),
+        # hashes on the same keys: WRONGTYPE both ways
+        (3, lambda: [b'HSET', key()] + [x for _ in range(rnd.randint(1, 2)) for x in (field(), val())]),
+        (2, lambda: [b'HGET', key(), field()]),
+        (1, lambda: [b'HDEL', key()] + [field() for _ in range(rnd.randint(1, 2))]),
+        (1, lambda: [b'HINCRBY', key(), field(), rnd.choice(RAND_INTS)]),
+        (1, lambda: [b'HINCRBYFLOAT', key(), field(), rnd.choice(RAND_FLOATS)]),
+        (1, lambda: [rnd.choice([b'HGETALL', b'HKEYS', b'HVALS', b'HLEN']), key()]),
+        (1, lambda: [rnd.choice([b'HEXISTS', b'HSTRLEN']), key(), field()]),
+        (1, lambda: [b'HMGET', key(), field(), field()]),
     ]
     total = sum(w for w, _ in gens)
     items = [Item(1, 'cmd', [b'FLUSHALL'])]

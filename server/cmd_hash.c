@@ -787,13 +787,19 @@ HscanCommand(Client *c)
 
 	if (!ParseScanCursorOrReply(c, 2, &cursor))
 		return;
+	(void) cursor;
+	/* as in Redis: the key (missing, wrong type) before the options */
+	if (!hash_read_begin(c, &r, reply_scan_empty))
+		return;
 	for (int i = 3; i < c->argc; i += 2)
 	{
 		long long	count;
 
-		if (i + 1 >= c->argc)
+		if (i + 1 >= c->argc ||
+			(!ArgEquals(c, i, "match") && !ArgEquals(c, i, "count")))
 		{
 			ReplySyntaxError(c);
+			hash_read_end(&r);
 			return;
 		}
 		if (ArgEquals(c, i, "match"))
@@ -801,26 +807,21 @@ HscanCommand(Client *c)
 			pattern = c->argv[i + 1];
 			plen = c->argv_len[i + 1];
 		}
-		else if (ArgEquals(c, i, "count"))
+		else
 		{
 			if (!GetLongLongOrReply(c, i + 1, &count, NULL))
+			{
+				hash_read_end(&r);
 				return;
+			}
 			if (count < 1)
 			{
 				ReplySyntaxError(c);
+				hash_read_end(&r);
 				return;
 			}
 		}
-		else
-		{
-			ReplySyntaxError(c);
-			return;
-		}
 	}
-	(void) cursor;
-	memset(&r, 0, sizeof(r));
-	if (!hash_read_begin(c, &r, reply_scan_empty))
-		return;
 	AddReplyArrayLen(&c->reply, 2);
 	AddReplyBulkCString(&c->reply, "0");
 	handle = AddReplyDeferredLen(&c->reply);

@@ -652,7 +652,9 @@ incrbyfloat_fn(Client *c, const KsValue *cur, char **newval, size_t *newlen, voi
 	long double value = 0;
 	int n;
 
-	if (cur->exists && !StringToLongDouble(cur->value, cur->value_len, &value))
+	/* Redis checks the type, then the value, then the increment */
+	if ((cur->exists && !StringToLongDouble(cur->value, cur->value_len, &value)) ||
+		!StringToLongDouble(c->argv[2], c->argv_len[2], &arg->fnumber))
 	{
 		AddReplyError(&c->reply, "ERR value is not a valid float");
 		return false;
@@ -684,11 +686,6 @@ IncrbyfloatCommand(Client *c)
 {
 	ModifyArg arg;
 
-	if (!StringToLongDouble(c->argv[2], c->argv_len[2], &arg.fnumber))
-	{
-		AddReplyError(&c->reply, "ERR value is not a valid float");
-		return;
-	}
 	modify_string(c, incrbyfloat_fn, &arg, reply_text);
 }
 
