@@ -1239,6 +1239,23 @@ def gen_random(n, seed):
             argv += [b'PERSIST', b'EX', b'10']
         return argv
 
+    tx_cmds = [
+        lambda: [b'SET', key(), val()],
+        lambda: [b'GET', key()],
+        lambda: [rnd.choice([b'INCR', b'DECR']), key()],
+        lambda: [b'APPEND', key(), val()],
+        lambda: [b'HSET', key(), field(), val()],
+        lambda: [b'HGET', key(), field()],
+        lambda: [b'HINCRBY', key(), field(), rnd.choice(RAND_INTS)],
+        lambda: [b'DEL', key()],
+        lambda: [b'EXISTS', key(), key()],
+        lambda: [b'MSET', key(), val(), key(), val()],
+        lambda: [b'MGET', key(), key()],
+        lambda: [b'GETSET', key(), val()],
+        lambda: [b'TYPE', key()],
+        lambda: [b'STRLEN', key()],
+        lambda: [b'GET'],                  # refused while queueing: EXECABORT
+    ]
     gens = [
         (10, set_cmd),
         (8, lambda: [b'GET', key()]),
@@ -1284,6 +1301,8 @@ def gen_random(n, seed):
         (1, lambda: [rnd.choice([b'HGETALL', b'HKEYS', b'HVALS', b'HLEN']), key()]),
         (1, lambda: [rnd.choice([b'HEXISTS', b'HSTRLEN']), key(), field()]),
         (1, lambda: [b'HMGET', key(), field(), field()]),
+        # a transaction of deterministic commands (EXEC's reply is compared exactly)
+        (2, lambda: [[b'MULTI']] + [rnd.choice(tx_cmds)() for _ in range(rnd.randint(0, 4))] + [[b'EXEC']]),
     ]
     total = sum(w for w, _ in gens)
     items = [Item(1, 'cmd', [b'FLUSHALL'])]
