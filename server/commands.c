@@ -13,6 +13,7 @@
 
 #include "server/server.h"
 #include "server/settings.h"
+#include "server/txn.h"
 #include "server/util.h"
 #include "storage/elog.h"
 #include "storage/mem.h"
@@ -612,6 +613,12 @@ process_command(Client *c)
 	}
 	if (MultiQueueing(c, cmd))
 	{
+		/* Redis refuses a write while it cannot persist, and so the EXEC */
+		if ((cmd->flags & CMD_WRITE) && !CmdWriteAllowed(c))
+		{
+			count_rejected(c, cmd, reply_start);
+			return;
+		}
 		MultiQueue(c, cmd);
 		return;
 	}
