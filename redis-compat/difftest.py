@@ -1254,6 +1254,9 @@ def gen_random(n, seed):
         lambda: [b'GETSET', key(), val()],
         lambda: [b'TYPE', key()],
         lambda: [b'STRLEN', key()],
+        lambda: [b'SADD', key(), field()],
+        lambda: [b'SCARD', key()],
+        lambda: [b'SISMEMBER', key(), field()],
         lambda: [b'GET'],                  # refused while queueing: EXECABORT
     ]
     gens = [
@@ -1301,6 +1304,15 @@ def gen_random(n, seed):
         (1, lambda: [rnd.choice([b'HGETALL', b'HKEYS', b'HVALS', b'HLEN']), key()]),
         (1, lambda: [rnd.choice([b'HEXISTS', b'HSTRLEN']), key(), field()]),
         (1, lambda: [b'HMGET', key(), field(), field()]),
+        # sets on the same keys
+        (3, lambda: [b'SADD', key()] + [field() for _ in range(rnd.randint(1, 3))]),
+        (1, lambda: [b'SREM', key()] + [field() for _ in range(rnd.randint(1, 2))]),
+        (1, lambda: [rnd.choice([b'SISMEMBER', b'SMISMEMBER']), key(), field()]),
+        (1, lambda: [rnd.choice([b'SCARD', b'SMEMBERS']), key()]),
+        (1, lambda: [rnd.choice([b'SINTER', b'SUNION', b'SDIFF']), key(), key()]),
+        (1, lambda: [rnd.choice([b'SINTERSTORE', b'SUNIONSTORE', b'SDIFFSTORE']), key(), key(), key()]),
+        (1, lambda: [b'SMOVE', key(), key(), field()]),
+        (1, lambda: [b'SINTERCARD', b'2', key(), key()]),
         # a transaction of deterministic commands (EXEC's reply is compared exactly)
         (2, lambda: [[b'MULTI']] + [rnd.choice(tx_cmds)() for _ in range(rnd.randint(0, 4))] + [[b'EXEC']]),
     ]

@@ -949,7 +949,7 @@ encoding_name(const KsValue *v)
 		case KS_TYPE_LIST:
 			return "quicklist";
 		case KS_TYPE_SET:
-			return "hashtable";
+			return SetEncodingName(v->value, v->value_len);
 		case KS_TYPE_HASH:
 			return HashEncodingName(v->value, v->value_len);
 		case KS_TYPE_ZSET:

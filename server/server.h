@@ -201,6 +201,28 @@ void		DecrbyCommand(Client *c);
 void		IncrbyfloatCommand(Client *c);
 void		LcsCommand(Client *c);	/* server/cmd_lcs.c */
 
+
+/* server/cmd_set.c */
+void		SaddCommand(Client *c);
+void		ScardCommand(Client *c);
+void		SdiffCommand(Client *c);
+void		SdiffstoreCommand(Client *c);
+void		SinterCommand(Client *c);
+void		SintercardCommand(Client *c);
+void		SinterstoreCommand(Client *c);
+void		SismemberCommand(Client *c);
+void		SmembersCommand(Client *c);
+void		SmismemberCommand(Client *c);
+void		SmoveCommand(Client *c);
+void		SpopCommand(Client *c);
+void		SrandmemberCommand(Client *c);
+void		SremCommand(Client *c);
+void		SscanCommand(Client *c);
+void		SunionCommand(Client *c);
+void		SunionstoreCommand(Client *c);
+/* OBJECT ENCODING of a stored set: "intset" or "hashtable", as Redis 7.0 would say */
+const char *SetEncodingName(const char *value, size_t len);
+
 /* server/cmd_hash.c */
 void		HdelCommand(Client *c);
 void		HexistsCommand(Client *c);

@@ -1,6 +1,7 @@
 /*
  * check_hash.c
- *	  Integration tests of hashes against a real tusk-server: the size
+ *	  Integration tests of hashes (and sets, which share their inline
+ *	  encoding) against a real tusk-server: the size
  *	  limit of the inline encoding, RESP3 shapes, concurrent HINCRBY (no
  *	  lost update), readers that never see half of an HSET, hashes inside
  *	  MULTI/EXEC, and hashes across a restart and a SIGKILL.
@@ -221,6 +222,97 @@ START_TEST(test_multi_and_restart)
 }
 END_TEST
 
+/* Sets share the inline encoding: the same 1 MB limit. */
+START_TEST(test_set_size_limit)
+{
+	TuskServer	s;
+	redisContext *c;
+	redisReply *r;
+	size_t		vlen = 300 * 1024;
+	char	   *v = malloc(vlen);
+
+	HarnessStartOk(&s, NULL, false);
+	c = HarnessConnectOk(&s);
+	for (int i = 0; i < 4; i++)
+	{
+		memset(v, 'a' + i, vlen);
+		r = HarnessCommandOk(c, "SADD big %b", v, vlen);
+		ck_assert_int_eq(r->type, i < 3 ? REDIS_REPLY_INTEGER : REDIS_REPLY_ERROR);
+		if (i == 3)
+			ck_assert_msg(strncmp(r->str, "ERR set too large for tusk", 26) == 0, "%s", r->str);
+		freeReplyObject(r);
+	}
+	HarnessExpectInt(c, 3, "SCARD big");
+	free(v);
+	redisFree(c);
+	HarnessStopOk(&s);
+}
+END_TEST
+
+#define MEMBERS 20
+
+/*
+ * SMOVE between two sets from several clients: a reader's SUNION always
+ * has every member once and SINTER is always empty (each SMOVE is atomic
+ * and a multi-key read is one state).
+ */
+START_TEST(test_smove_conserves)
+{
+	TuskServer	s;
+	redisContext *c;
+	pid_t		pids[4];
+
+	HarnessStartOk(&s, NULL, false);
+	c = HarnessConnectOk(&s);
+	for (int i = 0; i < MEMBERS; i++)
+		HarnessExpectInt(c, 1, "SADD %s m%d", i % 2 ? "a" : "b", i);
+	for (int i = 0; i < 4; i++)
+	{
+		pids[i] = fork();
+		ck_assert_int_ge(pids[i], 0);
+		if (pids[i] == 0)
+		{
+			redisContext *w = HarnessConnectPort(s.port);
+
+			if (w == NULL || w->err)
+				_exit(2);
+			srandom((unsigned) getpid());
+			for (int k = 0; k < 300; k++)
+			{
+				int			m = (int) (random() % MEMBERS);
+				redisReply *r = redisCommand(w, k % 2 ? "SMOVE a b m%d" : "SMOVE b a m%d", m);
+
+				if (r == NULL || r->type != REDIS_REPLY_INTEGER)
+					_exit(3);
+				freeReplyObject(r);
+			}
+			redisFree(w);
+			_exit(0);
+		}
+	}
+	for (int k = 0; k < 300; k++)
+	{
+		redisReply *u = HarnessCommandOk(c, "SUNION a b");
+		redisReply *i = HarnessCommandOk(c, "SINTER a b");
+
+		ck_assert_uint_eq(u->elements, MEMBERS);
+		ck_assert_uint_eq(i->elements, 0);
+		freeReplyObject(u);
+		freeReplyObject(i);
+	}
+	for (int i = 0; i < 4; i++)
+	{
+		int			status;
+
+		ck_assert_int_eq(waitpid(pids[i], &status, 0), pids[i]);
+		ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "client %d: 0x%x", i, status);
+	}
+	ck_assert_int_eq(HarnessGetInt(c, "SCARD a") + HarnessGetInt(c, "SCARD b"), MEMBERS);
+	redisFree(c);
+	HarnessStopOk(&s);
+}
+END_TEST
+
 static Suite *
 hash_suite(void)
 {
@@ -232,6 +324,8 @@ hash_suite(void)
 	tcase_add_test(tc, test_resp3);
 	tcase_add_test(tc, test_concurrent);
 	tcase_add_test(tc, test_multi_and_restart);
+	tcase_add_test(tc, test_set_size_limit);
+	tcase_add_test(tc, test_smove_conserves);
 	suite_add_tcase(su, tc);
 	return su;
 }

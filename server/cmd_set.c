@@ -1,0 +1,959 @@
+/*
+ * cmd_set.c
+ *	  Sets: SADD SREM SCARD SISMEMBER SMISMEMBER SMEMBERS SRANDMEMBER SPOP
+ *	  SMOVE SINTER SUNION SDIFF SINTERSTORE SUNIONSTORE SDIFFSTORE
+ *	  SINTERCARD SSCAN.
+ *
+ * NOTES
+ *	  Stored inline like a hash (server/cmd_hash.c): one value of type
+ *	  KS_TYPE_SET, its members one after the other, each preceded by its
+ *	  length (4 bytes, little-endian), in insertion order. A write decodes,
+ *	  changes and stores a new version under the locks of every key it
+ *	  names, so it is atomic and O(size); a set is limited to SET_MAX_BYTES
+ *	  encoded, and a write past that is refused with an error that says so
+ *	  (DESIGN.md's per-element B+tree for big collections is not built).
+ *	  A write that leaves a set empty deletes the key, as in Redis. Reads
+ *	  of several keys (SINTER ...) read them as one state (one snapshot).
+ */
+#include "config.h"
+
+#include "server/server.h"
+#include "server/txn.h"
+#include "server/util.h"
+#include "storage/mem.h"
+
+#include <limits.h>
+#include <string.h>
+
+#define SET_MAX_BYTES (1024 * 1024)
+#define INTSET_MAX_ENTRIES 512	/* Redis's set-max-intset-entries */
+
+static const char *const err_set_too_big =
+"ERR set too large for tusk: at most 1 MB of members (sets stored one element "
+"per tuple are not implemented yet)";
+
+typedef struct Member
+{
+	const char *p;
+	size_t		len;
+} Member;
+
+typedef struct Set
+{
+	Member	   *m;
+	int			n;
+	int			cap;
+} Set;
+
+static void
+set_free(Set *s)
+{
+	MemFree(s->m);
+	memset(s, 0, sizeof(*s));
+}
+
+static void
+set_append(Set *s, const char *p, size_t len)
+{
+	if (s->n == s->cap)
+	{
+		s->cap = s->cap ? s->cap * 2 : 8;
+		s->m = MemRealloc(s->m, sizeof(Member) * (size_t) s->cap);
+	}
+	s->m[s->n].p = p;
+	s->m[s->n].len = len;
+	s->n++;
+}
+
+static int
+set_find(const Set *s, const char *p, size_t len)
+{
+	for (int i = 0; i < s->n; i++)
+		if (s->m[i].len == len && memcmp(s->m[i].p, p, len) == 0)
+			return i;
+	return -1;
+}
+
+/* Add unless present; true if added. */
+static bool
+set_add(Set *s, const char *p, size_t len)
+{
+	if (set_find(s, p, len) >= 0)
+		return false;
+	set_append(s, p, len);
+	return true;
+}
+
+static void
+set_remove_at(Set *s, int i)
+{
+	memmove(&s->m[i], &s->m[i + 1], sizeof(Member) * (size_t) (s->n - i - 1));
+	s->n--;
+}
+
+static bool
+set_decode(const char *data, size_t len, Set *s)
+{
+	size_t		off = 0;
+
+	memset(s, 0, sizeof(*s));
+	while (off < len)
+	{
+		const unsigned char *u = (const unsigned char *) data + off;
+		uint32_t	mlen;
+
+		if (len - off < 4)
+			return false;
+		mlen = (uint32_t) u[0] | (uint32_t) u[1] << 8 | (uint32_t) u[2] << 16 | (uint32_t) u[3] << 24;
+		if (mlen > len - off - 4)
+			return false;
+		set_append(s, data + off + 4, mlen);
+		off += 4 + mlen;
+	}
+	return true;
+}
+
+static size_t
+set_encoded_size(const Set *s)
+{
+	size_t		size = 0;
+
+	for (int i = 0; i < s->n; i++)
+		size += 4 + s->m[i].len;
+	return size;
+}
+
+static char *
+set_encode(const Set *s, size_t *len)
+{
+	char	   *out = MemAlloc(set_encoded_size(s) + 1);
+	size_t		off = 0;
+
+	for (int i = 0; i < s->n; i++)
+	{
+		size_t		l = s->m[i].len;
+
+		out[off] = (char) (l & 0xff);
+		out[off + 1] = (char) ((l >> 8) & 0xff);
+		out[off + 2] = (char) ((l >> 16) & 0xff);
+		out[off + 3] = (char) ((l >> 24) & 0xff);
+		memcpy(out + off + 4, s->m[i].p, l);
+		off += 4 + l;
+	}
+	*len = off;
+	return out;
+}
+
+static void
+reply_members(Client *c, const Set *s)
+{
+	AddReplySetLen(&c->reply, s->n);
+	for (int i = 0; i < s->n; i++)
+		AddReplyBulk(&c->reply, s->m[i].p, s->m[i].len);
+}
+
+/*
+ * Decode a loaded value as a set: false after the WRONGTYPE (or storage)
+ * reply. A missing key is the empty set.
+ */
+static bool
+as_set(Client *c, const KsValue *v, Set *s)
+{
+	memset(s, 0, sizeof(*s));
+	if (!v->exists)
+		return true;
+	if (v->type != KS_TYPE_SET)
+	{
+		AddReplyError(&c->reply, err_wrongtype);
+		return false;
+	}
+	if (!set_decode(v->value, v->value_len, s))
+	{
+		AddReplyError(&c->reply, "ERR storage error; see the server log");
+		set_free(s);
+		return false;
+	}
+	return true;
+}
+
+/*
+ * Store s as key argv[argi] replacing cur (deleting the key when s is
+ * empty); false after an error reply. keep_ttl keeps cur's expire time.
+ */
+static bool
+store_set(Client *c, int argi, const Set *s, const KsValue *cur, bool keep_ttl)
+{
+	KsStatus	st = KS_OK;
+
+	if (set_encoded_size(s) > SET_MAX_BYTES)
+	{
+		AddReplyError(&c->reply, err_set_too_big);
+		return false;
+	}
+	if (s->n == 0)
+	{
+		if (cur->exists)
+			st = KsDelete(c->db, c->argv[argi], c->argv_len[argi], cur);
+	}
+	else
+	{
+		size_t		len;
+		char	   *enc = set_encode(s, &len);
+
+		st = KsPut(c->db, c->argv[argi], c->argv_len[argi], KS_TYPE_SET, enc, len,
+				   keep_ttl && cur->exists ? cur->expire_ms : 0, cur);
+		MemFree(enc);
+	}
+	return st == KS_OK || ReplyKsError(c, st);
+}
+
+/* ------------------------------------------------------ one-key writes */
+
+typedef bool (*SetWriteFn) (Client *c, Set *s, bool *changed, void *arg);
+
+static void
+set_write(Client *c, SetWriteFn fn, void *arg, void (*reply) (Client *c, void *arg))
+{
+	CmdTxn		t;
+	KsValue		cur;
+	Set			s;
+	bool		ok, changed = false;
+
+	memset(&s, 0, sizeof(s));
+	if (!CmdWriteBeginKeys(c, &t, 1, 1, 1))
+		return;
+	ok = CmdLoadLatest(c, &t, 1, &cur) && as_set(c, &cur, &s);
+	if (ok)
+		ok = fn(c, &s, &changed, arg);
+	if (ok && changed)
+		ok = store_set(c, 1, &s, &cur, true);
+	if (!ok)
+		CmdWriteAbort(c, &t);
+	else if (!changed)
+	{
+		CmdWriteAbort(c, &t);	/* nothing written: no commit record */
+		reply(c, arg);
+	}
+	else if (CmdWriteCommit(c, &t))
+		reply(c, arg);
+	set_free(&s);
+	KsValueRelease(&cur);
+}
+
+static void
+reply_count(Client *c, void *arg)
+{
+	AddReplyLongLong(&c->reply, *(long long *) arg);
+}
+
+static bool
+sadd_fn(Client *c, Set *s, bool *changed, void *arg)
+{
+	long long  *added = arg;
+
+	*added = 0;
+	for (int i = 2; i < c->argc; i++)
+		*added += set_add(s, c->argv[i], c->argv_len[i]);
+	*changed = *added > 0;
+	return true;
+}
+
+void
+SaddCommand(Client *c)
+{
+	long long	added;
+
+	set_write(c, sadd_fn, &added, reply_count);
+}
+
+static bool
+srem_fn(Client *c, Set *s, bool *changed, void *arg)
+{
+	long long  *removed = arg;
+
+	*removed = 0;
+	for (int i = 2; i < c->argc; i++)
+	{
+		int			j = set_find(s, c->argv[i], c->argv_len[i]);
+
+		if (j >= 0)
+		{
+			set_remove_at(s, j);
+			(*removed)++;
+		}
+	}
+	*changed = *removed > 0;
+	return true;
+}
+
+void
+SremCommand(Client *c)
+{
+	long long	removed;
+
+	set_write(c, srem_fn, &removed, reply_count);
+}
+
+/* SPOP: what was popped, for the reply */
+typedef struct PopArg
+{
+	bool		has_count;
+	long long	count;
+	Set			popped;
+	char	   *copy;			/* the popped members' bytes (the set is rewritten) */
+} PopArg;
+
+static bool
+spop_fn(Client *c, Set *s, bool *changed, void *argp)
+{
+	PopArg	   *arg = argp;
+	long long	n = arg->has_count ? arg->count : 1;
+	size_t		total = 0, off = 0;
+
+	if (n > s->n)
+		n = s->n;
+	memset(&arg->popped, 0, sizeof(arg->popped));
+	/* pick n members at random, moving them to the end */
+	for (long long k = 0; k < n; k++)
+	{
+		int			last = s->n - 1 - (int) k;
+		int			j = (int) (RandomU64() % (uint64_t) (last + 1));
+		Member		tmp = s->m[j];
+
+		s->m[j] = s->m[last];
+		s->m[last] = tmp;
+		total += tmp.len;
+	}
+	arg->copy = MemAlloc(total + 1);
+	for (long long k = 0; k < n; k++)
+	{
+		Member	   *m = &s->m[s->n - 1 - k];
+
+		memcpy(arg->copy + off, m->p, m->len);
+		set_append(&arg->popped, arg->copy + off, m->len);
+		off += m->len;
+	}
+	s->n -= (int) n;
+	*changed = n > 0;
+	return true;
+}
+
+static void
+reply_popped(Client *c, void *argp)
+{
+	PopArg	   *arg = argp;
+
+	if (!arg->has_count)
+	{
+		if (arg->popped.n == 0)
+			AddReplyNull(&c->reply);
+		else
+			AddReplyBulk(&c->reply, arg->popped.m[0].p, arg->popped.m[0].len);
+	}
+	else
+		reply_members(c, &arg->popped);
+}
+
+void
+SpopCommand(Client *c)
+{
+	PopArg		arg;
+
+	memset(&arg, 0, sizeof(arg));
+	if (c->argc > 3)
+	{
+		ReplySyntaxError(c);
+		return;
+	}
+	if (c->argc == 3)
+	{
+		if (!StringToLongLong(c->argv[2], c->argv_len[2], &arg.count) || arg.count < 0)
+		{
+			AddReplyError(&c->reply, "ERR value is out of range, must be positive");
+			return;
+		}
+		arg.has_count = true;
+	}
+	set_write(c, spop_fn, &arg, reply_popped);
+	set_free(&arg.popped);
+	MemFree(arg.copy);
+}
+
+/*
+ * SMOVE src dst member, Redis's order of checks: a missing source is 0
+ * before any type is checked; then both types; src == dst only answers
+ * whether member is there.
+ */
+void
+SmoveCommand(Client *c)
+{
+	CmdTxn		t;
+	KsValue		src, dst;
+	Set			ss, ds;
+	bool		ok, same, moved = false;
+	int			j = -1;
+
+	memset(&ss, 0, sizeof(ss));
+	memset(&ds, 0, sizeof(ds));
+	KsValueInit(&dst);
+	if (!CmdWriteBeginKeys(c, &t, 1, 2, 1))
+		return;
+	ok = CmdLoadLatest(c, &t, 1, &src) && CmdLoadLatest(c, &t, 2, &dst);
+	if (ok && !src.exists)
+	{
+		CmdWriteAbort(c, &t);
+		AddReplyLongLong(&c->reply, 0);
+		KsValueRelease(&src);
+		KsValueRelease(&dst);
+		return;
+	}
+	if (ok && ((src.type != KS_TYPE_SET) || (dst.exists && dst.type != KS_TYPE_SET)))
+	{
+		AddReplyError(&c->reply, err_wrongtype);
+		ok = false;
+	}
+	ok = ok && as_set(c, &src, &ss) && as_set(c, &dst, &ds);
+	same = c->argv_len[1] == c->argv_len[2] && memcmp(c->argv[1], c->argv[2], c->argv_len[1]) == 0;
+	if (ok)
+		j = set_find(&ss, c->argv[3], c->argv_len[3]);
+	if (ok && j >= 0 && !same)
+	{
+		set_remove_at(&ss, j);
+		set_add(&ds, c->argv[3], c->argv_len[3]);
+		ok = store_set(c, 1, &ss, &src, true) && store_set(c, 2, &ds, &dst, true);
+		moved = ok;
+	}
+	if (!ok)
+		CmdWriteAbort(c, &t);
+	else if (!moved)
+	{
+		CmdWriteAbort(c, &t);
+		AddReplyLongLong(&c->reply, j >= 0 ? 1 : 0);
+	}
+	else if (CmdWriteCommit(c, &t))
+		AddReplyLongLong(&c->reply, 1);
+	set_free(&ss);
+	set_free(&ds);
+	KsValueRelease(&src);
+	KsValueRelease(&dst);
+}
+
+/* ------------------------------------------------------------ reads */
+
+/*
+ * argv[1] as a set: false after a reply (error, or missing_reply for a
+ * missing key). The caller replies, then releases v and s.
+ */
+static bool
+read_one(Client *c, KsValue *v, Set *s, void (*missing_reply) (Client *c))
+{
+	CmdTxn		t;
+
+	memset(s, 0, sizeof(*s));
+	if (!CmdReadKey(c, &t, 1, v))
+		return false;
+	if (!CmdReadEnd(c, &t))
+	{
+		KsValueRelease(v);
+		return false;
+	}
+	if (!v->exists)
+	{
+		missing_reply(c);
+		KsValueRelease(v);
+		return false;
+	}
+	if (!as_set(c, v, s))
+	{
+		KsValueRelease(v);
+		return false;
+	}
+	return true;
+}
+
+static void
+reply_zero(Client *c)
+{
+	AddReplyLongLong(&c->reply, 0);
+}
+
+static void
+reply_empty_set(Client *c)
+{
+	AddReplySetLen(&c->reply, 0);
+}
+
+static void
+reply_null(Client *c)
+{
+	AddReplyNull(&c->reply);
+}
+
+static void
+reply_empty_array(Client *c)
+{
+	AddReplyArrayLen(&c->reply, 0);
+}
+
+static void
+reply_zeros(Client *c)
+{
+	AddReplyArrayLen(&c->reply, c->argc - 2);
+	for (int i = 2; i < c->argc; i++)
+		AddReplyLongLong(&c->reply, 0);
+}
+
+void
+ScardCommand(Client *c)
+{
+	KsValue		v;
+	Set			s;
+
+	if (!read_one(c, &v, &s, reply_zero))
+		return;
+	AddReplyLongLong(&c->reply, s.n);
+	set_free(&s);
+	KsValueRelease(&v);
+}
+
+void
+SismemberCommand(Client *c)
+{
+	KsValue		v;
+	Set			s;
+
+	if (!read_one(c, &v, &s, reply_zero))
+		return;
+	AddReplyLongLong(&c->reply, set_find(&s, c->argv[2], c->argv_len[2]) >= 0);
+	set_free(&s);
+	KsValueRelease(&v);
+}
+
+void
+SmismemberCommand(Client *c)
+{
+	KsValue		v;
+	Set			s;
+
+	if (!read_one(c, &v, &s, reply_zeros))
+		return;
+	AddReplyArrayLen(&c->reply, c->argc - 2);
+	for (int i = 2; i < c->argc; i++)
+		AddReplyLongLong(&c->reply, set_find(&s, c->argv[i], c->argv_len[i]) >= 0);
+	set_free(&s);
+	KsValueRelease(&v);
+}
+
+void
+SmembersCommand(Client *c)
+{
+	KsValue		v;
+	Set			s;
+
+	if (!read_one(c, &v, &s, reply_empty_set))
+		return;
+	reply_members(c, &s);
+	set_free(&s);
+	KsValueRelease(&v);
+}
+
+/* SRANDMEMBER key [count]: HRANDFIELD's rules (server/cmd_hash.c). */
+void
+SrandmemberCommand(Client *c)
+{
+	KsValue		v;
+	Set			s;
+	long long	count = 0;
+	bool		has_count = c->argc >= 3;
+
+	if (c->argc > 3)
+	{
+		ReplySyntaxError(c);
+		return;
+	}
+	if (has_count)
+	{
+		if (!GetLongLongOrReply(c, 2, &count, NULL))
+			return;
+		if (count == LLONG_MIN)
+		{
+			AddReplyError(&c->reply, "ERR value is out of range, value must between "
+						  "-9223372036854775807 and 9223372036854775807");
+			return;
+		}
+	}
+	if (!read_one(c, &v, &s, has_count ? reply_empty_array : reply_null))
+		return;
+	if (!has_count)
+	{
+		Member	   *m = &s.m[RandomU64() % (uint64_t) s.n];
+
+		AddReplyBulk(&c->reply, m->p, m->len);
+	}
+	else if (count < 0)
+	{
+		AddReplyArrayLen(&c->reply, -count);
+		for (long long k = 0; k < -count; k++)
+		{
+			Member	   *m = &s.m[RandomU64() % (uint64_t) s.n];
+
+			AddReplyBulk(&c->reply, m->p, m->len);
+		}
+	}
+	else
+	{
+		long long	n = count < s.n ? count : s.n;
+
+		/* distinct members: the first n of a shuffle (the whole set when n covers it) */
+		for (long long k = 0; k < n && count < s.n; k++)
+		{
+			int			j = (int) k + (int) (RandomU64() % (uint64_t) (s.n - k));
+			Member		tmp = s.m[k];
+
+			s.m[k] = s.m[j];
+			s.m[j] = tmp;
+		}
+		AddReplyArrayLen(&c->reply, n);
+		for (long long k = 0; k < n; k++)
+			AddReplyBulk(&c->reply, s.m[k].p, s.m[k].len);
+	}
+	set_free(&s);
+	KsValueRelease(&v);
+}
+
+/* Load keys argv[first .. first+n-1] as one state; false after a reply. */
+static bool
+read_many(Client *c, int first, int n, KsValue *vals, Set *sets)
+{
+	CmdTxn		t;
+	bool		ok;
+
+	CmdReadBegin(c, &t);
+	if (!CmdLoadVisibleMany(c, &t, first, n, vals))
+	{
+		SnapshotReleaseAll();
+		return false;
+	}
+	ok = CmdReadEnd(c, &t);
+	for (int i = 0; i < n; i++)
+		memset(&sets[i], 0, sizeof(Set));
+	/* every type first, as Redis checks them before it looks at contents */
+	for (int i = 0; ok && i < n; i++)
+		if (vals[i].exists && vals[i].type != KS_TYPE_SET)
+		{
+			AddReplyError(&c->reply, err_wrongtype);
+			ok = false;
+		}
+	for (int i = 0; ok && i < n; i++)
+		ok = as_set(c, &vals[i], &sets[i]);
+	if (!ok)
+	{
+		for (int i = 0; i < n; i++)
+		{
+			set_free(&sets[i]);
+			KsValueRelease(&vals[i]);
+		}
+	}
+	return ok;
+}
+
+/* op: 'i' intersection, 'u' union, 'd' difference (first minus the rest) */
+static void
+combine(char op, const Set *sets, const KsValue *vals, int n, Set *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (op == 'u')
+	{
+		for (int i = 0; i < n; i++)
+			for (int k = 0; k < sets[i].n; k++)
+				set_add(out, sets[i].m[k].p, sets[i].m[k].len);
+		return;
+	}
+	if (op == 'i')
+		for (int i = 0; i < n; i++)
+			if (!vals[i].exists)
+				return;			/* with an empty set, empty */
+	for (int k = 0; k < sets[0].n; k++)
+	{
+		bool		keep = op == 'i';
+
+		for (int i = 1; i < n; i++)
+		{
+			bool		in = set_find(&sets[i], sets[0].m[k].p, sets[0].m[k].len) >= 0;
+
+			if (op == 'i' && !in)
+			{
+				keep = false;
+				break;
+			}
+			if (op == 'd' && in)
+				break;
+			if (op == 'd' && i == n - 1)
+				keep = true;
+		}
+		if (op == 'd' && n == 1)
+			keep = true;
+		if (keep)
+			set_append(out, sets[0].m[k].p, sets[0].m[k].len);
+	}
+}
+
+static void
+set_op_read(Client *c, char op)
+{
+	int			n = c->argc - 1;
+	KsValue    *vals = MemAlloc(sizeof(KsValue) * (size_t) n);
+	Set		   *sets = MemAlloc(sizeof(Set) * (size_t) n);
+	Set			out;
+
+	if (read_many(c, 1, n, vals, sets))
+	{
+		combine(op, sets, vals, n, &out);
+		reply_members(c, &out);
+		set_free(&out);
+		for (int i = 0; i < n; i++)
+		{
+			set_free(&sets[i]);
+			KsValueRelease(&vals[i]);
+		}
+	}
+	MemFree(vals);
+	MemFree(sets);
+}
+
+void
+SinterCommand(Client *c)
+{
+	set_op_read(c, 'i');
+}
+
+void
+SunionCommand(Client *c)
+{
+	set_op_read(c, 'u');
+}
+
+void
+SdiffCommand(Client *c)
+{
+	set_op_read(c, 'd');
+}
+
+/* S*STORE dst key...: the result replaces dst (any type); empty deletes it. */
+static void
+set_op_store(Client *c, char op)
+{
+	int			n = c->argc - 2;
+	KsValue    *vals = MemAlloc(sizeof(KsValue) * (size_t) n);
+	Set		   *sets = MemAlloc(sizeof(Set) * (size_t) n);
+	KsValue		dst;
+	CmdTxn		t;
+	Set			out;
+	bool		ok = true;
+
+	memset(&out, 0, sizeof(out));
+	KsValueInit(&dst);
+	for (int i = 0; i < n; i++)
+	{
+		KsValueInit(&vals[i]);
+		memset(&sets[i], 0, sizeof(Set));
+	}
+	if (!CmdWriteBeginKeys(c, &t, 1, c->argc - 1, 1))
+	{
+		MemFree(vals);
+		MemFree(sets);
+		return;
+	}
+	for (int i = 0; i < n && ok; i++)
+		ok = CmdLoadLatest(c, &t, 2 + i, &vals[i]);
+	for (int i = 0; ok && i < n; i++)
+		if (vals[i].exists && vals[i].type != KS_TYPE_SET)
+		{
+			AddReplyError(&c->reply, err_wrongtype);
+			ok = false;
+		}
+	for (int i = 0; ok && i < n; i++)
+		ok = as_set(c, &vals[i], &sets[i]);
+	ok = ok && CmdLoadLatestMeta(c, &t, 1, &dst);
+	if (ok)
+	{
+		combine(op, sets, vals, n, &out);
+		/* dst as it was, any type: replaced, TTL dropped (Redis's setKey) */
+		ok = store_set(c, 1, &out, &dst, false);
+	}
+	if (!ok)
+		CmdWriteAbort(c, &t);
+	else if (CmdWriteCommit(c, &t))
+		AddReplyLongLong(&c->reply, out.n);
+	set_free(&out);
+	for (int i = 0; i < n; i++)
+	{
+		set_free(&sets[i]);
+		KsValueRelease(&vals[i]);
+	}
+	KsValueRelease(&dst);
+	MemFree(vals);
+	MemFree(sets);
+}
+
+void
+SinterstoreCommand(Client *c)
+{
+	set_op_store(c, 'i');
+}
+
+void
+SunionstoreCommand(Client *c)
+{
+	set_op_store(c, 'u');
+}
+
+void
+SdiffstoreCommand(Client *c)
+{
+	set_op_store(c, 'd');
+}
+
+/* SINTERCARD numkeys key [key ...] [LIMIT limit] */
+void
+SintercardCommand(Client *c)
+{
+	long long	numkeys, limit = 0;
+	KsValue    *vals;
+	Set		   *sets;
+	Set			out;
+
+	if (!StringToLongLong(c->argv[1], c->argv_len[1], &numkeys) || numkeys <= 0)
+	{
+		AddReplyError(&c->reply, "ERR numkeys should be greater than 0");
+		return;
+	}
+	if (numkeys > c->argc - 2)
+	{
+		AddReplyError(&c->reply, "ERR Number of keys can't be greater than number of args");
+		return;
+	}
+	for (int i = 2 + (int) numkeys; i < c->argc; i += 2)
+	{
+		if (ArgEquals(c, i, "limit") && i + 1 < c->argc)
+		{
+			if (!StringToLongLong(c->argv[i + 1], c->argv_len[i + 1], &limit) || limit < 0)
+			{
+				AddReplyError(&c->reply, "ERR LIMIT can't be negative");
+				return;
+			}
+		}
+		else
+		{
+			ReplySyntaxError(c);
+			return;
+		}
+	}
+	vals = MemAlloc(sizeof(KsValue) * (size_t) numkeys);
+	sets = MemAlloc(sizeof(Set) * (size_t) numkeys);
+	if (read_many(c, 2, (int) numkeys, vals, sets))
+	{
+		combine('i', sets, vals, (int) numkeys, &out);
+		AddReplyLongLong(&c->reply, limit > 0 && out.n > limit ? limit : out.n);
+		set_free(&out);
+		for (int i = 0; i < numkeys; i++)
+		{
+			set_free(&sets[i]);
+			KsValueRelease(&vals[i]);
+		}
+	}
+	MemFree(vals);
+	MemFree(sets);
+}
+
+static void
+reply_scan_empty(Client *c)
+{
+	AddReplyArrayLen(&c->reply, 2);
+	AddReplyBulkCString(&c->reply, "0");
+	AddReplyArrayLen(&c->reply, 0);
+}
+
+/* SSCAN key cursor [MATCH pattern] [COUNT count]: the whole set, cursor 0. */
+void
+SscanCommand(Client *c)
+{
+	KsValue		v;
+	Set			s;
+	uint64_t	cursor;
+	const char *pattern = NULL;
+	size_t		plen = 0, handle;
+	long long	n = 0;
+
+	if (!ParseScanCursorOrReply(c, 2, &cursor))
+		return;
+	if (!read_one(c, &v, &s, reply_scan_empty))
+		return;
+	for (int i = 3; i < c->argc; i += 2)
+	{
+		long long	count;
+		bool		bad = false;
+
+		if (i + 1 >= c->argc || (!ArgEquals(c, i, "match") && !ArgEquals(c, i, "count")))
+		{
+			ReplySyntaxError(c);
+			bad = true;
+		}
+		else if (ArgEquals(c, i, "match"))
+		{
+			pattern = c->argv[i + 1];
+			plen = c->argv_len[i + 1];
+		}
+		else if (!GetLongLongOrReply(c, i + 1, &count, NULL))
+			bad = true;
+		else if (count < 1)
+		{
+			ReplySyntaxError(c);
+			bad = true;
+		}
+		if (bad)
+		{
+			set_free(&s);
+			KsValueRelease(&v);
+			return;
+		}
+	}
+	AddReplyArrayLen(&c->reply, 2);
+	AddReplyBulkCString(&c->reply, "0");
+	handle = AddReplyDeferredLen(&c->reply);
+	for (int i = 0; i < s.n; i++)
+	{
+		if (pattern && !StringMatch(pattern, plen, s.m[i].p, s.m[i].len, false))
+			continue;
+		AddReplyBulk(&c->reply, s.m[i].p, s.m[i].len);
+		n++;
+	}
+	SetDeferredArrayLen(&c->reply, handle, n);
+	set_free(&s);
+	KsValueRelease(&v);
+}
+
+/* OBJECT ENCODING of a stored set: Redis 7.0's intset or hashtable. */
+const char *
+SetEncodingName(const char *value, size_t len)
+{
+	Set			s;
+	const char *name = "intset";
+
+	if (!set_decode(value, len, &s))
+		return "hashtable";
+	if (s.n > INTSET_MAX_ENTRIES)
+		name = "hashtable";
+	for (int i = 0; i < s.n && name[0] == 'i'; i++)
+	{
+		long long	ll;
+		char		buf[32];
+
+		/* an intset holds only members that are canonical integers */
+		if (!StringToLongLong(s.m[i].p, s.m[i].len, &ll) ||
+			(size_t) LongLongToString(buf, sizeof(buf), ll) != s.m[i].len)
+			name = "hashtable";
+	}
+	set_free(&s);
+	return name;
+}
