@@ -19,6 +19,7 @@
  */
 #include "config.h"
 
+#include "server/collection.h"
 #include "server/server.h"
 #include "server/txn.h"
 #include "server/util.h"
@@ -65,23 +66,6 @@ hash_free(Hash *h)
 	h->n = h->cap = 0;
 }
 
-static uint32_t
-get_len(const char *p)
-{
-	const unsigned char *u = (const unsigned char *) p;
-
-	return (uint32_t) u[0] | (uint32_t) u[1] << 8 | (uint32_t) u[2] << 16 | (uint32_t) u[3] << 24;
-}
-
-static void
-put_len(char *p, size_t len)
-{
-	p[0] = (char) (len & 0xff);
-	p[1] = (char) ((len >> 8) & 0xff);
-	p[2] = (char) ((len >> 16) & 0xff);
-	p[3] = (char) ((len >> 24) & 0xff);
-}
-
 static void
 hash_append(Hash *h, const char *field, size_t flen, const char *value, size_t vlen)
 {
@@ -110,11 +94,11 @@ hash_decode(const char *data, size_t len, Hash *h)
 		uint32_t	flen, vlen;
 		const char *field;
 
-		if (len - off < 4 || (flen = get_len(data + off)) > len - off - 4)
+		if (len - off < 4 || (flen = CollGetLen(data + off)) > len - off - 4)
 			return false;
 		field = data + off + 4;
 		off += 4 + flen;
-		if (len - off < 4 || (vlen = get_len(data + off)) > len - off - 4)
+		if (len - off < 4 || (vlen = CollGetLen(data + off)) > len - off - 4)
 			return false;
 		hash_append(h, field, flen, data + off + 4, vlen);
 		off += 4 + vlen;
@@ -140,10 +124,10 @@ hash_encode(const Hash *h, size_t *len)
 
 	for (int i = 0; i < h->n; i++)
 	{
-		put_len(out + off, h->f[i].flen);
+		CollPutLen(out + off, h->f[i].flen);
 		memcpy(out + off + 4, h->f[i].field, h->f[i].flen);
 		off += 4 + h->f[i].flen;
-		put_len(out + off, h->f[i].vlen);
+		CollPutLen(out + off, h->f[i].vlen);
 		memcpy(out + off + 4, h->f[i].value, h->f[i].vlen);
 		off += 4 + h->f[i].vlen;
 	}
@@ -239,24 +223,6 @@ hash_read_end(HashRead *r)
 	KsValueRelease(&r->v);
 }
 
-static void
-reply_null(Client *c)
-{
-	AddReplyNull(&c->reply);
-}
-
-static void
-reply_zero(Client *c)
-{
-	AddReplyLongLong(&c->reply, 0);
-}
-
-static void
-reply_empty_array(Client *c)
-{
-	AddReplyArrayLen(&c->reply, 0);
-}
-
 /*
  * A write of argv[1] as a hash: fn changes h (the decoded hash, empty for
  * a missing key) and replies into *arg; returns false after an error reply
@@ -325,12 +291,6 @@ hash_write(Client *c, HashWriteFn fn, void *arg, void (*reply) (Client *c, void 
 }
 
 static void
-reply_count(Client *c, void *arg)
-{
-	AddReplyLongLong(&c->reply, *(long long *) arg);
-}
-
-static void
 reply_ok(Client *c, void *arg)
 {
 	(void) arg;
@@ -363,7 +323,7 @@ HsetCommand(Client *c)
 		ReplyWrongArity(c, c->cmd);
 		return;
 	}
-	hash_write(c, hset_fn, &added, reply_count);
+	hash_write(c, hset_fn, &added, CollReplyCount);
 }
 
 void
@@ -396,7 +356,7 @@ HsetnxCommand(Client *c)
 {
 	long long	set;
 
-	hash_write(c, hsetnx_fn, &set, reply_count);
+	hash_write(c, hsetnx_fn, &set, CollReplyCount);
 }
 
 static bool
@@ -424,7 +384,7 @@ HdelCommand(Client *c)
 {
 	long long	deleted;
 
-	hash_write(c, hdel_fn, &deleted, reply_count);
+	hash_write(c, hdel_fn, &deleted, CollReplyCount);
 }
 
 typedef struct IncrArg
@@ -546,7 +506,7 @@ HgetCommand(Client *c)
 	HashRead	r;
 	int			i;
 
-	if (!hash_read_begin(c, &r, reply_null))
+	if (!hash_read_begin(c, &r, CollReplyNull))
 		return;
 	i = hash_find(&r.h, c->argv[2], c->argv_len[2]);
 	if (i < 0)
@@ -589,7 +549,7 @@ HlenCommand(Client *c)
 {
 	HashRead	r;
 
-	if (!hash_read_begin(c, &r, reply_zero))
+	if (!hash_read_begin(c, &r, CollReplyZero))
 		return;
 	AddReplyLongLong(&c->reply, r.h.n);
 	hash_read_end(&r);
@@ -600,7 +560,7 @@ HexistsCommand(Client *c)
 {
 	HashRead	r;
 
-	if (!hash_read_begin(c, &r, reply_zero))
+	if (!hash_read_begin(c, &r, CollReplyZero))
 		return;
 	AddReplyLongLong(&c->reply, hash_find(&r.h, c->argv[2], c->argv_len[2]) >= 0);
 	hash_read_end(&r);
@@ -612,7 +572,7 @@ HstrlenCommand(Client *c)
 	HashRead	r;
 	int			i;
 
-	if (!hash_read_begin(c, &r, reply_zero))
+	if (!hash_read_begin(c, &r, CollReplyZero))
 		return;
 	i = hash_find(&r.h, c->argv[2], c->argv_len[2]);
 	AddReplyLongLong(&c->reply, i < 0 ? 0 : (long long) r.h.f[i].vlen);
@@ -631,7 +591,7 @@ getall_generic(Client *c, char what)
 {
 	HashRead	r;
 
-	if (!hash_read_begin(c, &r, what == 'a' ? reply_empty_map : reply_empty_array))
+	if (!hash_read_begin(c, &r, what == 'a' ? reply_empty_map : CollReplyEmptyArray))
 		return;
 	if (what == 'a')
 		AddReplyMapLen(&c->reply, r.h.n);
@@ -707,7 +667,7 @@ HrandfieldCommand(Client *c)
 			}
 		}
 	}
-	if (!hash_read_begin(c, &r, has_count ? reply_empty_array : reply_null))
+	if (!hash_read_begin(c, &r, has_count ? CollReplyEmptyArray : CollReplyNull))
 		return;
 	if (!has_count)
 	{
@@ -763,14 +723,6 @@ HrandfieldCommand(Client *c)
 	hash_read_end(&r);
 }
 
-static void
-reply_scan_empty(Client *c)
-{
-	AddReplyArrayLen(&c->reply, 2);
-	AddReplyBulkCString(&c->reply, "0");
-	AddReplyArrayLen(&c->reply, 0);
-}
-
 /*
  * HSCAN key cursor [MATCH pattern] [COUNT count]: a hash is small enough to
  * come back whole, with cursor 0, as Redis does for a listpack.
@@ -789,38 +741,12 @@ HscanCommand(Client *c)
 		return;
 	(void) cursor;
 	/* as in Redis: the key (missing, wrong type) before the options */
-	if (!hash_read_begin(c, &r, reply_scan_empty))
+	if (!hash_read_begin(c, &r, CollReplyEmptyScan))
 		return;
-	for (int i = 3; i < c->argc; i += 2)
+	if (!CollParseScanOptions(c, 3, &pattern, &plen))
 	{
-		long long	count;
-
-		if (i + 1 >= c->argc ||
-			(!ArgEquals(c, i, "match") && !ArgEquals(c, i, "count")))
-		{
-			ReplySyntaxError(c);
-			hash_read_end(&r);
-			return;
-		}
-		if (ArgEquals(c, i, "match"))
-		{
-			pattern = c->argv[i + 1];
-			plen = c->argv_len[i + 1];
-		}
-		else
-		{
-			if (!GetLongLongOrReply(c, i + 1, &count, NULL))
-			{
-				hash_read_end(&r);
-				return;
-			}
-			if (count < 1)
-			{
-				ReplySyntaxError(c);
-				hash_read_end(&r);
-				return;
-			}
-		}
+		hash_read_end(&r);
+		return;
 	}
 	AddReplyArrayLen(&c->reply, 2);
 	AddReplyBulkCString(&c->reply, "0");

@@ -17,6 +17,7 @@
  */
 #include "config.h"
 
+#include "server/collection.h"
 #include "server/server.h"
 #include "server/txn.h"
 #include "server/util.h"
@@ -99,12 +100,11 @@ set_decode(const char *data, size_t len, Set *s)
 	memset(s, 0, sizeof(*s));
 	while (off < len)
 	{
-		const unsigned char *u = (const unsigned char *) data + off;
 		uint32_t	mlen;
 
 		if (len - off < 4)
 			return false;
-		mlen = (uint32_t) u[0] | (uint32_t) u[1] << 8 | (uint32_t) u[2] << 16 | (uint32_t) u[3] << 24;
+		mlen = CollGetLen(data + off);
 		if (mlen > len - off - 4)
 			return false;
 		set_append(s, data + off + 4, mlen);
@@ -131,14 +131,9 @@ set_encode(const Set *s, size_t *len)
 
 	for (int i = 0; i < s->n; i++)
 	{
-		size_t		l = s->m[i].len;
-
-		out[off] = (char) (l & 0xff);
-		out[off + 1] = (char) ((l >> 8) & 0xff);
-		out[off + 2] = (char) ((l >> 16) & 0xff);
-		out[off + 3] = (char) ((l >> 24) & 0xff);
-		memcpy(out + off + 4, s->m[i].p, l);
-		off += 4 + l;
+		CollPutLen(out + off, s->m[i].len);
+		memcpy(out + off + 4, s->m[i].p, s->m[i].len);
+		off += 4 + s->m[i].len;
 	}
 	*len = off;
 	return out;
@@ -240,12 +235,6 @@ set_write(Client *c, SetWriteFn fn, void *arg, void (*reply) (Client *c, void *a
 	KsValueRelease(&cur);
 }
 
-static void
-reply_count(Client *c, void *arg)
-{
-	AddReplyLongLong(&c->reply, *(long long *) arg);
-}
-
 static bool
 sadd_fn(Client *c, Set *s, bool *changed, void *arg)
 {
@@ -263,7 +252,7 @@ SaddCommand(Client *c)
 {
 	long long	added;
 
-	set_write(c, sadd_fn, &added, reply_count);
+	set_write(c, sadd_fn, &added, CollReplyCount);
 }
 
 static bool
@@ -291,7 +280,7 @@ SremCommand(Client *c)
 {
 	long long	removed;
 
-	set_write(c, srem_fn, &removed, reply_count);
+	set_write(c, srem_fn, &removed, CollReplyCount);
 }
 
 /* SPOP: what was popped, for the reply */
@@ -472,27 +461,9 @@ read_one(Client *c, KsValue *v, Set *s, void (*missing_reply) (Client *c))
 }
 
 static void
-reply_zero(Client *c)
-{
-	AddReplyLongLong(&c->reply, 0);
-}
-
-static void
 reply_empty_set(Client *c)
 {
 	AddReplySetLen(&c->reply, 0);
-}
-
-static void
-reply_null(Client *c)
-{
-	AddReplyNull(&c->reply);
-}
-
-static void
-reply_empty_array(Client *c)
-{
-	AddReplyArrayLen(&c->reply, 0);
 }
 
 static void
@@ -509,7 +480,7 @@ ScardCommand(Client *c)
 	KsValue		v;
 	Set			s;
 
-	if (!read_one(c, &v, &s, reply_zero))
+	if (!read_one(c, &v, &s, CollReplyZero))
 		return;
 	AddReplyLongLong(&c->reply, s.n);
 	set_free(&s);
@@ -522,7 +493,7 @@ SismemberCommand(Client *c)
 	KsValue		v;
 	Set			s;
 
-	if (!read_one(c, &v, &s, reply_zero))
+	if (!read_one(c, &v, &s, CollReplyZero))
 		return;
 	AddReplyLongLong(&c->reply, set_find(&s, c->argv[2], c->argv_len[2]) >= 0);
 	set_free(&s);
@@ -582,7 +553,7 @@ SrandmemberCommand(Client *c)
 			return;
 		}
 	}
-	if (!read_one(c, &v, &s, has_count ? reply_empty_array : reply_null))
+	if (!read_one(c, &v, &s, has_count ? CollReplyEmptyArray : CollReplyNull))
 		return;
 	if (!has_count)
 	{
@@ -621,6 +592,17 @@ SrandmemberCommand(Client *c)
 	KsValueRelease(&v);
 }
 
+/* Release what read_many or a STORE form loaded. */
+static void
+free_loaded(KsValue *vals, Set *sets, int n)
+{
+	for (int i = 0; i < n; i++)
+	{
+		set_free(&sets[i]);
+		KsValueRelease(&vals[i]);
+	}
+}
+
 /* Load keys argv[first .. first+n-1] as one state; false after a reply. */
 static bool
 read_many(Client *c, int first, int n, KsValue *vals, Set *sets)
@@ -647,13 +629,7 @@ read_many(Client *c, int first, int n, KsValue *vals, Set *sets)
 	for (int i = 0; ok && i < n; i++)
 		ok = as_set(c, &vals[i], &sets[i]);
 	if (!ok)
-	{
-		for (int i = 0; i < n; i++)
-		{
-			set_free(&sets[i]);
-			KsValueRelease(&vals[i]);
-		}
-	}
+		free_loaded(vals, sets, n);
 	return ok;
 }
 
@@ -711,11 +687,7 @@ set_op_read(Client *c, char op)
 		combine(op, sets, vals, n, &out);
 		reply_members(c, &out);
 		set_free(&out);
-		for (int i = 0; i < n; i++)
-		{
-			set_free(&sets[i]);
-			KsValueRelease(&vals[i]);
-		}
+		free_loaded(vals, sets, n);
 	}
 	MemFree(vals);
 	MemFree(sets);
@@ -786,11 +758,7 @@ set_op_store(Client *c, char op)
 	else if (CmdWriteCommit(c, &t))
 		AddReplyLongLong(&c->reply, out.n);
 	set_free(&out);
-	for (int i = 0; i < n; i++)
-	{
-		set_free(&sets[i]);
-		KsValueRelease(&vals[i]);
-	}
+	free_loaded(vals, sets, n);
 	KsValueRelease(&dst);
 	MemFree(vals);
 	MemFree(sets);
@@ -856,22 +824,10 @@ SintercardCommand(Client *c)
 		combine('i', sets, vals, (int) numkeys, &out);
 		AddReplyLongLong(&c->reply, limit > 0 && out.n > limit ? limit : out.n);
 		set_free(&out);
-		for (int i = 0; i < numkeys; i++)
-		{
-			set_free(&sets[i]);
-			KsValueRelease(&vals[i]);
-		}
+		free_loaded(vals, sets, (int) numkeys);
 	}
 	MemFree(vals);
 	MemFree(sets);
-}
-
-static void
-reply_scan_empty(Client *c)
-{
-	AddReplyArrayLen(&c->reply, 2);
-	AddReplyBulkCString(&c->reply, "0");
-	AddReplyArrayLen(&c->reply, 0);
 }
 
 /* SSCAN key cursor [MATCH pattern] [COUNT count]: the whole set, cursor 0. */
@@ -887,36 +843,13 @@ SscanCommand(Client *c)
 
 	if (!ParseScanCursorOrReply(c, 2, &cursor))
 		return;
-	if (!read_one(c, &v, &s, reply_scan_empty))
+	if (!read_one(c, &v, &s, CollReplyEmptyScan))
 		return;
-	for (int i = 3; i < c->argc; i += 2)
+	if (!CollParseScanOptions(c, 3, &pattern, &plen))
 	{
-		long long	count;
-		bool		bad = false;
-
-		if (i + 1 >= c->argc || (!ArgEquals(c, i, "match") && !ArgEquals(c, i, "count")))
-		{
-			ReplySyntaxError(c);
-			bad = true;
-		}
-		else if (ArgEquals(c, i, "match"))
-		{
-			pattern = c->argv[i + 1];
-			plen = c->argv_len[i + 1];
-		}
-		else if (!GetLongLongOrReply(c, i + 1, &count, NULL))
-			bad = true;
-		else if (count < 1)
-		{
-			ReplySyntaxError(c);
-			bad = true;
-		}
-		if (bad)
-		{
-			set_free(&s);
-			KsValueRelease(&v);
-			return;
-		}
+		set_free(&s);
+		KsValueRelease(&v);
+		return;
 	}
 	AddReplyArrayLen(&c->reply, 2);
 	AddReplyBulkCString(&c->reply, "0");

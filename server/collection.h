@@ -1,0 +1,35 @@
+/*
+ * collection.h
+ *	  What the inline collections (server/cmd_hash.c, server/cmd_set.c)
+ *	  share: the 4-byte little-endian length that precedes each element of
+ *	  their encoding (storage/README.md, "Keyspace"), the parsing of the
+ *	  SCAN-style options of HSCAN and SSCAN, and the replies of a missing
+ *	  key.
+ */
+#ifndef TUSK_COLLECTION_H
+#define TUSK_COLLECTION_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "server/server.h"
+
+uint32_t	CollGetLen(const char *p);
+void		CollPutLen(char *p, size_t len);
+
+/*
+ * [MATCH pattern] [COUNT count] from argv[first] on, with Redis's errors
+ * (a COUNT below 1 is a syntax error; COUNT is otherwise ignored: an inline
+ * collection comes back whole). False after the error reply.
+ */
+bool		CollParseScanOptions(Client *c, int first, const char **pattern, size_t *plen);
+
+/* Replies for a missing key (the missing_reply callbacks). */
+void		CollReplyNull(Client *c);
+void		CollReplyZero(Client *c);
+void		CollReplyEmptyArray(Client *c);
+void		CollReplyEmptyScan(Client *c);	/* ["0", []] */
+/* A long long the command left in *arg (the reply callbacks). */
+void		CollReplyCount(Client *c, void *arg);
+
+#endif
