@@ -1257,6 +1257,8 @@ def gen_random(n, seed):
         lambda: [b'SADD', key(), field()],
         lambda: [b'SCARD', key()],
         lambda: [b'SISMEMBER', key(), field()],
+        lambda: [b'RPUSH', key(), field()],
+        lambda: [b'LPOP', key()],
         lambda: [b'GET'],                  # refused while queueing: EXECABORT
     ]
     gens = [
@@ -1313,6 +1315,15 @@ def gen_random(n, seed):
         (1, lambda: [rnd.choice([b'SINTERSTORE', b'SUNIONSTORE', b'SDIFFSTORE']), key(), key(), key()]),
         (1, lambda: [b'SMOVE', key(), key(), field()]),
         (1, lambda: [b'SINTERCARD', b'2', key(), key()]),
+        # lists on the same keys
+        (3, lambda: [rnd.choice([b'LPUSH', b'RPUSH'])] + [key()] + [field() for _ in range(rnd.randint(1, 3))]),
+        (1, lambda: [rnd.choice([b'LPUSHX', b'RPUSHX']), key(), field()]),
+        (2, lambda: [rnd.choice([b'LPOP', b'RPOP']), key()] + rnd.choice([[], [b'2'], [b'0']])),
+        (1, lambda: [b'LRANGE', key(), str(rnd.randint(-4, 3)).encode(), str(rnd.randint(-4, 3)).encode()]),
+        (1, lambda: [rnd.choice([b'LLEN', b'LINDEX']), key()] + ([str(rnd.randint(-3, 3)).encode()] if rnd.random() < 0.5 else [])),
+        (1, lambda: [b'LREM', key(), str(rnd.randint(-2, 2)).encode(), field()]),
+        (1, lambda: [b'LMOVE', key(), key(), rnd.choice([b'LEFT', b'RIGHT']), rnd.choice([b'LEFT', b'RIGHT'])]),
+        (1, lambda: [b'LPOS', key(), field()] + rnd.choice([[], [b'COUNT', b'0'], [b'RANK', b'-1']])),
         # a transaction of deterministic commands (EXEC's reply is compared exactly)
         (2, lambda: [[b'MULTI']] + [rnd.choice(tx_cmds)() for _ in range(rnd.randint(0, 4))] + [[b'EXEC']]),
     ]

@@ -202,6 +202,24 @@ void		IncrbyfloatCommand(Client *c);
 void		LcsCommand(Client *c);	/* server/cmd_lcs.c */
 
 
+/* server/cmd_list.c */
+void		LindexCommand(Client *c);
+void		LinsertCommand(Client *c);
+void		LlenCommand(Client *c);
+void		LmoveCommand(Client *c);
+void		LpopCommand(Client *c);
+void		LposCommand(Client *c);
+void		LpushCommand(Client *c);
+void		LpushxCommand(Client *c);
+void		LrangeCommand(Client *c);
+void		LremCommand(Client *c);
+void		LsetCommand(Client *c);
+void		LtrimCommand(Client *c);
+void		RpopCommand(Client *c);
+void		RpoplpushCommand(Client *c);
+void		RpushCommand(Client *c);
+void		RpushxCommand(Client *c);
+
 /* server/cmd_set.c */
 void		SaddCommand(Client *c);
 void		ScardCommand(Client *c);

@@ -1,7 +1,7 @@
 /*
  * check_hash.c
- *	  Integration tests of hashes (and sets, which share their inline
- *	  encoding) against a real tusk-server: the size
+ *	  Integration tests of hashes (and sets and lists, which share their
+ *	  inline encoding) against a real tusk-server: the size
  *	  limit of the inline encoding, RESP3 shapes, concurrent HINCRBY (no
  *	  lost update), readers that never see half of an HSET, hashes inside
  *	  MULTI/EXEC, and hashes across a restart and a SIGKILL.
@@ -313,6 +313,80 @@ START_TEST(test_smove_conserves)
 }
 END_TEST
 
+/* Lists too: the 1 MB limit, and a queue whose every element is popped once. */
+START_TEST(test_list_queue)
+{
+	TuskServer	s;
+	redisContext *c;
+	redisReply *r;
+	pid_t		pids[4];
+	size_t		vlen = 400 * 1024;
+	char	   *v = malloc(vlen);
+	int			seen[400] = {0};
+
+	memset(v, 'q', vlen);
+	HarnessStartOk(&s, NULL, false);
+	c = HarnessConnectOk(&s);
+	HarnessExpectInt(c, 1, "RPUSH big %b", v, vlen);
+	HarnessExpectInt(c, 2, "RPUSH big %b", v, vlen);
+	r = HarnessCommandOk(c, "RPUSH big %b", v, vlen);
+	ck_assert_int_eq(r->type, REDIS_REPLY_ERROR);
+	ck_assert_msg(strncmp(r->str, "ERR list too large for tusk", 27) == 0, "%s", r->str);
+	freeReplyObject(r);
+	HarnessExpectInt(c, 2, "LLEN big");
+	free(v);
+
+	/* 2 producers push 200 numbered elements each; 2 consumers pop */
+	for (int i = 0; i < 4; i++)
+	{
+		pids[i] = fork();
+		ck_assert_int_ge(pids[i], 0);
+		if (pids[i] == 0)
+		{
+			redisContext *w = HarnessConnectPort(s.port);
+
+			if (w == NULL || w->err)
+				_exit(2);
+			for (int k = 0; k < 200; k++)
+			{
+				redisReply *x = i < 2 ? redisCommand(w, "LPUSH queue %d", i * 200 + k)
+					: redisCommand(w, "RPOPLPUSH queue done");
+
+				if (x == NULL || (i < 2 && x->type != REDIS_REPLY_INTEGER))
+					_exit(3);
+				freeReplyObject(x);
+			}
+			redisFree(w);
+			_exit(0);
+		}
+	}
+	for (int i = 0; i < 4; i++)
+	{
+		int			status;
+
+		ck_assert_int_eq(waitpid(pids[i], &status, 0), pids[i]);
+		ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "client %d: 0x%x", i, status);
+	}
+	/* every element is in exactly one of the two lists */
+	ck_assert_int_eq(HarnessGetInt(c, "LLEN queue") + HarnessGetInt(c, "LLEN done"), 400);
+	for (const char *const *name = (const char *const[]) {"queue", "done", NULL}; *name; name++)
+	{
+		r = HarnessCommandOk(c, "LRANGE %s 0 -1", *name);
+		for (size_t k = 0; k < r->elements; k++)
+		{
+			int			n = atoi(r->element[k]->str);
+
+			ck_assert(n >= 0 && n < 400);
+			ck_assert_msg(seen[n] == 0, "element %d twice", n);
+			seen[n] = 1;
+		}
+		freeReplyObject(r);
+	}
+	redisFree(c);
+	HarnessStopOk(&s);
+}
+END_TEST
+
 static Suite *
 hash_suite(void)
 {
@@ -326,6 +400,7 @@ hash_suite(void)
 	tcase_add_test(tc, test_multi_and_restart);
 	tcase_add_test(tc, test_set_size_limit);
 	tcase_add_test(tc, test_smove_conserves);
+	tcase_add_test(tc, test_list_queue);
 	suite_add_tcase(su, tc);
 	return su;
 }

@@ -1,0 +1,795 @@
+/*
+ * cmd_list.c
+ *	  Lists: LPUSH RPUSH LPUSHX RPUSHX LPOP RPOP LLEN LRANGE LINDEX LSET LREM
+ *	  LTRIM LINSERT LPOS LMOVE RPOPLPUSH (not the blocking ones).
+ *
+ * NOTES
+ *	  Stored inline like hashes and sets (server/collection.h): one value of
+ *	  type KS_TYPE_LIST, its elements head first, each preceded by its
+ *	  length. A write decodes, changes and stores a new version under the
+ *	  locks of every key it names, so it is atomic and O(size of the list);
+ *	  a list is limited to LIST_MAX_BYTES encoded, and a push past that is
+ *	  refused with an error that says so. A list left empty is deleted.
+ */
+#include "config.h"
+
+#include "server/collection.h"
+#include "server/server.h"
+#include "server/txn.h"
+#include "server/util.h"
+#include "storage/mem.h"
+
+#include <limits.h>
+#include <string.h>
+
+#define LIST_MAX_BYTES (1024 * 1024)
+
+static const char *const err_list_too_big =
+"ERR list too large for tusk: at most 1 MB of elements (lists stored one element "
+"per tuple are not implemented yet)";
+
+typedef struct Elem
+{
+	const char *p;
+	size_t		len;
+} Elem;
+
+typedef struct List
+{
+	Elem	   *e;
+	long		n;
+	long		cap;
+} List;
+
+static void
+list_free(List *l)
+{
+	MemFree(l->e);
+	memset(l, 0, sizeof(*l));
+}
+
+/* Insert at position pos (0 .. n). */
+static void
+list_insert(List *l, long pos, const char *p, size_t len)
+{
+	if (l->n == l->cap)
+	{
+		l->cap = l->cap ? l->cap * 2 : 8;
+		l->e = MemRealloc(l->e, sizeof(Elem) * (size_t) l->cap);
+	}
+	memmove(&l->e[pos + 1], &l->e[pos], sizeof(Elem) * (size_t) (l->n - pos));
+	l->e[pos].p = p;
+	l->e[pos].len = len;
+	l->n++;
+}
+
+static void
+list_remove(List *l, long pos)
+{
+	memmove(&l->e[pos], &l->e[pos + 1], sizeof(Elem) * (size_t) (l->n - pos - 1));
+	l->n--;
+}
+
+static bool
+list_decode(const char *data, size_t len, List *l)
+{
+	size_t		off = 0;
+
+	memset(l, 0, sizeof(*l));
+	while (off < len)
+	{
+		uint32_t	elen;
+
+		if (len - off < 4 || (elen = CollGetLen(data + off)) > len - off - 4)
+			return false;
+		list_insert(l, l->n, data + off + 4, elen);
+		off += 4 + elen;
+	}
+	return true;
+}
+
+static size_t
+list_encoded_size(const List *l)
+{
+	size_t		size = 0;
+
+	for (long i = 0; i < l->n; i++)
+		size += 4 + l->e[i].len;
+	return size;
+}
+
+static char *
+list_encode(const List *l, size_t *len)
+{
+	char	   *out = MemAlloc(list_encoded_size(l) + 1);
+	size_t		off = 0;
+
+	for (long i = 0; i < l->n; i++)
+	{
+		CollPutLen(out + off, l->e[i].len);
+		memcpy(out + off + 4, l->e[i].p, l->e[i].len);
+		off += 4 + l->e[i].len;
+	}
+	*len = off;
+	return out;
+}
+
+static bool
+same_elem(const Elem *e, const char *p, size_t len)
+{
+	return e->len == len && memcmp(e->p, p, len) == 0;
+}
+
+/* A loaded value as a list (missing: empty); false after the reply. */
+static bool
+as_list(Client *c, const KsValue *v, List *l)
+{
+	memset(l, 0, sizeof(*l));
+	if (!v->exists)
+		return true;
+	if (v->type != KS_TYPE_LIST)
+	{
+		AddReplyError(&c->reply, err_wrongtype);
+		return false;
+	}
+	if (!list_decode(v->value, v->value_len, l))
+	{
+		AddReplyError(&c->reply, "ERR storage error; see the server log");
+		list_free(l);
+		return false;
+	}
+	return true;
+}
+
+/* Store l as argv[argi] replacing cur (deleting it when empty); TTL kept. */
+static bool
+store_list(Client *c, int argi, const List *l, const KsValue *cur)
+{
+	KsStatus	st = KS_OK;
+
+	if (list_encoded_size(l) > LIST_MAX_BYTES)
+	{
+		AddReplyError(&c->reply, err_list_too_big);
+		return false;
+	}
+	if (l->n == 0)
+	{
+		if (cur->exists)
+			st = KsDelete(c->db, c->argv[argi], c->argv_len[argi], cur);
+	}
+	else
+	{
+		size_t		len;
+		char	   *enc = list_encode(l, &len);
+
+		st = KsPut(c->db, c->argv[argi], c->argv_len[argi], KS_TYPE_LIST, enc, len,
+				   cur->exists ? cur->expire_ms : 0, cur);
+		MemFree(enc);
+	}
+	return st == KS_OK || ReplyKsError(c, st);
+}
+
+/* Index (negative from the tail) to a position, or -1 if out of range. */
+static long
+list_pos(const List *l, long long index)
+{
+	if (index < 0)
+		index += l->n;
+	return index < 0 || index >= l->n ? -1 : (long) index;
+}
+
+/* ------------------------------------------------------ one-key writes */
+
+/* fn changes l and may reply itself (then returns false with replied) */
+typedef bool (*ListWriteFn) (Client *c, List *l, bool exists, bool *changed, void *arg);
+
+static void
+list_write(Client *c, ListWriteFn fn, void *arg, void (*reply) (Client *c, void *arg))
+{
+	CmdTxn		t;
+	KsValue		cur;
+	List		l;
+	bool		ok, changed = false;
+
+	memset(&l, 0, sizeof(l));
+	if (!CmdWriteBeginKeys(c, &t, 1, 1, 1))
+		return;
+	ok = CmdLoadLatest(c, &t, 1, &cur) && as_list(c, &cur, &l);
+	if (ok)
+		ok = fn(c, &l, cur.exists, &changed, arg);
+	if (ok && changed)
+		ok = store_list(c, 1, &l, &cur);
+	if (!ok)
+		CmdWriteAbort(c, &t);
+	else if (!changed)
+	{
+		CmdWriteAbort(c, &t);	/* nothing written: no commit record */
+		reply(c, arg);
+	}
+	else if (CmdWriteCommit(c, &t))
+		reply(c, arg);
+	list_free(&l);
+	KsValueRelease(&cur);
+}
+
+typedef struct PushArg
+{
+	bool		left;
+	bool		only_existing;	/* LPUSHX / RPUSHX */
+	long long	len;
+} PushArg;
+
+static bool
+push_fn(Client *c, List *l, bool exists, bool *changed, void *argp)
+{
+	PushArg    *arg = argp;
+
+	if (arg->only_existing && !exists)
+	{
+		arg->len = 0;
+		return true;
+	}
+	for (int i = 2; i < c->argc; i++)
+		list_insert(l, arg->left ? 0 : l->n, c->argv[i], c->argv_len[i]);
+	arg->len = l->n;
+	*changed = true;
+	return true;
+}
+
+static void
+reply_push(Client *c, void *argp)
+{
+	AddReplyLongLong(&c->reply, ((PushArg *) argp)->len);
+}
+
+static void
+push_generic(Client *c, bool left, bool only_existing)
+{
+	PushArg		arg = {left, only_existing, 0};
+
+	list_write(c, push_fn, &arg, reply_push);
+}
+
+void
+LpushCommand(Client *c)
+{
+	push_generic(c, true, false);
+}
+
+void
+RpushCommand(Client *c)
+{
+	push_generic(c, false, false);
+}
+
+void
+LpushxCommand(Client *c)
+{
+	push_generic(c, true, true);
+}
+
+void
+RpushxCommand(Client *c)
+{
+	push_generic(c, false, true);
+}
+
+typedef struct PopArg
+{
+	bool		left;
+	bool		has_count;
+	long long	count;
+	bool		exists;
+	List		popped;
+	char	   *copy;
+} PopArg;
+
+static bool
+pop_fn(Client *c, List *l, bool exists, bool *changed, void *argp)
+{
+	PopArg	   *arg = argp;
+	long long	n = arg->has_count ? arg->count : 1;
+	size_t		total = 0, off = 0;
+
+	arg->exists = exists;
+	if (n > l->n)
+		n = l->n;
+	for (long long k = 0; k < n; k++)
+		total += l->e[arg->left ? k : l->n - 1 - k].len;
+	arg->copy = MemAlloc(total + 1);
+	for (long long k = 0; k < n; k++)
+	{
+		Elem	   *e = &l->e[arg->left ? k : l->n - 1 - k];
+
+		memcpy(arg->copy + off, e->p, e->len);
+		list_insert(&arg->popped, arg->popped.n, arg->copy + off, e->len);
+		off += e->len;
+	}
+	if (arg->left)
+		memmove(&l->e[0], &l->e[n], sizeof(Elem) * (size_t) (l->n - n));
+	l->n -= (long) n;
+	*changed = n > 0;
+	return true;
+}
+
+static void
+reply_popped(Client *c, void *argp)
+{
+	PopArg	   *arg = argp;
+
+	if (!arg->has_count)
+	{
+		if (arg->popped.n == 0)
+			AddReplyNull(&c->reply);
+		else
+			AddReplyBulk(&c->reply, arg->popped.e[0].p, arg->popped.e[0].len);
+		return;
+	}
+	if (!arg->exists)
+	{
+		AddReplyNullArray(&c->reply);
+		return;
+	}
+	AddReplyArrayLen(&c->reply, arg->popped.n);
+	for (long i = 0; i < arg->popped.n; i++)
+		AddReplyBulk(&c->reply, arg->popped.e[i].p, arg->popped.e[i].len);
+}
+
+static void
+pop_generic(Client *c, bool left)
+{
+	PopArg		arg;
+
+	memset(&arg, 0, sizeof(arg));
+	arg.left = left;
+	if (c->argc > 3)
+	{
+		ReplyWrongArity(c, c->cmd);
+		return;
+	}
+	if (c->argc == 3)
+	{
+		if (!StringToLongLong(c->argv[2], c->argv_len[2], &arg.count) || arg.count < 0)
+		{
+			AddReplyError(&c->reply, "ERR value is out of range, must be positive");
+			return;
+		}
+		arg.has_count = true;
+	}
+	list_write(c, pop_fn, &arg, reply_popped);
+	list_free(&arg.popped);
+	MemFree(arg.copy);
+}
+
+void
+LpopCommand(Client *c)
+{
+	pop_generic(c, true);
+}
+
+void
+RpopCommand(Client *c)
+{
+	pop_generic(c, false);
+}
+
+static bool
+lset_fn(Client *c, List *l, bool exists, bool *changed, void *argp)
+{
+	long long	index = *(long long *) argp;
+	long		pos;
+
+	if (!exists)
+	{
+		AddReplyError(&c->reply, "ERR no such key");
+		return false;
+	}
+	pos = list_pos(l, index);
+	if (pos < 0)
+	{
+		AddReplyError(&c->reply, "ERR index out of range");
+		return false;
+	}
+	l->e[pos].p = c->argv[3];
+	l->e[pos].len = c->argv_len[3];
+	*changed = true;
+	return true;
+}
+
+static void
+reply_ok(Client *c, void *arg)
+{
+	(void) arg;
+	AddReplyOk(&c->reply);
+}
+
+void
+LsetCommand(Client *c)
+{
+	long long	index;
+
+	if (!GetLongLongOrReply(c, 2, &index, NULL))
+		return;
+	list_write(c, lset_fn, &index, reply_ok);
+}
+
+static bool
+lrem_fn(Client *c, List *l, bool exists, bool *changed, void *argp)
+{
+	long long  *count = argp;
+	long long	limit = *count < 0 ? -*count : *count, removed = 0;
+
+	(void) exists;
+	if (*count >= 0)
+	{
+		for (long i = 0; i < l->n && (limit == 0 || removed < limit);)
+			if (same_elem(&l->e[i], c->argv[3], c->argv_len[3]))
+			{
+				list_remove(l, i);
+				removed++;
+			}
+			else
+				i++;
+	}
+	else
+	{
+		for (long i = l->n - 1; i >= 0 && removed < limit; i--)
+			if (same_elem(&l->e[i], c->argv[3], c->argv_len[3]))
+			{
+				list_remove(l, i);
+				removed++;
+			}
+	}
+	*count = removed;
+	*changed = removed > 0;
+	return true;
+}
+
+void
+LremCommand(Client *c)
+{
+	long long	count;
+
+	if (!GetLongLongOrReply(c, 2, &count, NULL))
+		return;
+	list_write(c, lrem_fn, &count, CollReplyCount);
+}
+
+typedef struct RangeArg
+{
+	long long	start;
+	long long	end;
+} RangeArg;
+
+/* Redis's LRANGE/LTRIM index rules: the [start, end] it covers, or empty. */
+static bool
+resolve_range(long n, long long start, long long end, long *from, long *to)
+{
+	if (start < 0)
+		start += n;
+	if (end < 0)
+		end += n;
+	if (start < 0)
+		start = 0;
+	if (start > end || start >= n)
+		return false;
+	if (end >= n)
+		end = n - 1;
+	*from = (long) start;
+	*to = (long) end;
+	return true;
+}
+
+static bool
+ltrim_fn(Client *c, List *l, bool exists, bool *changed, void *argp)
+{
+	RangeArg   *arg = argp;
+	long		from, to;
+
+	(void) c;
+	(void) exists;
+	if (!resolve_range(l->n, arg->start, arg->end, &from, &to))
+	{
+		*changed = l->n > 0;
+		l->n = 0;
+		return true;
+	}
+	*changed = from > 0 || to < l->n - 1;
+	memmove(&l->e[0], &l->e[from], sizeof(Elem) * (size_t) (to - from + 1));
+	l->n = to - from + 1;
+	return true;
+}
+
+void
+LtrimCommand(Client *c)
+{
+	RangeArg	arg;
+
+	if (!GetLongLongOrReply(c, 2, &arg.start, NULL) || !GetLongLongOrReply(c, 3, &arg.end, NULL))
+		return;
+	list_write(c, ltrim_fn, &arg, reply_ok);
+}
+
+static bool
+linsert_fn(Client *c, List *l, bool exists, bool *changed, void *argp)
+{
+	long long  *result = argp;
+	bool		before = ArgEquals(c, 2, "before");
+
+	if (!exists)
+	{
+		*result = 0;
+		return true;
+	}
+	*result = -1;
+	for (long i = 0; i < l->n; i++)
+		if (same_elem(&l->e[i], c->argv[3], c->argv_len[3]))
+		{
+			list_insert(l, before ? i : i + 1, c->argv[4], c->argv_len[4]);
+			*result = l->n;
+			*changed = true;
+			break;
+		}
+	return true;
+}
+
+void
+LinsertCommand(Client *c)
+{
+	long long	result;
+
+	if (!ArgEquals(c, 2, "before") && !ArgEquals(c, 2, "after"))
+	{
+		ReplySyntaxError(c);
+		return;
+	}
+	list_write(c, linsert_fn, &result, CollReplyCount);
+}
+
+/* LMOVE src dst LEFT|RIGHT LEFT|RIGHT, and RPOPLPUSH src dst. */
+static void
+move_generic(Client *c, bool from_left, bool to_left)
+{
+	CmdTxn		t;
+	KsValue		src, dst;
+	List		sl, dl;
+	bool		ok, same;
+	char	   *copy = NULL;
+	size_t		len = 0;
+
+	memset(&sl, 0, sizeof(sl));
+	memset(&dl, 0, sizeof(dl));
+	KsValueInit(&dst);
+	if (!CmdWriteBeginKeys(c, &t, 1, 2, 1))
+		return;
+	same = c->argv_len[1] == c->argv_len[2] && memcmp(c->argv[1], c->argv[2], c->argv_len[1]) == 0;
+	ok = CmdLoadLatest(c, &t, 1, &src) && as_list(c, &src, &sl);
+	if (ok && sl.n == 0)
+	{
+		CmdWriteAbort(c, &t);
+		AddReplyNull(&c->reply);
+		list_free(&sl);
+		KsValueRelease(&src);
+		return;
+	}
+	ok = ok && (same || (CmdLoadLatest(c, &t, 2, &dst) && as_list(c, &dst, &dl)));
+	if (ok)
+	{
+		Elem		e = sl.e[from_left ? 0 : sl.n - 1];
+		List	   *target = same ? &sl : &dl;
+
+		copy = MemAlloc(e.len + 1);
+		memcpy(copy, e.p, e.len);
+		len = e.len;
+		list_remove(&sl, from_left ? 0 : sl.n - 1);
+		list_insert(target, to_left ? 0 : target->n, copy, len);
+		ok = store_list(c, 1, &sl, &src) && (same || store_list(c, 2, &dl, &dst));
+	}
+	if (!ok)
+		CmdWriteAbort(c, &t);
+	else if (CmdWriteCommit(c, &t))
+		AddReplyBulk(&c->reply, copy, len);
+	MemFree(copy);
+	list_free(&sl);
+	list_free(&dl);
+	KsValueRelease(&src);
+	KsValueRelease(&dst);
+}
+
+void
+LmoveCommand(Client *c)
+{
+	bool		from_left = ArgEquals(c, 3, "left"), to_left = ArgEquals(c, 4, "left");
+
+	if ((!from_left && !ArgEquals(c, 3, "right")) || (!to_left && !ArgEquals(c, 4, "right")))
+	{
+		ReplySyntaxError(c);
+		return;
+	}
+	move_generic(c, from_left, to_left);
+}
+
+void
+RpoplpushCommand(Client *c)
+{
+	move_generic(c, false, true);
+}
+
+/* ------------------------------------------------------------ reads */
+
+static bool
+read_list(Client *c, KsValue *v, List *l, void (*missing_reply) (Client *c))
+{
+	CmdTxn		t;
+
+	memset(l, 0, sizeof(*l));
+	if (!CmdReadKey(c, &t, 1, v))
+		return false;
+	if (!CmdReadEnd(c, &t))
+	{
+		KsValueRelease(v);
+		return false;
+	}
+	if (!v->exists)
+	{
+		missing_reply(c);
+		KsValueRelease(v);
+		return false;
+	}
+	if (!as_list(c, v, l))
+	{
+		KsValueRelease(v);
+		return false;
+	}
+	return true;
+}
+
+void
+LlenCommand(Client *c)
+{
+	KsValue		v;
+	List		l;
+
+	if (!read_list(c, &v, &l, CollReplyZero))
+		return;
+	AddReplyLongLong(&c->reply, l.n);
+	list_free(&l);
+	KsValueRelease(&v);
+}
+
+void
+LrangeCommand(Client *c)
+{
+	KsValue		v;
+	List		l;
+	long long	start, end;
+	long		from, to;
+
+	if (!GetLongLongOrReply(c, 2, &start, NULL) || !GetLongLongOrReply(c, 3, &end, NULL))
+		return;
+	if (!read_list(c, &v, &l, CollReplyEmptyArray))
+		return;
+	if (!resolve_range(l.n, start, end, &from, &to))
+		AddReplyArrayLen(&c->reply, 0);
+	else
+	{
+		AddReplyArrayLen(&c->reply, to - from + 1);
+		for (long i = from; i <= to; i++)
+			AddReplyBulk(&c->reply, l.e[i].p, l.e[i].len);
+	}
+	list_free(&l);
+	KsValueRelease(&v);
+}
+
+void
+LindexCommand(Client *c)
+{
+	KsValue		v;
+	List		l;
+	long long	index;
+	long		pos;
+
+	if (!GetLongLongOrReply(c, 2, &index, NULL))
+		return;
+	if (!read_list(c, &v, &l, CollReplyNull))
+		return;
+	pos = list_pos(&l, index);
+	if (pos < 0)
+		AddReplyNull(&c->reply);
+	else
+		AddReplyBulk(&c->reply, l.e[pos].p, l.e[pos].len);
+	list_free(&l);
+	KsValueRelease(&v);
+}
+
+/* LPOS key element [RANK rank] [COUNT num-matches] [MAXLEN len] */
+void
+LposCommand(Client *c)
+{
+	KsValue		v;
+	List		l;
+	long long	rank = 1, count = -1, maxlen = 0, found = 0;
+	bool		has_count = false;
+	size_t		handle = 0;
+
+	for (int i = 3; i < c->argc; i += 2)
+	{
+		long long	val;
+
+		if (i + 1 >= c->argc)
+		{
+			ReplySyntaxError(c);
+			return;
+		}
+		if (ArgEquals(c, i, "rank"))
+		{
+			if (!GetLongLongOrReply(c, i + 1, &val, NULL))
+				return;
+			if (val == 0)
+			{
+				AddReplyError(&c->reply, "ERR RANK can't be zero: use 1 to start from the first "
+							  "match, 2 from the second ... or use negative to start from "
+							  "the end of the list");
+				return;
+			}
+			rank = val == LLONG_MIN ? -LLONG_MAX : val;
+		}
+		else if (ArgEquals(c, i, "count"))
+		{
+			if (!GetLongLongOrReply(c, i + 1, &val, NULL))
+				return;
+			if (val < 0)
+			{
+				AddReplyError(&c->reply, "ERR COUNT can't be negative");
+				return;
+			}
+			count = val;
+			has_count = true;
+		}
+		else if (ArgEquals(c, i, "maxlen"))
+		{
+			if (!GetLongLongOrReply(c, i + 1, &val, NULL))
+				return;
+			if (val < 0)
+			{
+				AddReplyError(&c->reply, "ERR MAXLEN can't be negative");
+				return;
+			}
+			maxlen = val;
+		}
+		else
+		{
+			ReplySyntaxError(c);
+			return;
+		}
+	}
+	if (!read_list(c, &v, &l, has_count ? CollReplyEmptyArray : CollReplyNull))
+		return;
+	if (has_count)
+		handle = AddReplyDeferredLen(&c->reply);
+	{
+		long long	skip = (rank > 0 ? rank : -rank) - 1, checked = 0;
+		long long	want = has_count ? (count == 0 ? LLONG_MAX : count) : 1;
+
+		for (long k = 0; k < l.n && found < want && (maxlen == 0 || checked < maxlen); k++, checked++)
+		{
+			long		i = rank > 0 ? k : l.n - 1 - k;
+
+			if (!same_elem(&l.e[i], c->argv[2], c->argv_len[2]))
+				continue;
+			if (skip > 0)
+			{
+				skip--;
+				continue;
+			}
+			AddReplyLongLong(&c->reply, i);
+			found++;
+		}
+	}
+	if (has_count)
+		SetDeferredArrayLen(&c->reply, handle, found);
+	else if (found == 0)
+		AddReplyNull(&c->reply);
+	list_free(&l);
+	KsValueRelease(&v);
+}
