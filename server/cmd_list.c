@@ -24,98 +24,14 @@
 
 #define LIST_MAX_BYTES (1024 * 1024)
 
+typedef CollElems List;
+
 static const char *const err_list_too_big =
 "ERR list too large for tusk: at most 1 MB of elements (lists stored one element "
 "per tuple are not implemented yet)";
 
-typedef struct Elem
-{
-	const char *p;
-	size_t		len;
-} Elem;
-
-typedef struct List
-{
-	Elem	   *e;
-	long		n;
-	long		cap;
-} List;
-
-static void
-list_free(List *l)
-{
-	MemFree(l->e);
-	memset(l, 0, sizeof(*l));
-}
-
-/* Insert at position pos (0 .. n). */
-static void
-list_insert(List *l, long pos, const char *p, size_t len)
-{
-	if (l->n == l->cap)
-	{
-		l->cap = l->cap ? l->cap * 2 : 8;
-		l->e = MemRealloc(l->e, sizeof(Elem) * (size_t) l->cap);
-	}
-	memmove(&l->e[pos + 1], &l->e[pos], sizeof(Elem) * (size_t) (l->n - pos));
-	l->e[pos].p = p;
-	l->e[pos].len = len;
-	l->n++;
-}
-
-static void
-list_remove(List *l, long pos)
-{
-	memmove(&l->e[pos], &l->e[pos + 1], sizeof(Elem) * (size_t) (l->n - pos - 1));
-	l->n--;
-}
-
 static bool
-list_decode(const char *data, size_t len, List *l)
-{
-	size_t		off = 0;
-
-	memset(l, 0, sizeof(*l));
-	while (off < len)
-	{
-		uint32_t	elen;
-
-		if (len - off < 4 || (elen = CollGetLen(data + off)) > len - off - 4)
-			return false;
-		list_insert(l, l->n, data + off + 4, elen);
-		off += 4 + elen;
-	}
-	return true;
-}
-
-static size_t
-list_encoded_size(const List *l)
-{
-	size_t		size = 0;
-
-	for (long i = 0; i < l->n; i++)
-		size += 4 + l->e[i].len;
-	return size;
-}
-
-static char *
-list_encode(const List *l, size_t *len)
-{
-	char	   *out = MemAlloc(list_encoded_size(l) + 1);
-	size_t		off = 0;
-
-	for (long i = 0; i < l->n; i++)
-	{
-		CollPutLen(out + off, l->e[i].len);
-		memcpy(out + off + 4, l->e[i].p, l->e[i].len);
-		off += 4 + l->e[i].len;
-	}
-	*len = off;
-	return out;
-}
-
-static bool
-same_elem(const Elem *e, const char *p, size_t len)
+same_elem(const CollElem *e, const char *p, size_t len)
 {
 	return e->len == len && memcmp(e->p, p, len) == 0;
 }
@@ -132,10 +48,10 @@ as_list(Client *c, const KsValue *v, List *l)
 		AddReplyError(&c->reply, err_wrongtype);
 		return false;
 	}
-	if (!list_decode(v->value, v->value_len, l))
+	if (!CollElemsDecode(v->value, v->value_len, l))
 	{
 		AddReplyError(&c->reply, "ERR storage error; see the server log");
-		list_free(l);
+		CollElemsFree(l);
 		return false;
 	}
 	return true;
@@ -147,7 +63,7 @@ store_list(Client *c, int argi, const List *l, const KsValue *cur)
 {
 	KsStatus	st = KS_OK;
 
-	if (list_encoded_size(l) > LIST_MAX_BYTES)
+	if (CollElemsEncodedSize(l) > LIST_MAX_BYTES)
 	{
 		AddReplyError(&c->reply, err_list_too_big);
 		return false;
@@ -160,7 +76,7 @@ store_list(Client *c, int argi, const List *l, const KsValue *cur)
 	else
 	{
 		size_t		len;
-		char	   *enc = list_encode(l, &len);
+		char	   *enc = CollElemsEncode(l, &len);
 
 		st = KsPut(c->db, c->argv[argi], c->argv_len[argi], KS_TYPE_LIST, enc, len,
 				   cur->exists ? cur->expire_ms : 0, cur);
@@ -208,7 +124,7 @@ list_write(Client *c, ListWriteFn fn, void *arg, void (*reply) (Client *c, void 
 	}
 	else if (CmdWriteCommit(c, &t))
 		reply(c, arg);
-	list_free(&l);
+	CollElemsFree(&l);
 	KsValueRelease(&cur);
 }
 
@@ -230,7 +146,7 @@ push_fn(Client *c, List *l, bool exists, bool *changed, void *argp)
 		return true;
 	}
 	for (int i = 2; i < c->argc; i++)
-		list_insert(l, arg->left ? 0 : l->n, c->argv[i], c->argv_len[i]);
+		CollElemsInsert(l, arg->left ? 0 : l->n, c->argv[i], c->argv_len[i]);
 	arg->len = l->n;
 	*changed = true;
 	return true;
@@ -299,14 +215,14 @@ pop_fn(Client *c, List *l, bool exists, bool *changed, void *argp)
 	arg->copy = MemAlloc(total + 1);
 	for (long long k = 0; k < n; k++)
 	{
-		Elem	   *e = &l->e[arg->left ? k : l->n - 1 - k];
+		CollElem	   *e = &l->e[arg->left ? k : l->n - 1 - k];
 
 		memcpy(arg->copy + off, e->p, e->len);
-		list_insert(&arg->popped, arg->popped.n, arg->copy + off, e->len);
+		CollElemsInsert(&arg->popped, arg->popped.n, arg->copy + off, e->len);
 		off += e->len;
 	}
 	if (arg->left)
-		memmove(&l->e[0], &l->e[n], sizeof(Elem) * (size_t) (l->n - n));
+		memmove(&l->e[0], &l->e[n], sizeof(CollElem) * (size_t) (l->n - n));
 	l->n -= (long) n;
 	*changed = n > 0;
 	return true;
@@ -357,7 +273,7 @@ pop_generic(Client *c, bool left)
 		arg.has_count = true;
 	}
 	list_write(c, pop_fn, &arg, reply_popped);
-	list_free(&arg.popped);
+	CollElemsFree(&arg.popped);
 	MemFree(arg.copy);
 }
 
@@ -425,7 +341,7 @@ lrem_fn(Client *c, List *l, bool exists, bool *changed, void *argp)
 		for (long i = 0; i < l->n && (limit == 0 || removed < limit);)
 			if (same_elem(&l->e[i], c->argv[3], c->argv_len[3]))
 			{
-				list_remove(l, i);
+				CollElemsRemove(l, i);
 				removed++;
 			}
 			else
@@ -436,7 +352,7 @@ lrem_fn(Client *c, List *l, bool exists, bool *changed, void *argp)
 		for (long i = l->n - 1; i >= 0 && removed < limit; i--)
 			if (same_elem(&l->e[i], c->argv[3], c->argv_len[3]))
 			{
-				list_remove(l, i);
+				CollElemsRemove(l, i);
 				removed++;
 			}
 	}
@@ -495,7 +411,7 @@ ltrim_fn(Client *c, List *l, bool exists, bool *changed, void *argp)
 		return true;
 	}
 	*changed = from > 0 || to < l->n - 1;
-	memmove(&l->e[0], &l->e[from], sizeof(Elem) * (size_t) (to - from + 1));
+	memmove(&l->e[0], &l->e[from], sizeof(CollElem) * (size_t) (to - from + 1));
 	l->n = to - from + 1;
 	return true;
 }
@@ -525,7 +441,7 @@ linsert_fn(Client *c, List *l, bool exists, bool *changed, void *argp)
 	for (long i = 0; i < l->n; i++)
 		if (same_elem(&l->e[i], c->argv[3], c->argv_len[3]))
 		{
-			list_insert(l, before ? i : i + 1, c->argv[4], c->argv_len[4]);
+			CollElemsInsert(l, before ? i : i + 1, c->argv[4], c->argv_len[4]);
 			*result = l->n;
 			*changed = true;
 			break;
@@ -568,21 +484,21 @@ move_generic(Client *c, bool from_left, bool to_left)
 	{
 		CmdWriteAbort(c, &t);
 		AddReplyNull(&c->reply);
-		list_free(&sl);
+		CollElemsFree(&sl);
 		KsValueRelease(&src);
 		return;
 	}
 	ok = ok && (same || (CmdLoadLatest(c, &t, 2, &dst) && as_list(c, &dst, &dl)));
 	if (ok)
 	{
-		Elem		e = sl.e[from_left ? 0 : sl.n - 1];
+		CollElem		e = sl.e[from_left ? 0 : sl.n - 1];
 		List	   *target = same ? &sl : &dl;
 
 		copy = MemAlloc(e.len + 1);
 		memcpy(copy, e.p, e.len);
 		len = e.len;
-		list_remove(&sl, from_left ? 0 : sl.n - 1);
-		list_insert(target, to_left ? 0 : target->n, copy, len);
+		CollElemsRemove(&sl, from_left ? 0 : sl.n - 1);
+		CollElemsInsert(target, to_left ? 0 : target->n, copy, len);
 		ok = store_list(c, 1, &sl, &src) && (same || store_list(c, 2, &dl, &dst));
 	}
 	if (!ok)
@@ -590,8 +506,8 @@ move_generic(Client *c, bool from_left, bool to_left)
 	else if (CmdWriteCommit(c, &t))
 		AddReplyBulk(&c->reply, copy, len);
 	MemFree(copy);
-	list_free(&sl);
-	list_free(&dl);
+	CollElemsFree(&sl);
+	CollElemsFree(&dl);
 	KsValueRelease(&src);
 	KsValueRelease(&dst);
 }
@@ -653,7 +569,7 @@ LlenCommand(Client *c)
 	if (!read_list(c, &v, &l, CollReplyZero))
 		return;
 	AddReplyLongLong(&c->reply, l.n);
-	list_free(&l);
+	CollElemsFree(&l);
 	KsValueRelease(&v);
 }
 
@@ -677,7 +593,7 @@ LrangeCommand(Client *c)
 		for (long i = from; i <= to; i++)
 			AddReplyBulk(&c->reply, l.e[i].p, l.e[i].len);
 	}
-	list_free(&l);
+	CollElemsFree(&l);
 	KsValueRelease(&v);
 }
 
@@ -698,7 +614,7 @@ LindexCommand(Client *c)
 		AddReplyNull(&c->reply);
 	else
 		AddReplyBulk(&c->reply, l.e[pos].p, l.e[pos].len);
-	list_free(&l);
+	CollElemsFree(&l);
 	KsValueRelease(&v);
 }
 
@@ -790,6 +706,6 @@ LposCommand(Client *c)
 		SetDeferredArrayLen(&c->reply, handle, found);
 	else if (found == 0)
 		AddReplyNull(&c->reply);
-	list_free(&l);
+	CollElemsFree(&l);
 	KsValueRelease(&v);
 }

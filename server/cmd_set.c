@@ -27,50 +27,19 @@
 #include <string.h>
 
 #define SET_MAX_BYTES (1024 * 1024)
+typedef CollElems Set;
+
 #define INTSET_MAX_ENTRIES 512	/* Redis's set-max-intset-entries */
 
 static const char *const err_set_too_big =
 "ERR set too large for tusk: at most 1 MB of members (sets stored one element "
 "per tuple are not implemented yet)";
 
-typedef struct Member
-{
-	const char *p;
-	size_t		len;
-} Member;
-
-typedef struct Set
-{
-	Member	   *m;
-	int			n;
-	int			cap;
-} Set;
-
-static void
-set_free(Set *s)
-{
-	MemFree(s->m);
-	memset(s, 0, sizeof(*s));
-}
-
-static void
-set_append(Set *s, const char *p, size_t len)
-{
-	if (s->n == s->cap)
-	{
-		s->cap = s->cap ? s->cap * 2 : 8;
-		s->m = MemRealloc(s->m, sizeof(Member) * (size_t) s->cap);
-	}
-	s->m[s->n].p = p;
-	s->m[s->n].len = len;
-	s->n++;
-}
-
 static int
 set_find(const Set *s, const char *p, size_t len)
 {
 	for (int i = 0; i < s->n; i++)
-		if (s->m[i].len == len && memcmp(s->m[i].p, p, len) == 0)
+		if (s->e[i].len == len && memcmp(s->e[i].p, p, len) == 0)
 			return i;
 	return -1;
 }
@@ -81,62 +50,8 @@ set_add(Set *s, const char *p, size_t len)
 {
 	if (set_find(s, p, len) >= 0)
 		return false;
-	set_append(s, p, len);
+	CollElemsInsert(s, s->n, p, len);
 	return true;
-}
-
-static void
-set_remove_at(Set *s, int i)
-{
-	memmove(&s->m[i], &s->m[i + 1], sizeof(Member) * (size_t) (s->n - i - 1));
-	s->n--;
-}
-
-static bool
-set_decode(const char *data, size_t len, Set *s)
-{
-	size_t		off = 0;
-
-	memset(s, 0, sizeof(*s));
-	while (off < len)
-	{
-		uint32_t	mlen;
-
-		if (len - off < 4)
-			return false;
-		mlen = CollGetLen(data + off);
-		if (mlen > len - off - 4)
-			return false;
-		set_append(s, data + off + 4, mlen);
-		off += 4 + mlen;
-	}
-	return true;
-}
-
-static size_t
-set_encoded_size(const Set *s)
-{
-	size_t		size = 0;
-
-	for (int i = 0; i < s->n; i++)
-		size += 4 + s->m[i].len;
-	return size;
-}
-
-static char *
-set_encode(const Set *s, size_t *len)
-{
-	char	   *out = MemAlloc(set_encoded_size(s) + 1);
-	size_t		off = 0;
-
-	for (int i = 0; i < s->n; i++)
-	{
-		CollPutLen(out + off, s->m[i].len);
-		memcpy(out + off + 4, s->m[i].p, s->m[i].len);
-		off += 4 + s->m[i].len;
-	}
-	*len = off;
-	return out;
 }
 
 static void
@@ -144,7 +59,7 @@ reply_members(Client *c, const Set *s)
 {
 	AddReplySetLen(&c->reply, s->n);
 	for (int i = 0; i < s->n; i++)
-		AddReplyBulk(&c->reply, s->m[i].p, s->m[i].len);
+		AddReplyBulk(&c->reply, s->e[i].p, s->e[i].len);
 }
 
 /*
@@ -162,10 +77,10 @@ as_set(Client *c, const KsValue *v, Set *s)
 		AddReplyError(&c->reply, err_wrongtype);
 		return false;
 	}
-	if (!set_decode(v->value, v->value_len, s))
+	if (!CollElemsDecode(v->value, v->value_len, s))
 	{
 		AddReplyError(&c->reply, "ERR storage error; see the server log");
-		set_free(s);
+		CollElemsFree(s);
 		return false;
 	}
 	return true;
@@ -180,7 +95,7 @@ store_set(Client *c, int argi, const Set *s, const KsValue *cur, bool keep_ttl)
 {
 	KsStatus	st = KS_OK;
 
-	if (set_encoded_size(s) > SET_MAX_BYTES)
+	if (CollElemsEncodedSize(s) > SET_MAX_BYTES)
 	{
 		AddReplyError(&c->reply, err_set_too_big);
 		return false;
@@ -193,7 +108,7 @@ store_set(Client *c, int argi, const Set *s, const KsValue *cur, bool keep_ttl)
 	else
 	{
 		size_t		len;
-		char	   *enc = set_encode(s, &len);
+		char	   *enc = CollElemsEncode(s, &len);
 
 		st = KsPut(c->db, c->argv[argi], c->argv_len[argi], KS_TYPE_SET, enc, len,
 				   keep_ttl && cur->exists ? cur->expire_ms : 0, cur);
@@ -231,7 +146,7 @@ set_write(Client *c, SetWriteFn fn, void *arg, void (*reply) (Client *c, void *a
 	}
 	else if (CmdWriteCommit(c, &t))
 		reply(c, arg);
-	set_free(&s);
+	CollElemsFree(&s);
 	KsValueRelease(&cur);
 }
 
@@ -267,7 +182,7 @@ srem_fn(Client *c, Set *s, bool *changed, void *arg)
 
 		if (j >= 0)
 		{
-			set_remove_at(s, j);
+			CollElemsRemove(s, j);
 			(*removed)++;
 		}
 	}
@@ -307,19 +222,19 @@ spop_fn(Client *c, Set *s, bool *changed, void *argp)
 	{
 		int			last = s->n - 1 - (int) k;
 		int			j = (int) (RandomU64() % (uint64_t) (last + 1));
-		Member		tmp = s->m[j];
+		CollElem		tmp = s->e[j];
 
-		s->m[j] = s->m[last];
-		s->m[last] = tmp;
+		s->e[j] = s->e[last];
+		s->e[last] = tmp;
 		total += tmp.len;
 	}
 	arg->copy = MemAlloc(total + 1);
 	for (long long k = 0; k < n; k++)
 	{
-		Member	   *m = &s->m[s->n - 1 - k];
+		CollElem	   *m = &s->e[s->n - 1 - k];
 
 		memcpy(arg->copy + off, m->p, m->len);
-		set_append(&arg->popped, arg->copy + off, m->len);
+		CollElemsInsert(&arg->popped, arg->popped.n, arg->copy + off, m->len);
 		off += m->len;
 	}
 	s->n -= (int) n;
@@ -337,7 +252,7 @@ reply_popped(Client *c, void *argp)
 		if (arg->popped.n == 0)
 			AddReplyNull(&c->reply);
 		else
-			AddReplyBulk(&c->reply, arg->popped.m[0].p, arg->popped.m[0].len);
+			AddReplyBulk(&c->reply, arg->popped.e[0].p, arg->popped.e[0].len);
 	}
 	else
 		reply_members(c, &arg->popped);
@@ -364,7 +279,7 @@ SpopCommand(Client *c)
 		arg.has_count = true;
 	}
 	set_write(c, spop_fn, &arg, reply_popped);
-	set_free(&arg.popped);
+	CollElemsFree(&arg.popped);
 	MemFree(arg.copy);
 }
 
@@ -407,7 +322,7 @@ SmoveCommand(Client *c)
 		j = set_find(&ss, c->argv[3], c->argv_len[3]);
 	if (ok && j >= 0 && !same)
 	{
-		set_remove_at(&ss, j);
+		CollElemsRemove(&ss, j);
 		set_add(&ds, c->argv[3], c->argv_len[3]);
 		ok = store_set(c, 1, &ss, &src, true) && store_set(c, 2, &ds, &dst, true);
 		moved = ok;
@@ -421,8 +336,8 @@ SmoveCommand(Client *c)
 	}
 	else if (CmdWriteCommit(c, &t))
 		AddReplyLongLong(&c->reply, 1);
-	set_free(&ss);
-	set_free(&ds);
+	CollElemsFree(&ss);
+	CollElemsFree(&ds);
 	KsValueRelease(&src);
 	KsValueRelease(&dst);
 }
@@ -483,7 +398,7 @@ ScardCommand(Client *c)
 	if (!read_one(c, &v, &s, CollReplyZero))
 		return;
 	AddReplyLongLong(&c->reply, s.n);
-	set_free(&s);
+	CollElemsFree(&s);
 	KsValueRelease(&v);
 }
 
@@ -496,7 +411,7 @@ SismemberCommand(Client *c)
 	if (!read_one(c, &v, &s, CollReplyZero))
 		return;
 	AddReplyLongLong(&c->reply, set_find(&s, c->argv[2], c->argv_len[2]) >= 0);
-	set_free(&s);
+	CollElemsFree(&s);
 	KsValueRelease(&v);
 }
 
@@ -511,7 +426,7 @@ SmismemberCommand(Client *c)
 	AddReplyArrayLen(&c->reply, c->argc - 2);
 	for (int i = 2; i < c->argc; i++)
 		AddReplyLongLong(&c->reply, set_find(&s, c->argv[i], c->argv_len[i]) >= 0);
-	set_free(&s);
+	CollElemsFree(&s);
 	KsValueRelease(&v);
 }
 
@@ -524,7 +439,7 @@ SmembersCommand(Client *c)
 	if (!read_one(c, &v, &s, reply_empty_set))
 		return;
 	reply_members(c, &s);
-	set_free(&s);
+	CollElemsFree(&s);
 	KsValueRelease(&v);
 }
 
@@ -557,7 +472,7 @@ SrandmemberCommand(Client *c)
 		return;
 	if (!has_count)
 	{
-		Member	   *m = &s.m[RandomU64() % (uint64_t) s.n];
+		CollElem	   *m = &s.e[RandomU64() % (uint64_t) s.n];
 
 		AddReplyBulk(&c->reply, m->p, m->len);
 	}
@@ -566,7 +481,7 @@ SrandmemberCommand(Client *c)
 		AddReplyArrayLen(&c->reply, -count);
 		for (long long k = 0; k < -count; k++)
 		{
-			Member	   *m = &s.m[RandomU64() % (uint64_t) s.n];
+			CollElem	   *m = &s.e[RandomU64() % (uint64_t) s.n];
 
 			AddReplyBulk(&c->reply, m->p, m->len);
 		}
@@ -579,16 +494,16 @@ SrandmemberCommand(Client *c)
 		for (long long k = 0; k < n && count < s.n; k++)
 		{
 			int			j = (int) k + (int) (RandomU64() % (uint64_t) (s.n - k));
-			Member		tmp = s.m[k];
+			CollElem		tmp = s.e[k];
 
-			s.m[k] = s.m[j];
-			s.m[j] = tmp;
+			s.e[k] = s.e[j];
+			s.e[j] = tmp;
 		}
 		AddReplyArrayLen(&c->reply, n);
 		for (long long k = 0; k < n; k++)
-			AddReplyBulk(&c->reply, s.m[k].p, s.m[k].len);
+			AddReplyBulk(&c->reply, s.e[k].p, s.e[k].len);
 	}
-	set_free(&s);
+	CollElemsFree(&s);
 	KsValueRelease(&v);
 }
 
@@ -598,7 +513,7 @@ free_loaded(KsValue *vals, Set *sets, int n)
 {
 	for (int i = 0; i < n; i++)
 	{
-		set_free(&sets[i]);
+		CollElemsFree(&sets[i]);
 		KsValueRelease(&vals[i]);
 	}
 }
@@ -642,7 +557,7 @@ combine(char op, const Set *sets, const KsValue *vals, int n, Set *out)
 	{
 		for (int i = 0; i < n; i++)
 			for (int k = 0; k < sets[i].n; k++)
-				set_add(out, sets[i].m[k].p, sets[i].m[k].len);
+				set_add(out, sets[i].e[k].p, sets[i].e[k].len);
 		return;
 	}
 	if (op == 'i')
@@ -655,7 +570,7 @@ combine(char op, const Set *sets, const KsValue *vals, int n, Set *out)
 
 		for (int i = 1; i < n; i++)
 		{
-			bool		in = set_find(&sets[i], sets[0].m[k].p, sets[0].m[k].len) >= 0;
+			bool		in = set_find(&sets[i], sets[0].e[k].p, sets[0].e[k].len) >= 0;
 
 			if (op == 'i' && !in)
 			{
@@ -670,7 +585,7 @@ combine(char op, const Set *sets, const KsValue *vals, int n, Set *out)
 		if (op == 'd' && n == 1)
 			keep = true;
 		if (keep)
-			set_append(out, sets[0].m[k].p, sets[0].m[k].len);
+			CollElemsInsert(out, out->n, sets[0].e[k].p, sets[0].e[k].len);
 	}
 }
 
@@ -686,7 +601,7 @@ set_op_read(Client *c, char op)
 	{
 		combine(op, sets, vals, n, &out);
 		reply_members(c, &out);
-		set_free(&out);
+		CollElemsFree(&out);
 		free_loaded(vals, sets, n);
 	}
 	MemFree(vals);
@@ -757,7 +672,7 @@ set_op_store(Client *c, char op)
 		CmdWriteAbort(c, &t);
 	else if (CmdWriteCommit(c, &t))
 		AddReplyLongLong(&c->reply, out.n);
-	set_free(&out);
+	CollElemsFree(&out);
 	free_loaded(vals, sets, n);
 	KsValueRelease(&dst);
 	MemFree(vals);
@@ -823,7 +738,7 @@ SintercardCommand(Client *c)
 	{
 		combine('i', sets, vals, (int) numkeys, &out);
 		AddReplyLongLong(&c->reply, limit > 0 && out.n > limit ? limit : out.n);
-		set_free(&out);
+		CollElemsFree(&out);
 		free_loaded(vals, sets, (int) numkeys);
 	}
 	MemFree(vals);
@@ -847,7 +762,7 @@ SscanCommand(Client *c)
 		return;
 	if (!CollParseScanOptions(c, 3, &pattern, &plen))
 	{
-		set_free(&s);
+		CollElemsFree(&s);
 		KsValueRelease(&v);
 		return;
 	}
@@ -856,13 +771,13 @@ SscanCommand(Client *c)
 	handle = AddReplyDeferredLen(&c->reply);
 	for (int i = 0; i < s.n; i++)
 	{
-		if (pattern && !StringMatch(pattern, plen, s.m[i].p, s.m[i].len, false))
+		if (pattern && !StringMatch(pattern, plen, s.e[i].p, s.e[i].len, false))
 			continue;
-		AddReplyBulk(&c->reply, s.m[i].p, s.m[i].len);
+		AddReplyBulk(&c->reply, s.e[i].p, s.e[i].len);
 		n++;
 	}
 	SetDeferredArrayLen(&c->reply, handle, n);
-	set_free(&s);
+	CollElemsFree(&s);
 	KsValueRelease(&v);
 }
 
@@ -873,7 +788,7 @@ SetEncodingName(const char *value, size_t len)
 	Set			s;
 	const char *name = "intset";
 
-	if (!set_decode(value, len, &s))
+	if (!CollElemsDecode(value, len, &s))
 		return "hashtable";
 	if (s.n > INTSET_MAX_ENTRIES)
 		name = "hashtable";
@@ -883,10 +798,10 @@ SetEncodingName(const char *value, size_t len)
 		char		buf[32];
 
 		/* an intset holds only members that are canonical integers */
-		if (!StringToLongLong(s.m[i].p, s.m[i].len, &ll) ||
-			(size_t) LongLongToString(buf, sizeof(buf), ll) != s.m[i].len)
+		if (!StringToLongLong(s.e[i].p, s.e[i].len, &ll) ||
+			(size_t) LongLongToString(buf, sizeof(buf), ll) != s.e[i].len)
 			name = "hashtable";
 	}
-	set_free(&s);
+	CollElemsFree(&s);
 	return name;
 }

@@ -5,6 +5,9 @@
 #include "config.h"
 
 #include "server/collection.h"
+#include "storage/mem.h"
+
+#include <string.h>
 
 uint32_t
 CollGetLen(const char *p)
@@ -83,4 +86,76 @@ void
 CollReplyCount(Client *c, void *arg)
 {
 	AddReplyLongLong(&c->reply, *(long long *) arg);
+}
+
+void
+CollElemsFree(CollElems *a)
+{
+	MemFree(a->e);
+	memset(a, 0, sizeof(*a));
+}
+
+void
+CollElemsInsert(CollElems *a, long pos, const char *p, size_t len)
+{
+	if (a->n == a->cap)
+	{
+		a->cap = a->cap ? a->cap * 2 : 8;
+		a->e = MemRealloc(a->e, sizeof(CollElem) * (size_t) a->cap);
+	}
+	memmove(&a->e[pos + 1], &a->e[pos], sizeof(CollElem) * (size_t) (a->n - pos));
+	a->e[pos].p = p;
+	a->e[pos].len = len;
+	a->n++;
+}
+
+void
+CollElemsRemove(CollElems *a, long pos)
+{
+	memmove(&a->e[pos], &a->e[pos + 1], sizeof(CollElem) * (size_t) (a->n - pos - 1));
+	a->n--;
+}
+
+bool
+CollElemsDecode(const char *data, size_t len, CollElems *a)
+{
+	size_t		off = 0;
+
+	memset(a, 0, sizeof(*a));
+	while (off < len)
+	{
+		uint32_t	elen;
+
+		if (len - off < 4 || (elen = CollGetLen(data + off)) > len - off - 4)
+			return false;
+		CollElemsInsert(a, a->n, data + off + 4, elen);
+		off += 4 + elen;
+	}
+	return true;
+}
+
+size_t
+CollElemsEncodedSize(const CollElems *a)
+{
+	size_t		size = 0;
+
+	for (long i = 0; i < a->n; i++)
+		size += 4 + a->e[i].len;
+	return size;
+}
+
+char *
+CollElemsEncode(const CollElems *a, size_t *len)
+{
+	char	   *out = MemAlloc(CollElemsEncodedSize(a) + 1);
+	size_t		off = 0;
+
+	for (long i = 0; i < a->n; i++)
+	{
+		CollPutLen(out + off, a->e[i].len);
+		memcpy(out + off + 4, a->e[i].p, a->e[i].len);
+		off += 4 + a->e[i].len;
+	}
+	*len = off;
+	return out;
 }

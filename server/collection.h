@@ -18,6 +18,32 @@ uint32_t	CollGetLen(const char *p);
 void		CollPutLen(char *p, size_t len);
 
 /*
+ * The elements of a set or list (or the fields and values of a hash, in
+ * turn), pointing into the stored value or into the command's arguments.
+ */
+typedef struct CollElem
+{
+	const char *p;
+	size_t		len;
+} CollElem;
+
+typedef struct CollElems
+{
+	CollElem   *e;
+	long		n;
+	long		cap;
+} CollElems;
+
+void		CollElemsFree(CollElems *a);
+void		CollElemsInsert(CollElems *a, long pos, const char *p, size_t len);
+void		CollElemsRemove(CollElems *a, long pos);
+/* Decode a stored value (pointing into data); false if it is malformed. */
+bool		CollElemsDecode(const char *data, size_t len, CollElems *a);
+size_t		CollElemsEncodedSize(const CollElems *a);
+/* The stored form (MemAlloc'd). */
+char	   *CollElemsEncode(const CollElems *a, size_t *len);
+
+/*
  * [MATCH pattern] [COUNT count] from argv[first] on, with Redis's errors
  * (a COUNT below 1 is a syntax error; COUNT is otherwise ignored: an inline
  * collection comes back whole). False after the error reply.
