@@ -36,27 +36,6 @@ same_elem(const CollElem *e, const char *p, size_t len)
 	return e->len == len && memcmp(e->p, p, len) == 0;
 }
 
-/* A loaded value as a list (missing: empty); false after the reply. */
-static bool
-as_list(Client *c, const KsValue *v, List *l)
-{
-	memset(l, 0, sizeof(*l));
-	if (!v->exists)
-		return true;
-	if (v->type != KS_TYPE_LIST)
-	{
-		AddReplyError(&c->reply, err_wrongtype);
-		return false;
-	}
-	if (!CollElemsDecode(v->value, v->value_len, l))
-	{
-		AddReplyError(&c->reply, "ERR storage error; see the server log");
-		CollElemsFree(l);
-		return false;
-	}
-	return true;
-}
-
 /* Store l as argv[argi] replacing cur (deleting it when empty); TTL kept. */
 static bool
 store_list(Client *c, int argi, const List *l, const KsValue *cur)
@@ -110,7 +89,7 @@ list_write(Client *c, ListWriteFn fn, void *arg, void (*reply) (Client *c, void 
 	memset(&l, 0, sizeof(l));
 	if (!CmdWriteBeginKeys(c, &t, 1, 1, 1))
 		return;
-	ok = CmdLoadLatest(c, &t, 1, &cur) && as_list(c, &cur, &l);
+	ok = CmdLoadLatest(c, &t, 1, &cur) && CollAsElems(c, &cur, KS_TYPE_LIST, &l);
 	if (ok)
 		ok = fn(c, &l, cur.exists, &changed, arg);
 	if (ok && changed)
@@ -479,7 +458,7 @@ move_generic(Client *c, bool from_left, bool to_left)
 	if (!CmdWriteBeginKeys(c, &t, 1, 2, 1))
 		return;
 	same = c->argv_len[1] == c->argv_len[2] && memcmp(c->argv[1], c->argv[2], c->argv_len[1]) == 0;
-	ok = CmdLoadLatest(c, &t, 1, &src) && as_list(c, &src, &sl);
+	ok = CmdLoadLatest(c, &t, 1, &src) && CollAsElems(c, &src, KS_TYPE_LIST, &sl);
 	if (ok && sl.n == 0)
 	{
 		CmdWriteAbort(c, &t);
@@ -488,7 +467,7 @@ move_generic(Client *c, bool from_left, bool to_left)
 		KsValueRelease(&src);
 		return;
 	}
-	ok = ok && (same || (CmdLoadLatest(c, &t, 2, &dst) && as_list(c, &dst, &dl)));
+	ok = ok && (same || (CmdLoadLatest(c, &t, 2, &dst) && CollAsElems(c, &dst, KS_TYPE_LIST, &dl)));
 	if (ok)
 	{
 		CollElem		e = sl.e[from_left ? 0 : sl.n - 1];
@@ -533,40 +512,13 @@ RpoplpushCommand(Client *c)
 
 /* ------------------------------------------------------------ reads */
 
-static bool
-read_list(Client *c, KsValue *v, List *l, void (*missing_reply) (Client *c))
-{
-	CmdTxn		t;
-
-	memset(l, 0, sizeof(*l));
-	if (!CmdReadKey(c, &t, 1, v))
-		return false;
-	if (!CmdReadEnd(c, &t))
-	{
-		KsValueRelease(v);
-		return false;
-	}
-	if (!v->exists)
-	{
-		missing_reply(c);
-		KsValueRelease(v);
-		return false;
-	}
-	if (!as_list(c, v, l))
-	{
-		KsValueRelease(v);
-		return false;
-	}
-	return true;
-}
-
 void
 LlenCommand(Client *c)
 {
 	KsValue		v;
 	List		l;
 
-	if (!read_list(c, &v, &l, CollReplyZero))
+	if (!CollReadElems(c, &v, KS_TYPE_LIST, &l, CollReplyZero))
 		return;
 	AddReplyLongLong(&c->reply, l.n);
 	CollElemsFree(&l);
@@ -583,7 +535,7 @@ LrangeCommand(Client *c)
 
 	if (!GetLongLongOrReply(c, 2, &start, NULL) || !GetLongLongOrReply(c, 3, &end, NULL))
 		return;
-	if (!read_list(c, &v, &l, CollReplyEmptyArray))
+	if (!CollReadElems(c, &v, KS_TYPE_LIST, &l, CollReplyEmptyArray))
 		return;
 	if (!resolve_range(l.n, start, end, &from, &to))
 		AddReplyArrayLen(&c->reply, 0);
@@ -607,7 +559,7 @@ LindexCommand(Client *c)
 
 	if (!GetLongLongOrReply(c, 2, &index, NULL))
 		return;
-	if (!read_list(c, &v, &l, CollReplyNull))
+	if (!CollReadElems(c, &v, KS_TYPE_LIST, &l, CollReplyNull))
 		return;
 	pos = list_pos(&l, index);
 	if (pos < 0)
@@ -679,7 +631,7 @@ LposCommand(Client *c)
 			return;
 		}
 	}
-	if (!read_list(c, &v, &l, has_count ? CollReplyEmptyArray : CollReplyNull))
+	if (!CollReadElems(c, &v, KS_TYPE_LIST, &l, has_count ? CollReplyEmptyArray : CollReplyNull))
 		return;
 	if (has_count)
 		handle = AddReplyDeferredLen(&c->reply);

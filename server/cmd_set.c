@@ -63,30 +63,6 @@ reply_members(Client *c, const Set *s)
 }
 
 /*
- * Decode a loaded value as a set: false after the WRONGTYPE (or storage)
- * reply. A missing key is the empty set.
- */
-static bool
-as_set(Client *c, const KsValue *v, Set *s)
-{
-	memset(s, 0, sizeof(*s));
-	if (!v->exists)
-		return true;
-	if (v->type != KS_TYPE_SET)
-	{
-		AddReplyError(&c->reply, err_wrongtype);
-		return false;
-	}
-	if (!CollElemsDecode(v->value, v->value_len, s))
-	{
-		AddReplyError(&c->reply, "ERR storage error; see the server log");
-		CollElemsFree(s);
-		return false;
-	}
-	return true;
-}
-
-/*
  * Store s as key argv[argi] replacing cur (deleting the key when s is
  * empty); false after an error reply. keep_ttl keeps cur's expire time.
  */
@@ -132,7 +108,7 @@ set_write(Client *c, SetWriteFn fn, void *arg, void (*reply) (Client *c, void *a
 	memset(&s, 0, sizeof(s));
 	if (!CmdWriteBeginKeys(c, &t, 1, 1, 1))
 		return;
-	ok = CmdLoadLatest(c, &t, 1, &cur) && as_set(c, &cur, &s);
+	ok = CmdLoadLatest(c, &t, 1, &cur) && CollAsElems(c, &cur, KS_TYPE_SET, &s);
 	if (ok)
 		ok = fn(c, &s, &changed, arg);
 	if (ok && changed)
@@ -316,7 +292,7 @@ SmoveCommand(Client *c)
 		AddReplyError(&c->reply, err_wrongtype);
 		ok = false;
 	}
-	ok = ok && as_set(c, &src, &ss) && as_set(c, &dst, &ds);
+	ok = ok && CollAsElems(c, &src, KS_TYPE_SET, &ss) && CollAsElems(c, &dst, KS_TYPE_SET, &ds);
 	same = c->argv_len[1] == c->argv_len[2] && memcmp(c->argv[1], c->argv[2], c->argv_len[1]) == 0;
 	if (ok)
 		j = set_find(&ss, c->argv[3], c->argv_len[3]);
@@ -344,37 +320,6 @@ SmoveCommand(Client *c)
 
 /* ------------------------------------------------------------ reads */
 
-/*
- * argv[1] as a set: false after a reply (error, or missing_reply for a
- * missing key). The caller replies, then releases v and s.
- */
-static bool
-read_one(Client *c, KsValue *v, Set *s, void (*missing_reply) (Client *c))
-{
-	CmdTxn		t;
-
-	memset(s, 0, sizeof(*s));
-	if (!CmdReadKey(c, &t, 1, v))
-		return false;
-	if (!CmdReadEnd(c, &t))
-	{
-		KsValueRelease(v);
-		return false;
-	}
-	if (!v->exists)
-	{
-		missing_reply(c);
-		KsValueRelease(v);
-		return false;
-	}
-	if (!as_set(c, v, s))
-	{
-		KsValueRelease(v);
-		return false;
-	}
-	return true;
-}
-
 static void
 reply_empty_set(Client *c)
 {
@@ -395,7 +340,7 @@ ScardCommand(Client *c)
 	KsValue		v;
 	Set			s;
 
-	if (!read_one(c, &v, &s, CollReplyZero))
+	if (!CollReadElems(c, &v, KS_TYPE_SET, &s, CollReplyZero))
 		return;
 	AddReplyLongLong(&c->reply, s.n);
 	CollElemsFree(&s);
@@ -408,7 +353,7 @@ SismemberCommand(Client *c)
 	KsValue		v;
 	Set			s;
 
-	if (!read_one(c, &v, &s, CollReplyZero))
+	if (!CollReadElems(c, &v, KS_TYPE_SET, &s, CollReplyZero))
 		return;
 	AddReplyLongLong(&c->reply, set_find(&s, c->argv[2], c->argv_len[2]) >= 0);
 	CollElemsFree(&s);
@@ -421,7 +366,7 @@ SmismemberCommand(Client *c)
 	KsValue		v;
 	Set			s;
 
-	if (!read_one(c, &v, &s, reply_zeros))
+	if (!CollReadElems(c, &v, KS_TYPE_SET, &s, reply_zeros))
 		return;
 	AddReplyArrayLen(&c->reply, c->argc - 2);
 	for (int i = 2; i < c->argc; i++)
@@ -436,7 +381,7 @@ SmembersCommand(Client *c)
 	KsValue		v;
 	Set			s;
 
-	if (!read_one(c, &v, &s, reply_empty_set))
+	if (!CollReadElems(c, &v, KS_TYPE_SET, &s, reply_empty_set))
 		return;
 	reply_members(c, &s);
 	CollElemsFree(&s);
@@ -468,7 +413,7 @@ SrandmemberCommand(Client *c)
 			return;
 		}
 	}
-	if (!read_one(c, &v, &s, has_count ? CollReplyEmptyArray : CollReplyNull))
+	if (!CollReadElems(c, &v, KS_TYPE_SET, &s, has_count ? CollReplyEmptyArray : CollReplyNull))
 		return;
 	if (!has_count)
 	{
@@ -542,7 +487,7 @@ read_many(Client *c, int first, int n, KsValue *vals, Set *sets)
 			ok = false;
 		}
 	for (int i = 0; ok && i < n; i++)
-		ok = as_set(c, &vals[i], &sets[i]);
+		ok = CollAsElems(c, &vals[i], KS_TYPE_SET, &sets[i]);
 	if (!ok)
 		free_loaded(vals, sets, n);
 	return ok;
@@ -660,7 +605,7 @@ set_op_store(Client *c, char op)
 			ok = false;
 		}
 	for (int i = 0; ok && i < n; i++)
-		ok = as_set(c, &vals[i], &sets[i]);
+		ok = CollAsElems(c, &vals[i], KS_TYPE_SET, &sets[i]);
 	ok = ok && CmdLoadLatestMeta(c, &t, 1, &dst);
 	if (ok)
 	{
@@ -758,7 +703,7 @@ SscanCommand(Client *c)
 
 	if (!ParseScanCursorOrReply(c, 2, &cursor))
 		return;
-	if (!read_one(c, &v, &s, CollReplyEmptyScan))
+	if (!CollReadElems(c, &v, KS_TYPE_SET, &s, CollReplyEmptyScan))
 		return;
 	if (!CollParseScanOptions(c, 3, &pattern, &plen))
 	{

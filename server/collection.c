@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include "server/collection.h"
+#include "server/txn.h"
 #include "storage/mem.h"
 
 #include <string.h>
@@ -158,4 +159,52 @@ CollElemsEncode(const CollElems *a, size_t *len)
 	}
 	*len = off;
 	return out;
+}
+
+bool
+CollAsElems(Client *c, const KsValue *v, uint8_t type, CollElems *a)
+{
+	memset(a, 0, sizeof(*a));
+	if (!v->exists)
+		return true;
+	if (v->type != type)
+	{
+		AddReplyError(&c->reply, err_wrongtype);
+		return false;
+	}
+	if (!CollElemsDecode(v->value, v->value_len, a))
+	{
+		AddReplyError(&c->reply, "ERR storage error; see the server log");
+		CollElemsFree(a);
+		return false;
+	}
+	return true;
+}
+
+bool
+CollReadElems(Client *c, KsValue *v, uint8_t type, CollElems *a,
+			  void (*missing_reply) (Client *c))
+{
+	CmdTxn		t;
+
+	memset(a, 0, sizeof(*a));
+	if (!CmdReadKey(c, &t, 1, v))
+		return false;
+	if (!CmdReadEnd(c, &t))
+	{
+		KsValueRelease(v);
+		return false;
+	}
+	if (!v->exists)
+	{
+		missing_reply(c);
+		KsValueRelease(v);
+		return false;
+	}
+	if (!CollAsElems(c, v, type, a))
+	{
+		KsValueRelease(v);
+		return false;
+	}
+	return true;
 }

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "server/server.h"
+#include "storage/keyspace.h"
 
 uint32_t	CollGetLen(const char *p);
 void		CollPutLen(char *p, size_t len);
@@ -49,6 +50,20 @@ char	   *CollElemsEncode(const CollElems *a, size_t *len);
  * collection comes back whole). False after the error reply.
  */
 bool		CollParseScanOptions(Client *c, int first, const char **pattern, size_t *plen);
+
+/*
+ * A loaded value as the elements of a collection of `type` (a missing key
+ * is empty); false after the WRONGTYPE (or storage error) reply.
+ */
+bool		CollAsElems(Client *c, const KsValue *v, uint8_t type, CollElems *a);
+
+/*
+ * Read argv[1] as a collection of `type`: false after a reply (an error,
+ * or missing_reply for a missing key); on true the caller replies, then
+ * frees *a and releases *v.
+ */
+bool		CollReadElems(Client *c, KsValue *v, uint8_t type, CollElems *a,
+						  void (*missing_reply) (Client *c));
 
 /* Replies for a missing key (the missing_reply callbacks). */
 void		CollReplyNull(Client *c);
