@@ -30,38 +30,17 @@ static const char *const err_list_too_big =
 "ERR list too large for tusk: at most 1 MB of elements (lists stored one element "
 "per tuple are not implemented yet)";
 
+/* Store l as argv[argi] (deleted when empty, TTL kept); false after an error reply. */
+static bool
+store_list(Client *c, int argi, const List *l, const KsValue *cur)
+{
+	return CollStoreElems(c, argi, l, KS_TYPE_LIST, cur, true, LIST_MAX_BYTES, err_list_too_big);
+}
+
 static bool
 same_elem(const CollElem *e, const char *p, size_t len)
 {
 	return e->len == len && memcmp(e->p, p, len) == 0;
-}
-
-/* Store l as argv[argi] replacing cur (deleting it when empty); TTL kept. */
-static bool
-store_list(Client *c, int argi, const List *l, const KsValue *cur)
-{
-	KsStatus	st = KS_OK;
-
-	if (CollElemsEncodedSize(l) > LIST_MAX_BYTES)
-	{
-		AddReplyError(&c->reply, err_list_too_big);
-		return false;
-	}
-	if (l->n == 0)
-	{
-		if (cur->exists)
-			st = KsDelete(c->db, c->argv[argi], c->argv_len[argi], cur);
-	}
-	else
-	{
-		size_t		len;
-		char	   *enc = CollElemsEncode(l, &len);
-
-		st = KsPut(c->db, c->argv[argi], c->argv_len[argi], KS_TYPE_LIST, enc, len,
-				   cur->exists ? cur->expire_ms : 0, cur);
-		MemFree(enc);
-	}
-	return st == KS_OK || ReplyKsError(c, st);
 }
 
 /* Index (negative from the tail) to a position, or -1 if out of range. */

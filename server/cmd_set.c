@@ -35,6 +35,13 @@ static const char *const err_set_too_big =
 "ERR set too large for tusk: at most 1 MB of members (sets stored one element "
 "per tuple are not implemented yet)";
 
+/* Store s as argv[argi] (deleted when empty); false after an error reply. */
+static bool
+store_set(Client *c, int argi, const Set *s, const KsValue *cur, bool keep_ttl)
+{
+	return CollStoreElems(c, argi, s, KS_TYPE_SET, cur, keep_ttl, SET_MAX_BYTES, err_set_too_big);
+}
+
 static int
 set_find(const Set *s, const char *p, size_t len)
 {
@@ -60,37 +67,6 @@ reply_members(Client *c, const Set *s)
 	AddReplySetLen(&c->reply, s->n);
 	for (int i = 0; i < s->n; i++)
 		AddReplyBulk(&c->reply, s->e[i].p, s->e[i].len);
-}
-
-/*
- * Store s as key argv[argi] replacing cur (deleting the key when s is
- * empty); false after an error reply. keep_ttl keeps cur's expire time.
- */
-static bool
-store_set(Client *c, int argi, const Set *s, const KsValue *cur, bool keep_ttl)
-{
-	KsStatus	st = KS_OK;
-
-	if (CollElemsEncodedSize(s) > SET_MAX_BYTES)
-	{
-		AddReplyError(&c->reply, err_set_too_big);
-		return false;
-	}
-	if (s->n == 0)
-	{
-		if (cur->exists)
-			st = KsDelete(c->db, c->argv[argi], c->argv_len[argi], cur);
-	}
-	else
-	{
-		size_t		len;
-		char	   *enc = CollElemsEncode(s, &len);
-
-		st = KsPut(c->db, c->argv[argi], c->argv_len[argi], KS_TYPE_SET, enc, len,
-				   keep_ttl && cur->exists ? cur->expire_ms : 0, cur);
-		MemFree(enc);
-	}
-	return st == KS_OK || ReplyKsError(c, st);
 }
 
 /* ------------------------------------------------------ one-key writes */

@@ -208,3 +208,31 @@ CollReadElems(Client *c, KsValue *v, uint8_t type, CollElems *a,
 	}
 	return true;
 }
+
+bool
+CollStoreElems(Client *c, int argi, const CollElems *a, uint8_t type, const KsValue *cur,
+			   bool keep_ttl, size_t max_bytes, const char *too_big)
+{
+	KsStatus	st = KS_OK;
+
+	if (CollElemsEncodedSize(a) > max_bytes)
+	{
+		AddReplyError(&c->reply, too_big);
+		return false;
+	}
+	if (a->n == 0)
+	{
+		if (cur->exists)
+			st = KsDelete(c->db, c->argv[argi], c->argv_len[argi], cur);
+	}
+	else
+	{
+		size_t		len;
+		char	   *enc = CollElemsEncode(a, &len);
+
+		st = KsPut(c->db, c->argv[argi], c->argv_len[argi], type, enc, len,
+				   keep_ttl && cur->exists ? cur->expire_ms : 0, cur);
+		MemFree(enc);
+	}
+	return st == KS_OK || ReplyKsError(c, st);
+}

@@ -65,6 +65,16 @@ bool		CollAsElems(Client *c, const KsValue *v, uint8_t type, CollElems *a);
 bool		CollReadElems(Client *c, KsValue *v, uint8_t type, CollElems *a,
 						  void (*missing_reply) (Client *c));
 
+/*
+ * Store a as key argv[argi], a collection of `type`, replacing cur (the
+ * key is deleted when a is empty); keep_ttl keeps cur's expire time.
+ * Refused with too_big when the stored form would pass max_bytes. False
+ * after an error reply.
+ */
+bool		CollStoreElems(Client *c, int argi, const CollElems *a, uint8_t type,
+						   const KsValue *cur, bool keep_ttl, size_t max_bytes,
+						   const char *too_big);
+
 /* Replies for a missing key (the missing_reply callbacks). */
 void		CollReplyNull(Client *c);
 void		CollReplyZero(Client *c);
