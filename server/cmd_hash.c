@@ -82,28 +82,36 @@ hash_append(Hash *h, const char *field, size_t flen, const char *value, size_t v
 	h->n++;
 }
 
-/* Decode a stored hash (pointing into data); false if it is malformed. */
+/*
+ * Decode a stored hash (pointing into data): its elements are fields and
+ * values in turn (collection.h); false if it is malformed.
+ */
 static bool
 hash_decode(const char *data, size_t len, Hash *h)
 {
-	size_t		off = 0;
+	CollElems	a;
+	bool		ok = CollElemsDecode(data, len, &a) && a.n % 2 == 0;
 
 	memset(h, 0, sizeof(*h));
-	while (off < len)
-	{
-		uint32_t	flen, vlen;
-		const char *field;
+	for (long i = 0; ok && i < a.n; i += 2)
+		hash_append(h, a.e[i].p, a.e[i].len, a.e[i + 1].p, a.e[i + 1].len);
+	CollElemsFree(&a);
+	return ok;
+}
 
-		if (len - off < 4 || (flen = CollGetLen(data + off)) > len - off - 4)
-			return false;
-		field = data + off + 4;
-		off += 4 + flen;
-		if (len - off < 4 || (vlen = CollGetLen(data + off)) > len - off - 4)
-			return false;
-		hash_append(h, field, flen, data + off + 4, vlen);
-		off += 4 + vlen;
+/* The fields and values in turn, as collection.c stores elements. */
+static CollElems
+hash_elems(const Hash *h)
+{
+	CollElems	a;
+
+	memset(&a, 0, sizeof(a));
+	for (int i = 0; i < h->n; i++)
+	{
+		CollElemsInsert(&a, a.n, h->f[i].field, h->f[i].flen);
+		CollElemsInsert(&a, a.n, h->f[i].value, h->f[i].vlen);
 	}
-	return true;
+	return a;
 }
 
 static size_t
@@ -119,19 +127,10 @@ hash_encoded_size(const Hash *h)
 static char *
 hash_encode(const Hash *h, size_t *len)
 {
-	char	   *out = MemAlloc(hash_encoded_size(h) + 1);
-	size_t		off = 0;
+	CollElems	a = hash_elems(h);
+	char	   *out = CollElemsEncode(&a, len);
 
-	for (int i = 0; i < h->n; i++)
-	{
-		CollPutLen(out + off, h->f[i].flen);
-		memcpy(out + off + 4, h->f[i].field, h->f[i].flen);
-		off += 4 + h->f[i].flen;
-		CollPutLen(out + off, h->f[i].vlen);
-		memcpy(out + off + 4, h->f[i].value, h->f[i].vlen);
-		off += 4 + h->f[i].vlen;
-	}
-	*len = off;
+	CollElemsFree(&a);
 	return out;
 }
 

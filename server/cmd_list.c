@@ -163,22 +163,12 @@ pop_fn(Client *c, List *l, bool exists, bool *changed, void *argp)
 {
 	PopArg	   *arg = argp;
 	long long	n = arg->has_count ? arg->count : 1;
-	size_t		total = 0, off = 0;
 
 	arg->exists = exists;
 	if (n > l->n)
 		n = l->n;
-	for (long long k = 0; k < n; k++)
-		total += l->e[arg->left ? k : l->n - 1 - k].len;
-	arg->copy = MemAlloc(total + 1);
-	for (long long k = 0; k < n; k++)
-	{
-		CollElem	   *e = &l->e[arg->left ? k : l->n - 1 - k];
-
-		memcpy(arg->copy + off, e->p, e->len);
-		CollElemsInsert(&arg->popped, arg->popped.n, arg->copy + off, e->len);
-		off += e->len;
-	}
+	arg->copy = CollElemsCopy(l, arg->left ? 0 : l->n - 1, arg->left ? 1 : -1, (long) n,
+							  &arg->popped);
 	if (arg->left)
 		memmove(&l->e[0], &l->e[n], sizeof(CollElem) * (size_t) (l->n - n));
 	l->n -= (long) n;
@@ -221,15 +211,8 @@ pop_generic(Client *c, bool left)
 		ReplyWrongArity(c, c->cmd);
 		return;
 	}
-	if (c->argc == 3)
-	{
-		if (!StringToLongLong(c->argv[2], c->argv_len[2], &arg.count) || arg.count < 0)
-		{
-			AddReplyError(&c->reply, "ERR value is out of range, must be positive");
-			return;
-		}
-		arg.has_count = true;
-	}
+	if (!CollParsePopCount(c, &arg.has_count, &arg.count))
+		return;
 	list_write(c, pop_fn, &arg, reply_popped);
 	CollElemsFree(&arg.popped);
 	MemFree(arg.copy);

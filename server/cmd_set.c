@@ -164,7 +164,6 @@ spop_fn(Client *c, Set *s, bool *changed, void *argp)
 {
 	PopArg	   *arg = argp;
 	long long	n = arg->has_count ? arg->count : 1;
-	size_t		total = 0, off = 0;
 
 	if (n > s->n)
 		n = s->n;
@@ -178,17 +177,8 @@ spop_fn(Client *c, Set *s, bool *changed, void *argp)
 
 		s->e[j] = s->e[last];
 		s->e[last] = tmp;
-		total += tmp.len;
 	}
-	arg->copy = MemAlloc(total + 1);
-	for (long long k = 0; k < n; k++)
-	{
-		CollElem	   *m = &s->e[s->n - 1 - k];
-
-		memcpy(arg->copy + off, m->p, m->len);
-		CollElemsInsert(&arg->popped, arg->popped.n, arg->copy + off, m->len);
-		off += m->len;
-	}
+	arg->copy = CollElemsCopy(s, s->n - 1, -1, (long) n, &arg->popped);
 	s->n -= (int) n;
 	*changed = n > 0;
 	return true;
@@ -221,15 +211,8 @@ SpopCommand(Client *c)
 		ReplySyntaxError(c);
 		return;
 	}
-	if (c->argc == 3)
-	{
-		if (!StringToLongLong(c->argv[2], c->argv_len[2], &arg.count) || arg.count < 0)
-		{
-			AddReplyError(&c->reply, "ERR value is out of range, must be positive");
-			return;
-		}
-		arg.has_count = true;
-	}
+	if (!CollParsePopCount(c, &arg.has_count, &arg.count))
+		return;
 	set_write(c, spop_fn, &arg, reply_popped);
 	CollElemsFree(&arg.popped);
 	MemFree(arg.copy);

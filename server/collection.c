@@ -6,6 +6,7 @@
 
 #include "server/collection.h"
 #include "server/txn.h"
+#include "server/util.h"
 #include "storage/mem.h"
 
 #include <string.h>
@@ -235,4 +236,38 @@ CollStoreElems(Client *c, int argi, const CollElems *a, uint8_t type, const KsVa
 		MemFree(enc);
 	}
 	return st == KS_OK || ReplyKsError(c, st);
+}
+
+char *
+CollElemsCopy(const CollElems *a, long first, int step, long n, CollElems *out)
+{
+	size_t		total = 0, off = 0;
+	char	   *block;
+
+	for (long k = 0; k < n; k++)
+		total += a->e[first + k * step].len;
+	block = MemAlloc(total + 1);
+	for (long k = 0; k < n; k++)
+	{
+		const CollElem *e = &a->e[first + k * step];
+
+		memcpy(block + off, e->p, e->len);
+		CollElemsInsert(out, out->n, block + off, e->len);
+		off += e->len;
+	}
+	return block;
+}
+
+bool
+CollParsePopCount(Client *c, bool *has_count, long long *count)
+{
+	*has_count = c->argc == 3;
+	*count = 1;
+	if (*has_count &&
+		(!StringToLongLong(c->argv[2], c->argv_len[2], count) || *count < 0))
+	{
+		AddReplyError(&c->reply, "ERR value is out of range, must be positive");
+		return false;
+	}
+	return true;
 }

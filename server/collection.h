@@ -36,6 +36,12 @@ typedef struct CollElems
 } CollElems;
 
 void		CollElemsFree(CollElems *a);
+/*
+ * Append to out n elements of a, from position first on, stepping by step
+ * (1 or -1), with copies of their bytes in one MemAlloc'd block, which is
+ * returned: the caller frees it once done with out (a is about to change).
+ */
+char	   *CollElemsCopy(const CollElems *a, long first, int step, long n, CollElems *out);
 void		CollElemsInsert(CollElems *a, long pos, const char *p, size_t len);
 void		CollElemsRemove(CollElems *a, long pos);
 /* Decode a stored value (pointing into data); false if it is malformed. */
@@ -74,6 +80,12 @@ bool		CollReadElems(Client *c, KsValue *v, uint8_t type, CollElems *a,
 bool		CollStoreElems(Client *c, int argi, const CollElems *a, uint8_t type,
 						   const KsValue *cur, bool keep_ttl, size_t max_bytes,
 						   const char *too_big);
+
+/*
+ * The optional count of SPOP, LPOP and RPOP (argv[2]); false after
+ * Redis's error for one that is not a non-negative integer.
+ */
+bool		CollParsePopCount(Client *c, bool *has_count, long long *count);
 
 /* Replies for a missing key (the missing_reply callbacks). */
 void		CollReplyNull(Client *c);
