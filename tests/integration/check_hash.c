@@ -17,7 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "tests/integration/harness.h"
@@ -113,6 +112,27 @@ END_TEST
 #define CLIENTS 8
 #define ROUNDS 200
 
+/* Client i: ROUNDS HINCRBYs; client 0 also HSETs a and b together. */
+static void
+hincr_client(redisContext *w, int i)
+{
+	for (int k = 1; k <= ROUNDS; k++)
+	{
+		redisReply *r = redisCommand(w, "HINCRBY counters n 1");
+
+		if (r == NULL || r->type != REDIS_REPLY_INTEGER)
+			_exit(3);
+		freeReplyObject(r);
+		if (i == 0)
+		{
+			r = redisCommand(w, "HSET pair a %d b %d", k, k);
+			if (r == NULL || r->type != REDIS_REPLY_INTEGER)
+				_exit(4);
+			freeReplyObject(r);
+		}
+	}
+}
+
 /*
  * HINCRBY from several clients loses no update; HSET of two fields is
  * seen whole by HMGET readers meanwhile.
@@ -126,34 +146,7 @@ START_TEST(test_concurrent)
 	HarnessStartOk(&s, NULL, false);
 	c = HarnessConnectOk(&s);
 	for (int i = 0; i < CLIENTS; i++)
-	{
-		pids[i] = fork();
-		ck_assert_int_ge(pids[i], 0);
-		if (pids[i] == 0)
-		{
-			redisContext *w = HarnessConnectPort(s.port);
-
-			if (w == NULL || w->err)
-				_exit(2);
-			for (int k = 1; k <= ROUNDS; k++)
-			{
-				redisReply *r = redisCommand(w, "HINCRBY counters n 1");
-
-				if (r == NULL || r->type != REDIS_REPLY_INTEGER)
-					_exit(3);
-				freeReplyObject(r);
-				if (i == 0)
-				{
-					r = redisCommand(w, "HSET pair a %d b %d", k, k);
-					if (r == NULL || r->type != REDIS_REPLY_INTEGER)
-						_exit(4);
-					freeReplyObject(r);
-				}
-			}
-			redisFree(w);
-			_exit(0);
-		}
-	}
+		pids[i] = HarnessSpawnClient(s.port, hincr_client, i);
 	for (;;)
 	{
 		redisReply *r = HarnessCommandOk(c, "HMGET pair a b");
@@ -165,13 +158,7 @@ START_TEST(test_concurrent)
 		if (a == ROUNDS)
 			break;
 	}
-	for (int i = 0; i < CLIENTS; i++)
-	{
-		int			status;
-
-		ck_assert_int_eq(waitpid(pids[i], &status, 0), pids[i]);
-		ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "client %d: 0x%x", i, status);
-	}
+	HarnessWaitClients(pids, CLIENTS);
 	HarnessExpectBulk(c, "1600", "HGET counters n");
 	redisFree(c);
 	HarnessStopOk(&s);
@@ -251,6 +238,23 @@ END_TEST
 
 #define MEMBERS 20
 
+/* Client: 300 SMOVEs of random members between a and b. */
+static void
+smove_client(redisContext *w, int i)
+{
+	(void) i;
+	srandom((unsigned) getpid());
+	for (int k = 0; k < 300; k++)
+	{
+		int			m = (int) (random() % MEMBERS);
+		redisReply *r = redisCommand(w, k % 2 ? "SMOVE a b m%d" : "SMOVE b a m%d", m);
+
+		if (r == NULL || r->type != REDIS_REPLY_INTEGER)
+			_exit(3);
+		freeReplyObject(r);
+	}
+}
+
 /*
  * SMOVE between two sets from several clients: a reader's SUNION always
  * has every member once and SINTER is always empty (each SMOVE is atomic
@@ -267,29 +271,7 @@ START_TEST(test_smove_conserves)
 	for (int i = 0; i < MEMBERS; i++)
 		HarnessExpectInt(c, 1, "SADD %s m%d", i % 2 ? "a" : "b", i);
 	for (int i = 0; i < 4; i++)
-	{
-		pids[i] = fork();
-		ck_assert_int_ge(pids[i], 0);
-		if (pids[i] == 0)
-		{
-			redisContext *w = HarnessConnectPort(s.port);
-
-			if (w == NULL || w->err)
-				_exit(2);
-			srandom((unsigned) getpid());
-			for (int k = 0; k < 300; k++)
-			{
-				int			m = (int) (random() % MEMBERS);
-				redisReply *r = redisCommand(w, k % 2 ? "SMOVE a b m%d" : "SMOVE b a m%d", m);
-
-				if (r == NULL || r->type != REDIS_REPLY_INTEGER)
-					_exit(3);
-				freeReplyObject(r);
-			}
-			redisFree(w);
-			_exit(0);
-		}
-	}
+		pids[i] = HarnessSpawnClient(s.port, smove_client, i);
 	for (int k = 0; k < 300; k++)
 	{
 		redisReply *u = HarnessCommandOk(c, "SUNION a b");
@@ -300,18 +282,27 @@ START_TEST(test_smove_conserves)
 		freeReplyObject(u);
 		freeReplyObject(i);
 	}
-	for (int i = 0; i < 4; i++)
-	{
-		int			status;
-
-		ck_assert_int_eq(waitpid(pids[i], &status, 0), pids[i]);
-		ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "client %d: 0x%x", i, status);
-	}
+	HarnessWaitClients(pids, 4);
 	ck_assert_int_eq(HarnessGetInt(c, "SCARD a") + HarnessGetInt(c, "SCARD b"), MEMBERS);
 	redisFree(c);
 	HarnessStopOk(&s);
 }
 END_TEST
+
+/* Clients 0 and 1 push 200 numbered elements each; 2 and 3 move them on. */
+static void
+queue_client(redisContext *w, int i)
+{
+	for (int k = 0; k < 200; k++)
+	{
+		redisReply *x = i < 2 ? redisCommand(w, "LPUSH queue %d", i * 200 + k)
+			: redisCommand(w, "RPOPLPUSH queue done");
+
+		if (x == NULL || (i < 2 && x->type != REDIS_REPLY_INTEGER))
+			_exit(3);
+		freeReplyObject(x);
+	}
+}
 
 /* Lists too: the 1 MB limit, and a queue whose every element is popped once. */
 START_TEST(test_list_queue)
@@ -338,35 +329,8 @@ START_TEST(test_list_queue)
 
 	/* 2 producers push 200 numbered elements each; 2 consumers pop */
 	for (int i = 0; i < 4; i++)
-	{
-		pids[i] = fork();
-		ck_assert_int_ge(pids[i], 0);
-		if (pids[i] == 0)
-		{
-			redisContext *w = HarnessConnectPort(s.port);
-
-			if (w == NULL || w->err)
-				_exit(2);
-			for (int k = 0; k < 200; k++)
-			{
-				redisReply *x = i < 2 ? redisCommand(w, "LPUSH queue %d", i * 200 + k)
-					: redisCommand(w, "RPOPLPUSH queue done");
-
-				if (x == NULL || (i < 2 && x->type != REDIS_REPLY_INTEGER))
-					_exit(3);
-				freeReplyObject(x);
-			}
-			redisFree(w);
-			_exit(0);
-		}
-	}
-	for (int i = 0; i < 4; i++)
-	{
-		int			status;
-
-		ck_assert_int_eq(waitpid(pids[i], &status, 0), pids[i]);
-		ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "client %d: 0x%x", i, status);
-	}
+		pids[i] = HarnessSpawnClient(s.port, queue_client, i);
+	HarnessWaitClients(pids, 4);
 	/* every element is in exactly one of the two lists */
 	ck_assert_int_eq(HarnessGetInt(c, "LLEN queue") + HarnessGetInt(c, "LLEN done"), 400);
 	for (const char *const *name = (const char *const[]) {"queue", "done", NULL}; *name; name++)

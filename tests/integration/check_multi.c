@@ -19,7 +19,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -269,35 +268,11 @@ END_TEST
 
 #define ROUNDS 400
 
-typedef void (*ClientBody) (redisContext *c);
-
-/*
- * Fork a client process that runs body on a connection of its own and
- * exits 0; a body that finds something wrong exits non-zero itself.
- */
-static pid_t
-spawn_client(int port, ClientBody body)
-{
-	pid_t		pid = fork();
-
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0)
-	{
-		redisContext *c = HarnessConnectPort(port);
-
-		if (c == NULL || c->err)
-			_exit(2);
-		body(c);
-		redisFree(c);
-		_exit(0);
-	}
-	return pid;
-}
-
 /* Client: MULTI INCR a INCR b EXEC, ROUNDS times. */
 static void
-pair_writer(redisContext *c)
+pair_writer(redisContext *c, int index)
 {
+	(void) index;
 	for (int i = 0; i < ROUNDS; i++)
 	{
 		redisReply *r;
@@ -319,8 +294,9 @@ pair_writer(redisContext *c)
 
 /* Client: MSET c i d i, ROUNDS times (one command, one transaction). */
 static void
-mset_writer(redisContext *c)
+mset_writer(redisContext *c, int index)
 {
+	(void) index;
 	for (int i = 1; i <= ROUNDS; i++)
 	{
 		redisReply *r = redisCommand(c, "MSET c %d d %d", i, i);
@@ -333,8 +309,9 @@ mset_writer(redisContext *c)
 
 /* Client: the optimistic-locking increment of WATCH's documentation. */
 static void
-cas_writer(redisContext *c)
+cas_writer(redisContext *c, int index)
 {
+	(void) index;
 	for (int done = 0; done < ROUNDS / 4;)
 	{
 		redisReply *r = redisCommand(c, "WATCH counter");
@@ -359,19 +336,6 @@ cas_writer(redisContext *c)
 	}
 }
 
-static void
-wait_children(pid_t *pids, int n)
-{
-	for (int i = 0; i < n; i++)
-	{
-		int			status;
-
-		ck_assert_int_eq(waitpid(pids[i], &status, 0), pids[i]);
-		ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child %d: status 0x%x", i,
-					  status);
-	}
-}
-
 /*
  * Readers never see half a transaction, writers' transactions do not
  * interleave, and WATCH-based increments lose no update. The MSET writer
@@ -391,7 +355,7 @@ START_TEST(test_concurrent)
 	HarnessStartOk(&s, NULL, false);
 	c = HarnessConnectOk(&s);
 	for (int i = 0; i < 7; i++)
-		pids[i] = spawn_client(s.port, i < 2 ? pair_writer : i < 6 ? cas_writer : mset_writer);
+		pids[i] = HarnessSpawnClient(s.port, i < 2 ? pair_writer : i < 6 ? cas_writer : mset_writer, i);
 	/* meanwhile: a and b, and c and d, are always equal to a reader */
 	for (;;)
 	{
@@ -409,7 +373,7 @@ START_TEST(test_concurrent)
 		if (v[0] == 2 * ROUNDS && mset_done)
 			break;
 	}
-	wait_children(pids, 7);
+	HarnessWaitClients(pids, 7);
 	HarnessExpectBulk(c, "800", "GET a");
 	HarnessExpectBulk(c, "800", "GET b");
 	HarnessExpectBulk(c, "400", "GET counter");
@@ -423,8 +387,9 @@ static int	acked_fd;			/* crash_writer reports to the test here */
 
 /* Client: transaction i sets a<i> and b<i>; writes i once EXEC answered. */
 static void
-crash_writer(redisContext *c)
+crash_writer(redisContext *c, int index)
 {
+	(void) index;
 	for (int i = 0;; i++)
 	{
 		redisReply *r;
@@ -467,14 +432,14 @@ START_TEST(test_crash_atomic)
 	{
 		ck_assert_int_eq(pipe(p), 0);
 		acked_fd = p[1];
-		pid = spawn_client(s.port, crash_writer);
+		pid = HarnessSpawnClient(s.port, crash_writer, 0);
 		close(p[1]);
 		usleep(100 * 1000 + (useconds_t) (rand() % 300) * 1000);
 		HarnessKill9(&s);
 		while (read(p[0], &v, sizeof(v)) == sizeof(v))
 			last_acked = v;
 		close(p[0]);
-		wait_children(&pid, 1);
+		HarnessWaitClients(&pid, 1);
 		ck_assert_int_ge(last_acked, 0);
 
 		HarnessRestartOk(&s, NULL);

@@ -936,3 +936,35 @@ HarnessMain(Suite *su)
 	HarnessEndRun();
 	return failed != 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }
+
+pid_t
+HarnessSpawnClient(int port, HarnessClientBody body, int index)
+{
+	pid_t		pid = fork();
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0)
+	{
+		redisContext *c = HarnessConnectPort(port);
+
+		if (c == NULL || c->err)
+			_exit(2);
+		body(c, index);
+		redisFree(c);
+		_exit(0);
+	}
+	return pid;
+}
+
+void
+HarnessWaitClients(const pid_t *pids, int n)
+{
+	for (int i = 0; i < n; i++)
+	{
+		int			status;
+
+		ck_assert_int_eq(waitpid(pids[i], &status, 0), pids[i]);
+		ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "client %d: status 0x%x", i,
+					  status);
+	}
+}

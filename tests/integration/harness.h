@@ -175,6 +175,16 @@ void		HarnessKill9(TuskServer *s);
 redisContext *HarnessConnectOk(const TuskServer *s);
 
 /*
+ * Fork a client process that connects to port, runs body(c, index) and
+ * exits 0 (2 if it cannot connect); a body that finds something wrong
+ * exits non-zero itself. HarnessWaitClients fails the test unless each
+ * exited 0.
+ */
+typedef void (*HarnessClientBody) (redisContext *c, int index);
+pid_t		HarnessSpawnClient(int port, HarnessClientBody body, int index);
+void		HarnessWaitClients(const pid_t *pids, int n);
+
+/*
  * Run a command (hiredis format, printf-like); there must be a reply, of any
  * type (caller frees).
  */
