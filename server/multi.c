@@ -114,13 +114,13 @@ MultiUnwatch(Client *c)
 bool
 MultiQueueing(const Client *c, const Command *cmd)
 {
-	const char *n = cmd->name;
+	CommandProc p = cmd->proc;
 
 	if (c->multi == NULL)
 		return false;
 	/* these run at once even inside MULTI, as in Redis */
-	return strcmp(n, "exec") != 0 && strcmp(n, "discard") != 0 && strcmp(n, "multi") != 0 &&
-		strcmp(n, "watch") != 0 && strcmp(n, "quit") != 0 && strcmp(n, "reset") != 0;
+	return p != ExecCommand && p != DiscardCommand && p != MultiCommand &&
+		p != WatchCommand && p != QuitCommand && p != ResetCommand;
 }
 
 void
@@ -268,9 +268,9 @@ UnwatchCommand(Client *c)
 static bool
 needs_all_databases(const QueuedCommand *q)
 {
-	const char *n = q->cmd->name;
+	CommandProc p = q->cmd->proc;
 
-	if (strcmp(n, "select") == 0 || strcmp(n, "move") == 0 || strcmp(n, "copy") == 0)
+	if (p == SelectCommand || p == MoveCommand || p == CopyCommand)
 		return true;
 	return (q->cmd->flags & (CMD_WRITE | CMD_MOVABLE_KEYS)) && q->cmd->first_key == 0;
 }
