@@ -11,16 +11,16 @@
 
 #include <string.h>
 
-uint32_t
-CollGetLen(const char *p)
+static uint32_t
+get_len(const char *p)
 {
 	const unsigned char *u = (const unsigned char *) p;
 
 	return (uint32_t) u[0] | (uint32_t) u[1] << 8 | (uint32_t) u[2] << 16 | (uint32_t) u[3] << 24;
 }
 
-void
-CollPutLen(char *p, size_t len)
+static void
+put_len(char *p, size_t len)
 {
 	p[0] = (char) (len & 0xff);
 	p[1] = (char) ((len >> 8) & 0xff);
@@ -128,7 +128,7 @@ CollElemsDecode(const char *data, size_t len, CollElems *a)
 	{
 		uint32_t	elen;
 
-		if (len - off < 4 || (elen = CollGetLen(data + off)) > len - off - 4)
+		if (len - off < 4 || (elen = get_len(data + off)) > len - off - 4)
 			return false;
 		CollElemsInsert(a, a->n, data + off + 4, elen);
 		off += 4 + elen;
@@ -154,7 +154,7 @@ CollElemsEncode(const CollElems *a, size_t *len)
 
 	for (long i = 0; i < a->n; i++)
 	{
-		CollPutLen(out + off, a->e[i].len);
+		put_len(out + off, a->e[i].len);
 		memcpy(out + off + 4, a->e[i].p, a->e[i].len);
 		off += 4 + a->e[i].len;
 	}

@@ -1,10 +1,11 @@
 /*
  * collection.h
- *	  What the inline collections (server/cmd_hash.c, server/cmd_set.c)
- *	  share: the 4-byte little-endian length that precedes each element of
- *	  their encoding (storage/README.md, "Keyspace"), the parsing of the
- *	  SCAN-style options of HSCAN and SSCAN, and the replies of a missing
- *	  key.
+ *	  What the inline collections (server/cmd_hash.c, cmd_set.c,
+ *	  cmd_list.c) share: their elements and the stored form, each element
+ *	  preceded by a 4-byte little-endian length (storage/README.md,
+ *	  "Keyspace"), reading, type-checking and storing them, the SCAN-style
+ *	  options of HSCAN and SSCAN, the pop count, and the replies of a
+ *	  missing key.
  */
 #ifndef TUSK_COLLECTION_H
 #define TUSK_COLLECTION_H
@@ -14,9 +15,6 @@
 
 #include "server/server.h"
 #include "storage/keyspace.h"
-
-uint32_t	CollGetLen(const char *p);
-void		CollPutLen(char *p, size_t len);
 
 /*
  * The elements of a set or list (or the fields and values of a hash, in
