@@ -1324,6 +1324,17 @@ def gen_random(n, seed):
         (1, lambda: [b'LREM', key(), str(rnd.randint(-2, 2)).encode(), field()]),
         (1, lambda: [b'LMOVE', key(), key(), rnd.choice([b'LEFT', b'RIGHT']), rnd.choice([b'LEFT', b'RIGHT'])]),
         (1, lambda: [b'LPOS', key(), field()] + rnd.choice([[], [b'COUNT', b'0'], [b'RANK', b'-1']])),
+        # bitmaps on the same keys: strings of every encoding, WRONGTYPE both ways
+        (2, lambda: [b'SETBIT', key(), str(rnd.choice([0, 1, 7, 8, 15, 33, 100])).encode(), rnd.choice([b'0', b'1', b'1'])]),
+        (1, lambda: [b'GETBIT', key(), str(rnd.choice([0, 1, 7, 8, 40])).encode()]),
+        (1, lambda: [b'BITCOUNT', key()] + rnd.choice([[], [str(rnd.randint(-6, 6)).encode(), str(rnd.randint(-6, 6)).encode()],
+                                                       [str(rnd.randint(-20, 20)).encode(), str(rnd.randint(-20, 40)).encode(), rnd.choice([b'BIT', b'BYTE'])]])),
+        (1, lambda: [b'BITPOS', key(), rnd.choice([b'0', b'1'])] + rnd.choice([[], [str(rnd.randint(-3, 3)).encode()],
+                                                                          [str(rnd.randint(-20, 20)).encode(), str(rnd.randint(-20, 40)).encode(), rnd.choice([b'BIT', b'BYTE'])]])),
+        (1, lambda: [b'BITOP', rnd.choice([b'AND', b'OR', b'XOR']), key(), key(), key()]),
+        (1, lambda: [b'BITOP', b'NOT', key(), key()]),
+        (1, lambda: [b'BITFIELD', key()] + rnd.choice([[], [b'OVERFLOW', rnd.choice([b'WRAP', b'SAT', b'FAIL'])]]) +
+                    rnd.choice([[b'GET', b'u8', b'0'], [b'SET', b'i8', b'#1', rnd.choice(RAND_INTS)], [b'INCRBY', b'u4', b'3', rnd.choice([b'1', b'-1', b'20'])]])),
         # a transaction of deterministic commands (EXEC's reply is compared exactly)
         (2, lambda: [[b'MULTI']] + [rnd.choice(tx_cmds)() for _ in range(rnd.randint(0, 4))] + [[b'EXEC']]),
     ]

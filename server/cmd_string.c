@@ -515,30 +515,25 @@ MsetnxCommand(Client *c)
 }
 
 /*
- * Read-modify-write of one string key: fn builds the new value from the
- * old (NULL when the key does not exist) and writes the reply it wants on
- * success into *reply_num or returns false after replying an error.
+ * What the read-modify-write commands of this file pass to StringModify:
+ * their argument, their result, and room for a text reply.
  */
 typedef struct ModifyArg
 {
 	long long	number;
 	long double fnumber;
-	long long	result_len;
-	uint8_t		flags;			/* KS_USER_FLAGS for the new value, set by fn */
 	char		text[5 * 1024];
 	size_t		text_len;
 } ModifyArg;
 
-typedef bool (*ModifyFn) (Client *c, const KsValue *cur, char **newval, size_t *newlen,
-						  void *arg);
-
-static void
-modify_string(Client *c, ModifyFn fn, ModifyArg *arg, void (*reply) (Client *c, void *arg))
+void
+StringModify(Client *c, StringModifyFn fn, void *arg, void (*reply) (Client *c, void *arg))
 {
 	CmdTxn t;
 	KsValue cur;
 	char *newval = NULL;
 	size_t newlen = 0;
+	uint8_t flags = 0;
 	bool ok;
 
 	if (!CmdWriteBeginKeys(c, &t, 1, 1, 1))
@@ -549,11 +544,10 @@ modify_string(Client *c, ModifyFn fn, ModifyArg *arg, void (*reply) (Client *c, 
 		AddReplyError(&c->reply, err_wrongtype);
 		ok = false;
 	}
-	arg->flags = 0;
 	if (ok)
-		ok = fn(c, &cur, &newval, &newlen, arg);
+		ok = fn(c, &cur, &newval, &newlen, &flags, arg);
 	if (ok && newval)
-		ok = put_value_flags(c, 1, newval, newlen, cur.exists ? cur.expire_ms : 0, &cur, arg->flags);
+		ok = put_value_flags(c, 1, newval, newlen, cur.exists ? cur.expire_ms : 0, &cur, flags);
 	if (ok && newval == NULL)
 	{
 		/* nothing to write: no commit record needed */
@@ -567,7 +561,8 @@ modify_string(Client *c, ModifyFn fn, ModifyArg *arg, void (*reply) (Client *c, 
 }
 
 static bool
-incr_fn(Client *c, const KsValue *cur, char **newval, size_t *newlen, void *argp)
+incr_fn(Client *c, const KsValue *cur, char **newval, size_t *newlen,
+		uint8_t *flags, void *argp)
 {
 	ModifyArg *arg = argp;
 	long long value = 0, incr = arg->number;
@@ -605,7 +600,7 @@ incr_generic(Client *c, long long incr)
 	ModifyArg arg;
 
 	arg.number = incr;
-	modify_string(c, incr_fn, &arg, reply_number);
+	StringModify(c, incr_fn, &arg, reply_number);
 }
 
 void
@@ -646,7 +641,8 @@ DecrbyCommand(Client *c)
 }
 
 static bool
-incrbyfloat_fn(Client *c, const KsValue *cur, char **newval, size_t *newlen, void *argp)
+incrbyfloat_fn(Client *c, const KsValue *cur, char **newval, size_t *newlen,
+		uint8_t *flags, void *argp)
 {
 	ModifyArg *arg = argp;
 	long double value = 0;
@@ -667,7 +663,7 @@ incrbyfloat_fn(Client *c, const KsValue *cur, char **newval, size_t *newlen, voi
 	}
 	n = FormatHumanLongDouble(arg->text, sizeof(arg->text), value);
 	arg->text_len = (size_t) n;
-	arg->flags = KS_FLAG_NOINT;	/* Redis stores the result as a plain string */
+	*flags = KS_FLAG_NOINT;	/* Redis stores the result as a plain string */
 	*newval = MemStrndup(arg->text, (size_t) n);
 	*newlen = (size_t) n;
 	return true;
@@ -686,11 +682,12 @@ IncrbyfloatCommand(Client *c)
 {
 	ModifyArg arg;
 
-	modify_string(c, incrbyfloat_fn, &arg, reply_text);
+	StringModify(c, incrbyfloat_fn, &arg, reply_text);
 }
 
 static bool
-append_fn(Client *c, const KsValue *cur, char **newval, size_t *newlen, void *argp)
+append_fn(Client *c, const KsValue *cur, char **newval, size_t *newlen,
+		uint8_t *flags, void *argp)
 {
 	ModifyArg *arg = argp;
 	size_t oldlen = cur->exists ? cur->value_len : 0;
@@ -707,7 +704,7 @@ append_fn(Client *c, const KsValue *cur, char **newval, size_t *newlen, void *ar
 	memcpy(*newval + oldlen, c->argv[2], addlen);
 	*newlen = oldlen + addlen;
 	/* Redis grows an existing string in place (raw); a new one is encoded as SET's */
-	arg->flags = cur->exists ? KS_FLAG_RAW : 0;
+	*flags = cur->exists ? KS_FLAG_RAW : 0;
 	arg->number = (long long) *newlen;
 	return true;
 }
@@ -717,11 +714,12 @@ AppendCommand(Client *c)
 {
 	ModifyArg arg;
 
-	modify_string(c, append_fn, &arg, reply_number);
+	StringModify(c, append_fn, &arg, reply_number);
 }
 
 static bool
-setrange_fn(Client *c, const KsValue *cur, char **newval, size_t *newlen, void *argp)
+setrange_fn(Client *c, const KsValue *cur, char **newval, size_t *newlen,
+		uint8_t *flags, void *argp)
 {
 	ModifyArg *arg = argp;
 	long long offset = arg->number;
@@ -746,7 +744,7 @@ setrange_fn(Client *c, const KsValue *cur, char **newval, size_t *newlen, void *
 		memcpy(*newval, cur->value, oldlen);
 	memcpy(*newval + offset, c->argv[3], vlen);
 	*newlen = total;
-	arg->flags = KS_FLAG_RAW;	/* Redis builds or grows it in place */
+	*flags = KS_FLAG_RAW;	/* Redis builds or grows it in place */
 	arg->number = (long long) total;
 	return true;
 }
@@ -763,7 +761,7 @@ SetrangeCommand(Client *c)
 		AddReplyError(&c->reply, "ERR offset is out of range");
 		return;
 	}
-	modify_string(c, setrange_fn, &arg, reply_number);
+	StringModify(c, setrange_fn, &arg, reply_number);
 }
 
 void

@@ -200,6 +200,14 @@ void		IncrbyCommand(Client *c);
 void		DecrbyCommand(Client *c);
 void		IncrbyfloatCommand(Client *c);
 void		LcsCommand(Client *c);	/* server/cmd_lcs.c */
+/* server/cmd_bit.c */
+void		SetbitCommand(Client *c);
+void		GetbitCommand(Client *c);
+void		BitcountCommand(Client *c);
+void		BitposCommand(Client *c);
+void		BitopCommand(Client *c);
+void		BitfieldCommand(Client *c);
+void		BitfieldRoCommand(Client *c);
 
 
 /* server/cmd_list.c */

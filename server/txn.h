@@ -117,4 +117,18 @@ bool		CmdExecEnd(Client *c);
 
 extern const char *const err_wrongtype;
 
+/*
+ * Read-modify-write of the string key argv[1] (server/cmd_string.c): under
+ * the key's lock, fn gets the current value (cur->exists false for a
+ * missing key; any other type is WRONGTYPE before fn runs) and either
+ * returns false after an error reply (nothing changes) or sets *newval (a
+ * MemAlloc'd value with *newlen bytes and the KS_USER_FLAGS *flags; the
+ * TTL is kept) or leaves it NULL to write nothing. reply(c, arg) then
+ * writes the reply, once the change is durable.
+ */
+typedef bool (*StringModifyFn) (Client *c, const KsValue *cur, char **newval, size_t *newlen,
+								uint8_t *flags, void *arg);
+void		StringModify(Client *c, StringModifyFn fn, void *arg,
+						 void (*reply) (Client *c, void *arg));
+
 #endif
