@@ -1335,6 +1335,10 @@ def gen_random(n, seed):
         (1, lambda: [b'BITOP', b'NOT', key(), key()]),
         (1, lambda: [b'BITFIELD', key()] + rnd.choice([[], [b'OVERFLOW', rnd.choice([b'WRAP', b'SAT', b'FAIL'])]]) +
                     rnd.choice([[b'GET', b'u8', b'0'], [b'SET', b'i8', b'#1', rnd.choice(RAND_INTS)], [b'INCRBY', b'u4', b'3', rnd.choice([b'1', b'-1', b'20'])]])),
+        # HyperLogLogs on the same keys: strings that are not one, WRONGTYPE
+        (2, lambda: [b'PFADD', key()] + [field() for _ in range(rnd.randint(0, 3))]),
+        (1, lambda: [b'PFCOUNT'] + [key() for _ in range(rnd.randint(1, 2))]),
+        (1, lambda: [b'PFMERGE', key(), key()]),
         # a transaction of deterministic commands (EXEC's reply is compared exactly)
         (2, lambda: [[b'MULTI']] + [rnd.choice(tx_cmds)() for _ in range(rnd.randint(0, 4))] + [[b'EXEC']]),
     ]

@@ -529,6 +529,13 @@ typedef struct ModifyArg
 void
 StringModify(Client *c, StringModifyFn fn, void *arg, void (*reply) (Client *c, void *arg))
 {
+	StringModifyKey(c, 1, fn, arg, reply);
+}
+
+void
+StringModifyKey(Client *c, int argi, StringModifyFn fn, void *arg,
+				void (*reply) (Client *c, void *arg))
+{
 	CmdTxn t;
 	KsValue cur;
 	char *newval = NULL;
@@ -536,9 +543,9 @@ StringModify(Client *c, StringModifyFn fn, void *arg, void (*reply) (Client *c, 
 	uint8_t flags = 0;
 	bool ok;
 
-	if (!CmdWriteBeginKeys(c, &t, 1, 1, 1))
+	if (!CmdWriteBeginKeys(c, &t, argi, argi, 1))
 		return;
-	ok = CmdLoadLatest(c, &t, 1, &cur);
+	ok = CmdLoadLatest(c, &t, argi, &cur);
 	if (ok && cur.exists && cur.type != KS_TYPE_STRING)
 	{
 		AddReplyError(&c->reply, err_wrongtype);
@@ -547,7 +554,7 @@ StringModify(Client *c, StringModifyFn fn, void *arg, void (*reply) (Client *c, 
 	if (ok)
 		ok = fn(c, &cur, &newval, &newlen, &flags, arg);
 	if (ok && newval)
-		ok = put_value_flags(c, 1, newval, newlen, cur.exists ? cur.expire_ms : 0, &cur, flags);
+		ok = put_value_flags(c, argi, newval, newlen, cur.exists ? cur.expire_ms : 0, &cur, flags);
 	if (ok && newval == NULL)
 	{
 		/* nothing to write: no commit record needed */

@@ -208,6 +208,12 @@ void		BitposCommand(Client *c);
 void		BitopCommand(Client *c);
 void		BitfieldCommand(Client *c);
 void		BitfieldRoCommand(Client *c);
+/* server/cmd_hll.c */
+void		PfaddCommand(Client *c);
+void		PfcountCommand(Client *c);
+void		PfmergeCommand(Client *c);
+void		PfdebugCommand(Client *c);
+void		PfselftestCommand(Client *c);
 
 
 /* server/cmd_list.c */

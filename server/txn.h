@@ -130,5 +130,8 @@ typedef bool (*StringModifyFn) (Client *c, const KsValue *cur, char **newval, si
 								uint8_t *flags, void *arg);
 void		StringModify(Client *c, StringModifyFn fn, void *arg,
 						 void (*reply) (Client *c, void *arg));
+/* The same for the string key argv[argi]. */
+void		StringModifyKey(Client *c, int argi, StringModifyFn fn, void *arg,
+							void (*reply) (Client *c, void *arg));
 
 #endif
