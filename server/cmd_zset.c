@@ -18,6 +18,10 @@
  *	  Member lookups go through a member-ordered index built per command
  *	  (ZsetIndexBuild), so a command naming m members costs O(n log n +
  *	  m log n), not O(n m).
+ *	  OBJECT ENCODING is Redis's: a version that outgrew the listpack
+ *	  limits carries KS_FLAG_SKIPLIST and in-place writes keep it
+ *	  (ZsetStore); -0 becomes 0 while Redis would hold a listpack, up to
+ *	  the member at which Redis converts (zadd_fn, ZRANGESTORE).
  *	  Lexicographic ranges follow Redis's listpack walk (first element at
  *	  or past min, then on while within max), which is what Redis answers
  *	  for a small sorted set whose scores differ.
@@ -194,14 +198,17 @@ is_listpack(const Zset *z)
 }
 
 bool
-ZsetStore(Client *c, int argi, Zset *z, const KsValue *cur, bool keep_ttl)
+ZsetStore(Client *c, int argi, Zset *z, const KsValue *cur, bool in_place)
 {
 	CollElems a;
 	size_t total = 0, off = 0;
 	char *block;
 	bool ok;
-	bool listpack = is_listpack(z);
+	bool skiplist = !is_listpack(z);
 
+	/* Redis converts a grown sorted set to a skiplist and never back */
+	if (in_place && cur->exists && cur->type == KS_TYPE_ZSET && (cur->flags & KS_FLAG_SKIPLIST))
+		skiplist = true;
 	memset(&a, 0, sizeof(a));
 	for (long i = 0; i < z->n; i++)
 		total += 8 + z->e[i].len;
@@ -216,14 +223,15 @@ ZsetStore(Client *c, int argi, Zset *z, const KsValue *cur, bool keep_ttl)
 		double s = z->e[i].score;
 
 		/* a listpack keeps a score as text, and "-0" comes back as 0 */
-		if (listpack && s == 0)
+		if (!skiplist && s == 0)
 			s = 0.0;
 		put_score(block + off, s);
 		memcpy(block + off + 8, z->e[i].m, z->e[i].len);
 		CollElemsInsert(&a, a.n, block + off, 8 + z->e[i].len);
 		off += 8 + z->e[i].len;
 	}
-	ok = CollStoreElems(c, argi, &a, KS_TYPE_ZSET, cur, keep_ttl, ZSET_MAX_BYTES, err_zset_too_big);
+	ok = CollStoreElemsFlags(c, argi, &a, KS_TYPE_ZSET, skiplist ? KS_FLAG_SKIPLIST : 0, cur,
+							 in_place, ZSET_MAX_BYTES, err_zset_too_big);
 	CollElemsFree(&a);
 	MemFree(block);
 	return ok;
@@ -562,7 +570,7 @@ range_select(const Zset *z, const RangeSpec *r, bool rev, long long offset, long
 
 /* ------------------------------------------------------ one-key writes */
 
-typedef bool (*ZsetWriteFn)(Client *c, Zset *z, bool exists, bool *changed, void *arg);
+typedef bool (*ZsetWriteFn)(Client *c, Zset *z, const KsValue *cur, bool *changed, void *arg);
 
 /*
  * Run fn on argv[1] under its lock: fn changes z and says whether it did;
@@ -581,7 +589,7 @@ zset_write(Client *c, ZsetWriteFn fn, void *arg, void (*reply)(Client *c, void *
 		return;
 	ok = CmdLoadLatest(c, &t, 1, &cur) && ZsetFromValue(c, &cur, false, &z);
 	if (ok)
-		ok = fn(c, &z, cur.exists, &changed, arg);
+		ok = fn(c, &z, &cur, &changed, arg);
 	if (ok && changed)
 	{
 		ZsetSort(&z);
@@ -617,14 +625,16 @@ typedef struct ZaddArg
 } ZaddArg;
 
 static bool
-zadd_fn(Client *c, Zset *z, bool exists, bool *changed, void *argp)
+zadd_fn(Client *c, Zset *z, const KsValue *cur, bool *changed, void *argp)
 {
 	ZaddArg *arg = argp;
 	int flags = arg->flags;
 	long orig_n = z->n;
 	ZsetIndex idx;
+	/* Redis's encoding as it goes: a listpack turns "-0" into 0 */
+	bool skiplist = (cur->exists && (cur->flags & KS_FLAG_SKIPLIST)) || !is_listpack(z);
 
-	if (!exists && (flags & ZADD_XX))
+	if (!cur->exists && (flags & ZADD_XX))
 		return true;
 	ZsetIndexBuild(z, &idx);
 	for (int k = 0; arg->first + 2 * k < c->argc; k++)
@@ -662,7 +672,7 @@ zadd_fn(Client *c, Zset *z, bool exists, bool *changed, void *argp)
 			arg->last_score = score;
 			if (score != curscore)
 			{
-				z->e[pos].score = score;
+				z->e[pos].score = !skiplist && score == 0 ? 0.0 : score;
 				arg->updated++;
 			}
 		}
@@ -670,7 +680,10 @@ zadd_fn(Client *c, Zset *z, bool exists, bool *changed, void *argp)
 		{
 			if (flags & ZADD_XX)
 				continue;
-			ZsetAppend(z, score, m, len);
+			/* Redis converts before an insert that would pass the limits */
+			if (z->n + 1 > ZSET_LISTPACK_MAX_ENTRIES || len > ZSET_LISTPACK_MAX_VALUE)
+				skiplist = true;
+			ZsetAppend(z, !skiplist && score == 0 ? 0.0 : score, m, len);
 			arg->added++;
 			arg->processed++;
 			arg->last_score = score;
@@ -773,14 +786,14 @@ ZincrbyCommand(Client *c)
 }
 
 static bool
-zrem_fn(Client *c, Zset *z, bool exists, bool *changed, void *arg)
+zrem_fn(Client *c, Zset *z, const KsValue *cur, bool *changed, void *arg)
 {
 	long long *removed = arg;
 	ZsetIndex idx;
 	bool *gone = MemAlloc(sizeof(bool) * (size_t) (z->n + 1));
 	long w = 0;
 
-	(void) exists;
+	(void) cur;
 	ZsetIndexBuild(z, &idx);
 	memset(gone, 0, sizeof(bool) * (size_t) (z->n + 1));
 	*removed = 0;
@@ -820,14 +833,14 @@ typedef struct RemRangeArg
 } RemRangeArg;
 
 static bool
-zremrange_fn(Client *c, Zset *z, bool exists, bool *changed, void *argp)
+zremrange_fn(Client *c, Zset *z, const KsValue *cur, bool *changed, void *argp)
 {
 	RemRangeArg *arg = argp;
 	long first, count;
 	int step;
 
 	(void) c;
-	(void) exists;
+	(void) cur;
 	range_select(z, &arg->r, false, 0, -1, &first, &count, &step);
 	memmove(&z->e[first], &z->e[first + count], sizeof(ZElem) * (size_t) (z->n - first - count));
 	z->n -= count;
@@ -1295,7 +1308,7 @@ zrange_generic(Client *c, char kind, int rev, bool store)
 		CmdTxn t;
 		KsValue src, dst;
 		Zset z, out;
-		bool ok;
+		bool ok, skiplist;
 
 		memset(&z, 0, sizeof(z));
 		memset(&out, 0, sizeof(out));
@@ -1307,11 +1320,19 @@ zrange_generic(Client *c, char kind, int rev, bool store)
 		if (ok)
 		{
 			range_select(&z, &r, rev > 0, offset, limit, &first, &count, &step);
+			/*
+			 * Redis builds the result as a listpack unless a rank range
+			 * is known to be too long, and converts it on the first
+			 * member past the limits: until then "-0" becomes 0.
+			 */
+			skiplist = kind == 'r' && count > ZSET_LISTPACK_MAX_ENTRIES;
 			for (long k = 0; k < count; k++)
 			{
 				const ZElem *e = &z.e[first + k * step];
 
-				ZsetAppend(&out, e->score, e->m, e->len);
+				if (k + 1 > ZSET_LISTPACK_MAX_ENTRIES || e->len > ZSET_LISTPACK_MAX_VALUE)
+					skiplist = true;
+				ZsetAppend(&out, !skiplist && e->score == 0 ? 0.0 : e->score, e->m, e->len);
 			}
 			ZsetSort(&out);
 			/* dst as it was, any type: replaced, TTL dropped */
@@ -1495,15 +1516,16 @@ ZscanCommand(Client *c)
 
 /*
  * OBJECT ENCODING of a stored sorted set: Redis 7.0's listpack while at
- * most 128 members of at most 64 bytes, else skiplist.
+ * most 128 members of at most 64 bytes and never more (KS_FLAG_SKIPLIST),
+ * else skiplist.
  */
 const char *
-ZsetEncodingName(const char *value, size_t len)
+ZsetEncodingName(const char *value, size_t len, uint8_t flags)
 {
 	Zset z;
 	const char *name;
 
-	if (!zset_decode(value, len, &z))
+	if ((flags & KS_FLAG_SKIPLIST) || !zset_decode(value, len, &z))
 		return "skiplist";
 	name = is_listpack(&z) ? "listpack" : "skiplist";
 	ZsetFree(&z);

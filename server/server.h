@@ -275,7 +275,7 @@ void		ZscoreCommand(Client *c);
 void		ZunionCommand(Client *c);
 void		ZunionstoreCommand(Client *c);
 /* OBJECT ENCODING of a stored sorted set: "listpack" or "skiplist", as Redis 7.0 would say */
-const char *ZsetEncodingName(const char *value, size_t len);
+const char *ZsetEncodingName(const char *value, size_t len, uint8_t flags);
 
 /* server/cmd_hash.c */
 void		HdelCommand(Client *c);

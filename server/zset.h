@@ -56,10 +56,12 @@ bool ZsetFromValue(Client *c, const KsValue *v, bool sets_too, Zset *z);
 
 /*
  * Store z (sorted) as key argv[argi], replacing cur; empty deletes the
- * key; keep_ttl keeps cur's expiry. Refused past ZSET_MAX_BYTES. False
- * after an error reply.
+ * key. in_place: z is cur changed (ZADD, ZREM, ZPOPMIN ...), so cur's
+ * expiry and its skiplist encoding are kept; otherwise z is a new value
+ * (the STORE commands: no TTL, encoding by contents). Refused past
+ * ZSET_MAX_BYTES. False after an error reply.
  */
-bool ZsetStore(Client *c, int argi, Zset *z, const KsValue *cur, bool keep_ttl);
+bool ZsetStore(Client *c, int argi, Zset *z, const KsValue *cur, bool in_place);
 
 /*
  * z's element positions ordered by member, for ZsetIndexFind (a binary
