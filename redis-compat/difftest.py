@@ -1170,6 +1170,10 @@ RAND_INTS = [b'0', b'1', b'-1', b'5', b'-7', b'100', b'9223372036854775807',
              b'-9223372036854775808', b'9223372036854775806', b'abc', b'1.5', b'']
 RAND_FLOATS = [b'0', b'1', b'-1', b'0.1', b'1.5', b'-2.25', b'1e2', b'5.0e3', b'3.0',
                b'1.23456789012345678', b'-0', b'inf', b'abc', b'1e400', b'0.0001']
+RAND_SCORES = [b'0', b'1', b'-1', b'2', b'2.5', b'0.1', b'0.2', b'0.3', b'1e3', b'-0', b'inf',
+               b'-inf', b'+inf', b'1.5e-7', b'nan', b'abc', b'', b'(1', b'0x10']
+SCORE_ENDS = [b'-inf', b'+inf', b'inf', b'0', b'(0', b'1', b'(1', b'2.5', b'(2.5', b'-1', b'x', b'(', b'']
+LEX_ENDS = [b'-', b'+', b'[f1', b'(f1', b'[f2', b'(f2', b'[f3', b'[', b'(', b'f1', b'[\x00', b'+x']
 REL_SECONDS = [b'100', b'1000', b'5000', b'0', b'-1', b'abc', b'9999999999999']
 ABS_SECONDS = [b'1', b'1000', b'4102444800', b'4102444900', b'0', b'-5']
 
@@ -1203,6 +1207,59 @@ def gen_random(n, seed):
             opts.append(rnd.choice([b'NX', b'XX', b'EX', b'KEEPTTL', b'FOO']))
         rnd.shuffle(opts) if rnd.random() < 0.1 else None
         return argv + opts
+
+    def zadd_cmd():
+        opts = [o for o in (b'NX', b'XX', b'GT', b'LT', b'CH', b'INCR') if rnd.random() < 0.12]
+        pairs = [x for _ in range(rnd.randint(1, 3)) for x in (rnd.choice(RAND_SCORES), field())]
+        if rnd.random() < 0.05:
+            pairs = pairs[:-1]
+        return [b'ZADD', key()] + opts + pairs
+
+    def zrange_cmd():
+        by = rnd.choice([None, None, b'BYSCORE', b'BYLEX'])
+        if by == b'BYSCORE':
+            ends = [rnd.choice(SCORE_ENDS), rnd.choice(SCORE_ENDS)]
+        elif by == b'BYLEX':
+            ends = [rnd.choice(LEX_ENDS), rnd.choice(LEX_ENDS)]
+        else:
+            ends = [str(rnd.randint(-4, 3)).encode(), str(rnd.randint(-4, 3)).encode()]
+        opts = [by] if by else []
+        if rnd.random() < 0.3:
+            opts.append(b'REV')
+        if rnd.random() < 0.25:
+            opts += [b'LIMIT', str(rnd.randint(-1, 3)).encode(), str(rnd.randint(-1, 3)).encode()]
+        if rnd.random() < 0.4:
+            opts.append(b'WITHSCORES')
+        if rnd.random() < 0.1:
+            rnd.shuffle(opts)
+        if rnd.random() < 0.15:
+            return [b'ZRANGESTORE', key(), key()] + ends + [o for o in opts if o != b'WITHSCORES']
+        return [b'ZRANGE', key()] + ends + opts
+
+    def zrange_old_cmd():
+        c = rnd.choice([b'ZRANGEBYSCORE', b'ZREVRANGEBYSCORE', b'ZRANGEBYLEX', b'ZREVRANGEBYLEX', b'ZREVRANGE'])
+        if c == b'ZREVRANGE':
+            argv = [c, key(), str(rnd.randint(-4, 3)).encode(), str(rnd.randint(-4, 3)).encode()]
+        else:
+            ends = LEX_ENDS if b'LEX' in c else SCORE_ENDS
+            argv = [c, key(), rnd.choice(ends), rnd.choice(ends)]
+        if rnd.random() < 0.3:
+            argv.append(b'WITHSCORES')
+        if rnd.random() < 0.3 and c != b'ZREVRANGE':
+            argv += [b'LIMIT', str(rnd.randint(-1, 3)).encode(), str(rnd.randint(-1, 3)).encode()]
+        return argv
+
+    def zsetop_cmd():
+        c = rnd.choice([b'ZUNION', b'ZINTER', b'ZDIFF', b'ZUNIONSTORE', b'ZINTERSTORE', b'ZDIFFSTORE'])
+        n = rnd.randint(1, 3)
+        argv = [c] + ([key()] if c.endswith(b'STORE') else []) + [str(n).encode()] + [key() for _ in range(n)]
+        if rnd.random() < 0.3:
+            argv += [b'WEIGHTS'] + [rnd.choice([b'1', b'2', b'-1', b'0', b'0.5', b'inf', b'x']) for _ in range(n)]
+        if rnd.random() < 0.3:
+            argv += [b'AGGREGATE', rnd.choice([b'SUM', b'MIN', b'MAX', b'max', b'AVG'])]
+        if rnd.random() < 0.4:
+            argv.append(b'WITHSCORES')
+        return argv
 
     def expire_cmd():
         c = rnd.choice([b'EXPIRE', b'PEXPIRE', b'EXPIREAT', b'PEXPIREAT'])
@@ -1259,6 +1316,10 @@ def gen_random(n, seed):
         lambda: [b'SISMEMBER', key(), field()],
         lambda: [b'RPUSH', key(), field()],
         lambda: [b'LPOP', key()],
+        lambda: [b'ZADD', key(), rnd.choice(RAND_SCORES), field()],
+        lambda: [b'ZINCRBY', key(), rnd.choice(RAND_SCORES), field()],
+        lambda: [b'ZRANGE', key(), b'0', b'-1', b'WITHSCORES'],
+        lambda: [b'ZPOPMIN', key()],
         lambda: [b'GET'],                  # refused while queueing: EXECABORT
     ]
     gens = [
@@ -1339,6 +1400,26 @@ def gen_random(n, seed):
         (2, lambda: [b'PFADD', key()] + [field() for _ in range(rnd.randint(0, 3))]),
         (1, lambda: [b'PFCOUNT'] + [key() for _ in range(rnd.randint(1, 2))]),
         (1, lambda: [b'PFMERGE', key(), key()]),
+        # sorted sets on the same keys
+        (6, zadd_cmd),
+        (1, lambda: [b'ZINCRBY', key(), rnd.choice(RAND_SCORES), field()]),
+        (1, lambda: [b'ZREM', key()] + [field() for _ in range(rnd.randint(1, 2))]),
+        (1, lambda: [rnd.choice([b'ZSCORE', b'ZRANK', b'ZREVRANK']), key(), field()]),
+        (1, lambda: [rnd.choice([b'ZCARD', b'ZSCAN']), key()] + ([b'0'] if rnd.random() < 0.9 else [])),
+        (1, lambda: [b'ZMSCORE', key(), field(), field()]),
+        (1, lambda: [b'ZCOUNT', key(), rnd.choice(SCORE_ENDS), rnd.choice(SCORE_ENDS)]),
+        (1, lambda: [b'ZLEXCOUNT', key(), rnd.choice(LEX_ENDS), rnd.choice(LEX_ENDS)]),
+        (3, zrange_cmd),
+        (2, zrange_old_cmd),
+        (1, lambda: rnd.choice([
+            [b'ZREMRANGEBYRANK', key(), str(rnd.randint(-3, 2)).encode(), str(rnd.randint(-3, 2)).encode()],
+            [b'ZREMRANGEBYSCORE', key(), rnd.choice(SCORE_ENDS), rnd.choice(SCORE_ENDS)],
+            [b'ZREMRANGEBYLEX', key(), rnd.choice(LEX_ENDS), rnd.choice(LEX_ENDS)]])),
+        (1, lambda: [rnd.choice([b'ZPOPMIN', b'ZPOPMAX']), key()] + rnd.choice([[], [b'2'], [b'0'], [b'-1']])),
+        (1, lambda: [b'ZMPOP', b'2', key(), key(), rnd.choice([b'MIN', b'MAX'])] + rnd.choice([[], [b'COUNT', b'2']])),
+        (2, zsetop_cmd),
+        (1, lambda: [b'ZINTERCARD', b'2', key(), key()] + rnd.choice([[], [b'LIMIT', b'1']])),
+        (1, lambda: [b'ZRANDMEMBER', key()] + rnd.choice([[], [b'2'], [b'-3', b'WITHSCORES'], [b'5', b'WITHSCORES']])),
         # a transaction of deterministic commands (EXEC's reply is compared exactly)
         (2, lambda: [[b'MULTI']] + [rnd.choice(tx_cmds)() for _ in range(rnd.randint(0, 4))] + [[b'EXEC']]),
     ]
@@ -1359,8 +1440,8 @@ def gen_random(n, seed):
         items.append(Item(no, 'cmd', cmd))
         no += 1
     for k in RAND_KEYS:
-        for c in (b'TYPE', b'GET', b'TTL'):
-            items.append(Item(no, 'cmd', [c, k]))
+        for c in ([b'TYPE', k], [b'GET', k], [b'TTL', k], [b'ZRANGE', k, b'0', b'-1', b'WITHSCORES']):
+            items.append(Item(no, 'cmd', c))
             no += 1
     seq = Sequence('random(seed=%s)' % seed)
     seq.items = items

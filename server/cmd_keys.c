@@ -953,7 +953,7 @@ encoding_name(const KsValue *v)
 		case KS_TYPE_HASH:
 			return HashEncodingName(v->value, v->value_len);
 		case KS_TYPE_ZSET:
-			return "skiplist";
+			return ZsetEncodingName(v->value, v->value_len, v->flags);
 		case KS_TYPE_STREAM:
 			return "stream";
 		default:

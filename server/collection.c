@@ -214,6 +214,13 @@ bool
 CollStoreElems(Client *c, int argi, const CollElems *a, uint8_t type, const KsValue *cur,
 			   bool keep_ttl, size_t max_bytes, const char *too_big)
 {
+	return CollStoreElemsFlags(c, argi, a, type, 0, cur, keep_ttl, max_bytes, too_big);
+}
+
+bool
+CollStoreElemsFlags(Client *c, int argi, const CollElems *a, uint8_t type, uint8_t user_flags,
+					const KsValue *cur, bool keep_ttl, size_t max_bytes, const char *too_big)
+{
 	KsStatus	st = KS_OK;
 
 	if (CollElemsEncodedSize(a) > max_bytes)
@@ -231,8 +238,8 @@ CollStoreElems(Client *c, int argi, const CollElems *a, uint8_t type, const KsVa
 		size_t		len;
 		char	   *enc = CollElemsEncode(a, &len);
 
-		st = KsPut(c->db, c->argv[argi], c->argv_len[argi], type, enc, len,
-				   keep_ttl && cur->exists ? cur->expire_ms : 0, cur);
+		st = KsPutFlags(c->db, c->argv[argi], c->argv_len[argi], type, user_flags, enc, len,
+						keep_ttl && cur->exists ? cur->expire_ms : 0, cur);
 		MemFree(enc);
 	}
 	return st == KS_OK || ReplyKsError(c, st);

@@ -78,6 +78,10 @@ bool		CollReadElems(Client *c, KsValue *v, uint8_t type, CollElems *a,
 bool		CollStoreElems(Client *c, int argi, const CollElems *a, uint8_t type,
 						   const KsValue *cur, bool keep_ttl, size_t max_bytes,
 						   const char *too_big);
+/* The same with KS_USER_FLAGS for the new version (KS_FLAG_SKIPLIST). */
+bool		CollStoreElemsFlags(Client *c, int argi, const CollElems *a, uint8_t type,
+								uint8_t user_flags, const KsValue *cur, bool keep_ttl,
+								size_t max_bytes, const char *too_big);
 
 /*
  * The optional count of SPOP, LPOP and RPOP (argv[2]); false after

@@ -272,7 +272,13 @@ needs_all_databases(const QueuedCommand *q)
 
 	if (p == SelectCommand || p == MoveCommand || p == CopyCommand)
 		return true;
-	return (q->cmd->flags & (CMD_WRITE | CMD_MOVABLE_KEYS)) && q->cmd->first_key == 0;
+	/*
+	 * Movable keys (numkeys: ZUNIONSTORE, ZMPOP, SINTERCARD) are not in the
+	 * table's key positions, so EXEC could not lock them one by one.
+	 */
+	if (q->cmd->flags & CMD_MOVABLE_KEYS)
+		return true;
+	return (q->cmd->flags & CMD_WRITE) && q->cmd->first_key == 0;
 }
 
 /* Append the hashes of q's keys (the command table's key positions). */

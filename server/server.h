@@ -255,6 +255,42 @@ void		SunionstoreCommand(Client *c);
 /* OBJECT ENCODING of a stored set: "intset" or "hashtable", as Redis 7.0 would say */
 const char *SetEncodingName(const char *value, size_t len);
 
+/* server/cmd_zset.c, server/cmd_zset_ops.c */
+void		ZaddCommand(Client *c);
+void		ZcardCommand(Client *c);
+void		ZcountCommand(Client *c);
+void		ZdiffCommand(Client *c);
+void		ZdiffstoreCommand(Client *c);
+void		ZincrbyCommand(Client *c);
+void		ZinterCommand(Client *c);
+void		ZintercardCommand(Client *c);
+void		ZinterstoreCommand(Client *c);
+void		ZlexcountCommand(Client *c);
+void		ZmpopCommand(Client *c);
+void		ZmscoreCommand(Client *c);
+void		ZpopmaxCommand(Client *c);
+void		ZpopminCommand(Client *c);
+void		ZrandmemberCommand(Client *c);
+void		ZrangeCommand(Client *c);
+void		ZrangebylexCommand(Client *c);
+void		ZrangebyscoreCommand(Client *c);
+void		ZrangestoreCommand(Client *c);
+void		ZrankCommand(Client *c);
+void		ZremCommand(Client *c);
+void		ZremrangebylexCommand(Client *c);
+void		ZremrangebyrankCommand(Client *c);
+void		ZremrangebyscoreCommand(Client *c);
+void		ZrevrangeCommand(Client *c);
+void		ZrevrangebylexCommand(Client *c);
+void		ZrevrangebyscoreCommand(Client *c);
+void		ZrevrankCommand(Client *c);
+void		ZscanCommand(Client *c);
+void		ZscoreCommand(Client *c);
+void		ZunionCommand(Client *c);
+void		ZunionstoreCommand(Client *c);
+/* OBJECT ENCODING of a stored sorted set: "listpack" or "skiplist", as Redis 7.0 would say */
+const char *ZsetEncodingName(const char *value, size_t len, uint8_t flags);
+
 /* server/cmd_hash.c */
 void		HdelCommand(Client *c);
 void		HexistsCommand(Client *c);

@@ -40,6 +40,9 @@
 #define KS_FLAG_CHUNK	0x02	/* a chunk, not a key's version */
 #define KS_FLAG_RAW		0x04	/* a string grown in place (APPEND, SETRANGE):
 								 * OBJECT ENCODING reports "raw", as Redis */
+#define KS_FLAG_SKIPLIST KS_FLAG_RAW	/* the same bit on a sorted set: it
+										 * outgrew Redis's listpack, which
+										 * Redis never returns to */
 #define KS_FLAG_NOINT	0x08	/* a string Redis would not int-encode (an
 								 * INCRBYFLOAT result): embstr or raw */
 #define KS_USER_FLAGS	(KS_FLAG_RAW | KS_FLAG_NOINT)	/* what callers may set and read */

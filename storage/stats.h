@@ -55,7 +55,7 @@
  * Error reply prefixes counted for errorstats (the first word of the
  * error), in the order INFO prints them; anything else counts as "other".
  */
-#define STATS_NUM_ERRORS	27
+#define STATS_NUM_ERRORS	28
 #define STATS_ERROR_OTHER	(STATS_NUM_ERRORS - 1)
 extern const char *const stats_error_names[STATS_NUM_ERRORS];
 
