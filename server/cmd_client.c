@@ -55,13 +55,7 @@ static const char *const client_help[] = {
 void
 ClientHelpCommand(Client *c)
 {
-	int n = 0;
-
-	while (client_help[n])
-		n++;
-	AddReplyArrayLen(&c->reply, n);
-	for (int i = 0; i < n; i++)
-		AddReplyStatus(&c->reply, client_help[i]);
+	AddReplyHelp(&c->reply, client_help);
 }
 
 void

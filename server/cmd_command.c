@@ -624,13 +624,8 @@ CommandHelpCommand(Client *c)
 		"    Print this help.",
 		NULL
 	};
-	int n = 0;
 
-	while (help[n])
-		n++;
-	AddReplyArrayLen(&c->reply, n);
-	for (int i = 0; i < n; i++)
-		AddReplyStatus(&c->reply, help[i]);
+	AddReplyHelp(&c->reply, help);
 }
 
 /* The keys of a full command, from the command table's key positions. */

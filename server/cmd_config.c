@@ -44,13 +44,7 @@ static const char *const config_help[] = {
 void
 ConfigHelpCommand(Client *c)
 {
-	int n = 0;
-
-	while (config_help[n])
-		n++;
-	AddReplyArrayLen(&c->reply, n);
-	for (int i = 0; i < n; i++)
-		AddReplyStatus(&c->reply, config_help[i]);
+	AddReplyHelp(&c->reply, config_help);
 }
 
 typedef struct GetState

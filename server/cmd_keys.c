@@ -913,13 +913,7 @@ static const char *const object_help[] = {
 void
 ObjectHelpCommand(Client *c)
 {
-	int n = 0;
-
-	while (object_help[n])
-		n++;
-	AddReplyArrayLen(&c->reply, n);
-	for (int i = 0; i < n; i++)
-		AddReplyStatus(&c->reply, object_help[i]);
+	AddReplyHelp(&c->reply, object_help);
 }
 
 /* A string Redis would store as an integer (tryObjectEncoding). */

@@ -191,13 +191,7 @@ static const char *const slowlog_help[] = {
 void
 SlowlogHelpCommand(Client *c)
 {
-	int			n = 0;
-
-	while (slowlog_help[n])
-		n++;
-	AddReplyArrayLen(&c->reply, n);
-	for (int i = 0; i < n; i++)
-		AddReplyStatus(&c->reply, slowlog_help[i]);
+	AddReplyHelp(&c->reply, slowlog_help);
 }
 
 void

@@ -97,9 +97,8 @@ TuskHelpCommand(Client *c)
 		"    space and freeze old versions. Without <db>: every database.",
 		"HELP",
 		"    Prints this help.",
+		NULL
 	};
 
-	AddReplyArrayLen(&c->reply, (long long) (sizeof(lines) / sizeof(lines[0])));
-	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
-		AddReplyStatus(&c->reply, lines[i]);
+	AddReplyHelp(&c->reply, lines);
 }

@@ -95,6 +95,52 @@ static const Command object_subcommands[] = {
 	{NULL}
 };
 
+static const Command module_subcommands[] = {
+	{SUB("module", "help"), ModuleHelpCommand, 2, CMD_LOADING | CMD_STALE, 0, 0, 0,
+	 "@slow", "server", "5.0.0", "Show helpful text about the different subcommands", "O(1)", NULL, ""},
+	{SUB("module", "list"), ModuleListCommand, 2, CMD_ADMIN | CMD_NOSCRIPT, 0, 0, 0,
+	 "@admin @slow @dangerous", "server", "4.0.0", "List all modules loaded by the server", "O(N) where N is the number of loaded modules.", NULL, ""},
+	{SUB("module", "load"), ModuleLoadCommand, -3, CMD_ADMIN | CMD_NOSCRIPT, 0, 0, 0,
+	 "@admin @slow @dangerous", "server", "4.0.0", "Load a module", "O(1)", NULL, "path [arg ...]"},
+	{SUB("module", "loadex"), ModuleLoadCommand, -3, CMD_ADMIN | CMD_NOSCRIPT, 0, 0, 0,
+	 "@admin @slow @dangerous", "server", "7.0.0", "Load a module with extended parameters", "O(1)", NULL, "path [CONFIGS name value [name value ...]] [ARGS args [args ...]]"},
+	{SUB("module", "unload"), ModuleLoadCommand, 3, CMD_ADMIN | CMD_NOSCRIPT, 0, 0, 0,
+	 "@admin @slow @dangerous", "server", "4.0.0", "Unload a module", "O(1)", NULL, "name"},
+	{NULL}
+};
+
+static const Command latency_subcommands[] = {
+	{SUB("latency", "doctor"), LatencyDoctorCommand, 2, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, 0, 0, 0,
+	 "@admin @slow @dangerous", "server", "2.8.13", "Return a human readable latency analysis report.", "O(1)", NULL, ""},
+	{SUB("latency", "graph"), LatencyGraphCommand, 3, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, 0, 0, 0,
+	 "@admin @slow @dangerous", "server", "2.8.13", "Return a latency graph for the event.", "O(1)", NULL, "event"},
+	{SUB("latency", "help"), LatencyHelpCommand, 2, CMD_LOADING | CMD_STALE, 0, 0, 0,
+	 "@slow", "server", "2.8.13", "Show helpful text about the different subcommands.", "O(1)", NULL, ""},
+	{SUB("latency", "histogram"), LatencyHistogramCommand, -2, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, 0, 0, 0,
+	 "@admin @slow @dangerous", "server", "7.0.0", "Return the cumulative distribution of latencies of a subset of commands or all.", "O(N) where N is the number of commands with latency information being retrieved.", NULL, "[command [command ...]]"},
+	{SUB("latency", "history"), LatencyLatestCommand, 3, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, 0, 0, 0,
+	 "@admin @slow @dangerous", "server", "2.8.13", "Return timestamp-latency samples for the event.", "O(1)", NULL, "event"},
+	{SUB("latency", "latest"), LatencyLatestCommand, 2, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, 0, 0, 0,
+	 "@admin @slow @dangerous", "server", "2.8.13", "Return the latest latency samples for all events.", "O(1)", NULL, ""},
+	{SUB("latency", "reset"), LatencyResetCommand, -2, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, 0, 0, 0,
+	 "@admin @slow @dangerous", "server", "2.8.13", "Reset latency data for one or more events.", "O(1)", NULL, "[event [event ...]]"},
+	{NULL}
+};
+
+static const Command memory_subcommands[] = {
+	{SUB("memory", "doctor"), MemoryDoctorCommand, 2, 0, 0, 0, 0,
+	 "@slow", "server", "4.0.0", "Outputs memory problems report", "O(1)", NULL, ""},
+	{SUB("memory", "help"), MemoryHelpCommand, 2, CMD_LOADING | CMD_STALE, 0, 0, 0,
+	 "@slow", "server", "4.0.0", "Show helpful text about the different subcommands", "O(1)", NULL, ""},
+	{SUB("memory", "malloc-stats"), MemoryMallocStatsCommand, 2, 0, 0, 0, 0,
+	 "@slow", "server", "4.0.0", "Show allocator internal stats", "Depends on how much memory is allocated, could be slow", NULL, ""},
+	{SUB("memory", "purge"), MemoryPurgeCommand, 2, 0, 0, 0, 0,
+	 "@slow", "server", "4.0.0", "Ask the allocator to release memory", "Depends on how much memory is allocated, could be slow", NULL, ""},
+	{SUB("memory", "usage"), MemoryUsageCommand, -3, CMD_READONLY, 2, 2, 1,
+	 "@read @slow", "server", "4.0.0", "Estimate the memory usage of a key", "O(N) where N is the number of samples.", NULL, "key [SAMPLES count]"},
+	{NULL}
+};
+
 static const Command tusk_subcommands[] = {
 	{SUB("tusk", "help"), TuskHelpCommand, 2, CMD_LOADING | CMD_STALE, 0, 0, 0,
 	 "@slow", "server", "0.1.0", "Show helpful text about the different subcommands", "O(1)", NULL, ""},
@@ -240,6 +286,14 @@ const Command command_table[] = {
 	 "@write @hyperloglog @slow", "hyperloglog", "2.8.9", "Merge N different HyperLogLogs into a single one.", "O(N) to merge N HyperLogLogs, but with high constant times.", NULL, "destkey [sourcekey [sourcekey ...]]"},
 	{"pfselftest", PfselftestCommand, 1, CMD_ADMIN, 0, 0, 0,
 	 "@hyperloglog @admin @slow @dangerous", "hyperloglog", "2.8.9", "An internal command for testing HyperLogLog values", "N/A", NULL, ""},
+	{"debug", DebugCommand, -2, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, 0, 0, 0,
+	 "@admin @slow @dangerous", "server", "1.0.0", "A container for debugging commands", "Depends on subcommand.", NULL, "subcommand [arg ...]"},
+	{"latency", NULL, -2, 0, 0, 0, 0,
+	 "@slow", "server", "2.8.13", "A container for latency diagnostics commands", "Depends on subcommand.", latency_subcommands, ""},
+	{"memory", NULL, -2, 0, 0, 0, 0,
+	 "@slow", "server", "4.0.0", "A container for memory diagnostics commands", "Depends on subcommand.", memory_subcommands, ""},
+	{"module", NULL, -2, 0, 0, 0, 0,
+	 "@slow", "server", "4.0.0", "A container for module commands", "Depends on subcommand.", module_subcommands, ""},
 	{"lcs", LcsCommand, -3, CMD_READONLY, 1, 2, 1,
 	 "@read @string @slow", "string", "7.0.0", "Find longest common substring", "O(N*M) where N and M are the lengths of s1 and s2, respectively", NULL, "key1 key2 [LEN] [IDX] [MINMATCHLEN len] [WITHMATCHLEN]"},
 	{"mget", MgetCommand, -2, CMD_READONLY | CMD_FAST, 1, -1, 1,

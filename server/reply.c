@@ -79,6 +79,18 @@ AddReplyStatus(ReplyBuf *r, const char *status)
 }
 
 void
+AddReplyHelp(ReplyBuf *r, const char *const *lines)
+{
+	long long	n = 0;
+
+	while (lines[n])
+		n++;
+	AddReplyArrayLen(r, n);
+	for (long long i = 0; i < n; i++)
+		AddReplyStatus(r, lines[i]);
+}
+
+void
 AddReplyOk(ReplyBuf *r)
 {
 	ReplyAppend(r, "+OK\r\n", 5);

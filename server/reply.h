@@ -30,6 +30,8 @@ void		ReplyAppend(ReplyBuf *r, const void *data, size_t len);
 
 void		AddReplyStatus(ReplyBuf *r, const char *status);
 void		AddReplyOk(ReplyBuf *r);
+/* A HELP reply: the NULL-terminated lines as an array of status replies. */
+void		AddReplyHelp(ReplyBuf *r, const char *const *lines);
 /* text without the leading '-'; "\r" and "\n" become spaces as in Redis */
 void		AddReplyError(ReplyBuf *r, const char *text);
 void		AddReplyErrorLength(ReplyBuf *r, const char *text, size_t len);

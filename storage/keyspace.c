@@ -19,6 +19,8 @@
 
 #include "storage/keyspace.h"
 #include "storage/btree.h"
+#include "storage/btree_int.h"
+#include "storage/heapam.h"
 #include "storage/elog.h"
 #include "storage/keylock.h"
 #include "storage/kscounters.h"
@@ -839,4 +841,28 @@ KsRecountAll(void)
 	KsCountersSetValid();
 	elog(LOG, "counted %" PRId64 " keys in %d databases", total, databases);
 	return true;
+}
+
+/*
+ * The bytes one live key takes in the heap and the keyspace index (MEMORY
+ * USAGE): its version (header, key and value, or the chunk directory, and
+ * its line pointer), the chunks of a value over KS_INLINE_MAX (a version
+ * each), and its index entry. Older versions not yet vacuumed and the free
+ * space of pages are not counted.
+ */
+size_t
+KsFootprint(size_t key_len, size_t value_len)
+{
+	size_t		version = MAXALIGN(SizeofHeapTupleHeader + key_len) + sizeof(ItemIdData);
+	size_t		index = MAXALIGN(BT_ITEM_HEADER_SIZE + key_len) + sizeof(ItemIdData);
+
+	if (value_len <= KS_INLINE_MAX)
+		return MAXALIGN(SizeofHeapTupleHeader + key_len + value_len) + sizeof(ItemIdData) + index;
+	else
+	{
+		uint64_t	nchunks = (value_len + CHUNK_SIZE - 1) / CHUNK_SIZE;
+
+		return version + DIR_HEADER + nchunks * TID_BYTES + value_len +
+			nchunks * (MAXALIGN(SizeofHeapTupleHeader) + sizeof(ItemIdData)) + index;
+	}
 }

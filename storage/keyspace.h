@@ -124,6 +124,9 @@ KsStatus	KsDelete(int db, const char *key, size_t len, const KsValue *cur);
  * the end. The callback gets the key and its value.
  */
 typedef bool (*KsVisitor) (const char *key, size_t len, const KsValue *v, void *arg);
+/* What a live key of these sizes takes on disk (MEMORY USAGE). */
+size_t		KsFootprint(size_t key_len, size_t value_len);
+
 KsStatus	KsScan(const Snapshot *snap, int db, uint64_t cursor, int count,
 				   int64_t now_ms, KsVisitor visit, void *arg, uint64_t *next_cursor);
 
