@@ -55,6 +55,7 @@ StorageShmemSize(void)
 	size = ShmemAddSize(size, HeapShmemSize());
 	size = ShmemAddSize(size, KeyLockShmemSize());
 	size = ShmemAddSize(size, SlowlogShmemSize());
+	size = ShmemAddSize(size, ClientPauseShmemSize());
 	size = ShmemAddSize(size, KsCountersShmemSize(server_config->databases));
 	size = ShmemAddSize(size, VacuumShmemSize(server_config->databases));
 	size = ShmemAddSize(size, AutoVacShmemSize());
@@ -72,6 +73,7 @@ StorageShmemInit(void)
 	HeapShmemInit();
 	KeyLockShmemInit();
 	SlowlogShmemInit();
+	ClientPauseShmemInit();
 	KsCountersShmemInit(server_config->databases);
 	VacuumShmemInit(server_config->databases);
 	AutoVacShmemInit();

@@ -653,6 +653,28 @@ BackendMain(int fd, int slotno, bool unix_socket, int chan)
 }
 
 /*
+ * CLIENT PAUSE holds cmd back: sleep until the pause no longer covers it
+ * (it ran out, or CLIENT UNPAUSE), holding no storage state, like WAIT.
+ * False if the client hung up or the server is stopping meanwhile: the
+ * command is then not run.
+ */
+bool
+BackendWaitPause(Client *c, const Command *cmd)
+{
+	bool		gone = false;
+
+	ProcStorageLeave();
+	while (!die_requested && !gone && ClientPauseCovers(c, cmd))
+	{
+		struct pollfd pfd = {c->fd, POLLRDHUP, 0};
+
+		gone = poll(&pfd, 1, 10) > 0 && (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR));
+	}
+	ProcStorageEnter();
+	return !gone && !die_requested;
+}
+
+/*
  * WAIT numreplicas timeout. tusk has no replicas yet, so no write is ever
  * acknowledged by one: like a Redis master without replicas, 0 at once
  * when none is asked for (or inside EXEC), else 0 when the timeout (0:

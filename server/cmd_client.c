@@ -9,6 +9,15 @@
  *	  commands, and replies once the backend has let go of the client (at
  *	  most 1 s later). This client's own line is built from its private
  *	  state so that it is exact.
+ *
+ *	  CLIENT PAUSE sets an end time and a mode in shared memory; every
+ *	  backend checks them before it runs a command (ProcessCommand) and
+ *	  sleeps while the pause covers the command: every command in ALL mode
+ *	  (CLIENT UNPAUSE too, as in Redis), in WRITE mode the ones that write
+ *	  or may replicate (PFCOUNT, PUBLISH, EVAL) and an EXEC whose queue
+ *	  holds one. A new pause keeps the later end and the stricter mode.
+ *	  Unlike Redis, the expiry sweep does not stop meanwhile (an expired
+ *	  key is invisible to every command anyway).
  */
 #include "config.h"
 
@@ -16,6 +25,9 @@
 #include "server/util.h"
 #include "storage/mem.h"
 #include "storage/proc.h"
+#include "storage/shmem.h"
+
+#include <stdatomic.h>
 
 #include <signal.h>
 #include <stdio.h>
@@ -25,6 +37,99 @@
 #include <unistd.h>
 
 bool		ClientSetName(Client *c, const char *name, size_t len);
+
+#define PAUSE_WRITE 1
+#define PAUSE_ALL	2
+
+typedef struct ClientPauseShared
+{
+	_Atomic int64_t end_ms;		/* unix ms; the pause is over at or after it */
+	_Atomic int mode;			/* PAUSE_WRITE or PAUSE_ALL */
+} ClientPauseShared;
+
+static ClientPauseShared *client_pause;
+
+size_t
+ClientPauseShmemSize(void)
+{
+	return sizeof(ClientPauseShared);
+}
+
+void
+ClientPauseShmemInit(void)
+{
+	client_pause = ShmemAlloc(sizeof(ClientPauseShared));
+}
+
+bool
+ClientPauseCovers(const Client *c, const Command *cmd)
+{
+	int			mode;
+
+	if (client_pause == NULL || atomic_load(&client_pause->end_ms) <= NowMs())
+		return false;
+	mode = atomic_load(&client_pause->mode);
+	if (mode == PAUSE_ALL)
+		return true;
+	if (cmd->proc == ExecCommand)
+		return MultiQueueWrites(c);
+	return (cmd->flags & (CMD_WRITE | CMD_MAY_REPLICATE)) != 0;
+}
+
+/* CLIENT PAUSE timeout [WRITE|ALL] */
+void
+ClientPauseCommand(Client *c)
+{
+	long long	timeout;
+	int			mode = PAUSE_ALL;
+	int64_t		end,
+				cur;
+
+	if (c->argc > 4)
+	{
+		AddReplyError(&c->reply, "ERR unknown subcommand or wrong number of arguments for 'pause'. Try CLIENT HELP.");
+		return;
+	}
+	if (!StringToLongLong(c->argv[2], c->argv_len[2], &timeout))
+	{
+		AddReplyError(&c->reply, "ERR timeout is not an integer or out of range");
+		return;
+	}
+	if (timeout < 0)
+	{
+		AddReplyError(&c->reply, "ERR timeout is negative");
+		return;
+	}
+	if (c->argc == 4)
+	{
+		if (ArgEquals(c, 3, "write"))
+			mode = PAUSE_WRITE;
+		else if (!ArgEquals(c, 3, "all"))
+		{
+			AddReplyError(&c->reply, "ERR CLIENT PAUSE mode must be WRITE or ALL");
+			return;
+		}
+	}
+	end = timeout > INT64_MAX - NowMs() ? INT64_MAX : NowMs() + timeout;
+	/* a running pause keeps the stricter mode and the later end */
+	if (atomic_load(&client_pause->end_ms) > NowMs())
+	{
+		if (atomic_load(&client_pause->mode) > mode)
+			mode = atomic_load(&client_pause->mode);
+	}
+	atomic_store(&client_pause->mode, mode);
+	cur = atomic_load(&client_pause->end_ms);
+	while (cur < end && !atomic_compare_exchange_weak(&client_pause->end_ms, &cur, end))
+		;
+	AddReplyOk(&c->reply);
+}
+
+void
+ClientUnpauseCommand(Client *c)
+{
+	atomic_store(&client_pause->end_ms, 0);
+	AddReplyOk(&c->reply);
+}
 
 static const char *const client_help[] = {
 	"CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
@@ -41,6 +146,10 @@ static const char *const client_help[] = {
 	"    ADDR <ip:port>, LADDR <ip:port>, SKIPME (yes|no).",
 	"LIST [TYPE normal] [ID <client-id> [<client-id> ...]]",
 	"    Return information about client connections.",
+	"UNPAUSE",
+	"    Stop the current client pause, resuming traffic.",
+	"PAUSE <timeout> [WRITE|ALL]",
+	"    Suspend all, or just write, clients for <timeout> milliseconds.",
 	"REPLY (ON|OFF|SKIP)",
 	"    Control the replies sent to the current connection.",
 	"NO-EVICT (ON|OFF)",

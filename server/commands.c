@@ -44,10 +44,14 @@ static const Command client_subcommands[] = {
 	 "@admin @slow @dangerous @connection", "connection", "2.4.0", "Get the list of client connections", "O(N) where N is the number of client connections", NULL, "[TYPE (normal|master|replica|pubsub)] [ID client-id ...]"},
 	{SUB("client", "no-evict"), ClientNoEvictCommand, 3, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, 0, 0, 0,
 	 "@admin @slow @dangerous @connection", "connection", "7.0.0", "Set client eviction mode for the current connection", "O(1)", NULL, "ON|OFF"},
+	{SUB("client", "pause"), ClientPauseCommand, -3, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, 0, 0, 0,
+	 "@admin @slow @dangerous @connection", "connection", "2.9.50", "Stop processing commands from clients for some time", "O(1)", NULL, "timeout [WRITE|ALL]"},
 	{SUB("client", "reply"), ClientReplyCommand, 3, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, 0, 0, 0,
 	 "@slow @connection", "connection", "3.2.0", "Instruct the server whether to reply to commands", "O(1)", NULL, "ON|OFF|SKIP"},
 	{SUB("client", "setname"), ClientSetnameCommand, 3, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, 0, 0, 0,
 	 "@slow @connection", "connection", "2.6.9", "Set the current connection name", "O(1)", NULL, "connection-name"},
+	{SUB("client", "unpause"), ClientUnpauseCommand, 2, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, 0, 0, 0,
+	 "@admin @slow @dangerous @connection", "connection", "6.2.0", "Resume processing of clients that were paused", "O(N) Where N is the number of paused clients", NULL, ""},
 	{NULL}
 };
 
@@ -830,6 +834,8 @@ process_command(Client *c)
 		MultiQueue(c, cmd);
 		return;
 	}
+	if (ClientPauseCovers(c, cmd) && !BackendWaitPause(c, cmd))
+		return;
 	CommandCall(c, cmd);
 }
 

@@ -123,6 +123,16 @@ MultiQueueing(const Client *c, const Command *cmd)
 		p != WatchCommand && p != QuitCommand && p != ResetCommand;
 }
 
+/* Whether EXEC would run a write (CLIENT PAUSE WRITE holds such an EXEC). */
+bool
+MultiQueueWrites(const Client *c)
+{
+	for (int i = 0; c->multi && i < c->multi->n; i++)
+		if (c->multi->queue[i].cmd->flags & (CMD_WRITE | CMD_MAY_REPLICATE))
+			return true;
+	return false;
+}
+
 void
 MultiFlagError(Client *c)
 {

@@ -164,6 +164,14 @@ void		ClientInfoCommand(Client *c);
 void		ClientKillCommand(Client *c);
 void		ClientNoEvictCommand(Client *c);
 void		ClientReplyCommand(Client *c);
+void		ClientPauseCommand(Client *c);
+void		ClientUnpauseCommand(Client *c);
+size_t		ClientPauseShmemSize(void);
+void		ClientPauseShmemInit(void);
+/* Whether a CLIENT PAUSE now in force holds cmd back (server/cmd_client.c). */
+bool		ClientPauseCovers(const Client *c, const Command *cmd);
+/* Sleep while it does; false if the client hung up or the server is stopping. */
+bool		BackendWaitPause(Client *c, const Command *cmd);
 void		ConfigHelpCommand(Client *c);
 void		ConfigGetCommand(Client *c);
 void		ConfigSetCommand(Client *c);
@@ -338,6 +346,7 @@ void		WatchCommand(Client *c);
 void		UnwatchCommand(Client *c);
 /* Whether cmd is to be queued (c is inside MULTI and cmd is not EXEC...). */
 bool		MultiQueueing(const Client *c, const Command *cmd);
+bool		MultiQueueWrites(const Client *c);
 void		MultiQueue(Client *c, const Command *cmd);
 /* A command was refused: a MULTI in progress can no longer EXEC. */
 void		MultiFlagError(Client *c);

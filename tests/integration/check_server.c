@@ -1053,6 +1053,67 @@ START_TEST(test_wait)
 }
 END_TEST
 
+#define OK(c, ...) HarnessExpectStatus(c, "OK", __VA_ARGS__)
+
+/* Milliseconds a command takes, from send to reply. */
+static double
+timed_ms(redisContext *c, const char *cmd)
+{
+	struct timespec t0, t1;
+	redisReply *r;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	r = HarnessCommandOk(c, cmd);
+	ck_assert_int_ne(r->type, REDIS_REPLY_ERROR);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	freeReplyObject(r);
+	return (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6;
+}
+
+/*
+ * CLIENT PAUSE WRITE holds another client's SET (not its GET) until the
+ * pause runs out or CLIENT UNPAUSE; PAUSE ALL holds even PING; a write
+ * held by a pause whose client hangs up is never run.
+ */
+START_TEST(test_client_pause)
+{
+	TuskServer	s;
+	redisContext *a,
+			   *b;
+	double		ms;
+	int			fd;
+
+	HarnessStartOk(&s, NULL, false);
+	a = HarnessConnectOk(&s);
+	b = HarnessConnectOk(&s);
+	OK(a, "CLIENT PAUSE 400 WRITE");
+	ms = timed_ms(b, "SET k v1");
+	ck_assert_msg(ms >= 300, "SET ran %.0f ms into a 400 ms write pause", ms);
+	OK(a, "CLIENT PAUSE 10000 WRITE");
+	HarnessExpectBulk(b, "v1", "GET k");
+	/* the pause outlives this client's hang-up: its SET must not run */
+	fd = HarnessRawConnect(s.port);
+	ck_assert_int_ge(fd, 0);
+	ck_assert(HarnessRawSend(fd, "SET k never\r\n", 13));
+	usleep(100 * 1000);
+	close(fd);
+	usleep(100 * 1000);
+	OK(a, "CLIENT UNPAUSE");
+	usleep(100 * 1000);
+	HarnessExpectBulk(b, "v1", "GET k");
+	ms = timed_ms(b, "SET k v2");
+	ck_assert_msg(ms < 5000, "SET took %.0f ms after CLIENT UNPAUSE", ms);
+	OK(a, "CLIENT PAUSE 300");
+	ms = timed_ms(b, "PING");
+	ck_assert_msg(ms >= 200, "PING ran %.0f ms into a 300 ms pause of all clients", ms);
+	HarnessExpectError(a, "ERR CLIENT PAUSE mode must be WRITE or ALL", "CLIENT PAUSE 10 READ");
+	HarnessExpectError(a, "ERR timeout is negative", "CLIENT PAUSE -1");
+	redisFree(a);
+	redisFree(b);
+	HarnessStopOk(&s);
+}
+END_TEST
+
 START_TEST(test_shutdown)
 {
 	TuskServer	s;
@@ -1314,6 +1375,7 @@ server_suite(void)
 	add(su, "quit", test_quit);
 	add(su, "client_reply", test_client_reply);
 	add(su, "wait", test_wait);
+	add(su, "client_pause", test_client_pause);
 	add(su, "shutdown", test_shutdown);
 	add(su, "sigterm_with_clients", test_sigterm_with_clients);
 	add(su, "second_server_same_dir", test_second_server_same_dir);
