@@ -87,7 +87,8 @@ ClientPauseCommand(Client *c)
 
 	if (c->argc > 4)
 	{
-		AddReplyError(&c->reply, "ERR unknown subcommand or wrong number of arguments for 'pause'. Try CLIENT HELP.");
+		AddReplyErrorFormat(&c->reply, "ERR unknown subcommand or wrong number of arguments for '%.*s'. Try CLIENT HELP.",
+							(int) c->argv_len[1], c->argv[1]);
 		return;
 	}
 	if (!StringToLongLong(c->argv[2], c->argv_len[2], &timeout))
