@@ -473,15 +473,16 @@ add_channel(const char *name, size_t len, void *arg)
 }
 
 static void
-channels(Client *c, PubsubKind kind, const char *subname)
+channels(Client *c, PubsubKind kind)
 {
 	ChannelsArg a = {c, NULL, 0, 0};
 	size_t		handle;
 
 	if (c->argc > 3)
 	{
-		AddReplyErrorFormat(&c->reply, "ERR unknown subcommand or wrong number of arguments for '%s'. Try PUBSUB HELP.",
-							subname);
+		/* the subcommand as the client spelled it, as Redis says it */
+		AddReplyErrorFormat(&c->reply, "ERR unknown subcommand or wrong number of arguments for '%.128s'. Try PUBSUB HELP.",
+							c->argv[1]);
 		return;
 	}
 	if (c->argc == 3)
@@ -508,13 +509,13 @@ numsub(Client *c, PubsubKind kind)
 void
 PubsubChannelsCommand(Client *c)
 {
-	channels(c, PUBSUB_CHANNEL, "channels");
+	channels(c, PUBSUB_CHANNEL);
 }
 
 void
 PubsubShardchannelsCommand(Client *c)
 {
-	channels(c, PUBSUB_SHARD, "shardchannels");
+	channels(c, PUBSUB_SHARD);
 }
 
 void
