@@ -208,6 +208,13 @@ PubsubDeliver(Client *c)
 		}
 		reply_message(c, &rec);
 		pos = rec.next;
+		/* Redis: client-output-buffer-limit pubsub, checked as each message is added */
+		if (limit > 0 && c->reply.len - c->reply.sent > (size_t) limit)
+		{
+			elog(WARNING, "closing pub/sub client id=%llu addr=%s for overcoming of output buffer limits: %zu bytes not read, pubsub_output_buffer_limit is %lld",
+				 (unsigned long long) c->id, c->addr, c->reply.len - c->reply.sent, limit);
+			return false;
+		}
 	}
 	p->read_pos = to;
 	forget_ended(p);
@@ -216,13 +223,6 @@ PubsubDeliver(Client *c)
 		MemFree(p->buf);
 		p->buf = NULL;
 		p->bufcap = 0;
-	}
-	if (limit > 0 && c->reply.len - c->reply.sent > (size_t) limit)
-	{
-		/* Redis: client-output-buffer-limit pubsub */
-		elog(WARNING, "closing pub/sub client id=%llu addr=%s for overcoming of output buffer limits: %zu bytes not read, pubsub_output_buffer_limit is %lld",
-			 (unsigned long long) c->id, c->addr, c->reply.len - c->reply.sent, limit);
-		return false;
 	}
 	return true;
 }
