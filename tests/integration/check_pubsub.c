@@ -465,6 +465,12 @@ START_TEST(test_log_wraps)
 	HarnessExpectInt(pub, 2, "PUBLISH busy first");
 	expect_message(busy, "message", NULL, "busy", "first");
 	expect_message(frozen, "message", NULL, "busy", "first");
+	{
+		/* let it get back to its ppoll (a process stopped holding an LWLock stalls everyone) */
+		struct timespec fifty_ms = {0, 50000000L};
+
+		nanosleep(&fifty_ms, NULL);
+	}
 	ck_assert_int_eq(kill(frozen_pid, SIGSTOP), 0);
 	/* 5 MB through a 1 MB log */
 	for (int i = 0; i < 50; i++)
