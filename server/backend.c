@@ -349,7 +349,17 @@ flush_reply(Client *c)
 	ReplyBuf *r = &c->reply;
 	XLogRecPtr lsn = c->durable_lsn;
 
-	if (PubsubClientSubscribed(c) && !(c->flags & CLIENT_CLOSE_AFTER_REPLY))
+	if (PubsubClientSubscribed(c) && (c->flags & CLIENT_CLOSE_AFTER_REPLY))
+	{
+		/*
+		 * QUIT: it leaves, so it stops counting now, before the usual
+		 * blocking write of what it has not read (which a client that
+		 * reads nothing may hold up, but no longer as a subscriber).
+		 * Messages not yet taken from the log are dropped.
+		 */
+		PubsubClientReset(c);
+	}
+	if (PubsubClientSubscribed(c))
 	{
 		/* no hand-off: messages may be waiting unsent ahead of the reply */
 		settle_handoff(c, true);

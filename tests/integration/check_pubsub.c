@@ -385,6 +385,50 @@ START_TEST(test_slow_subscriber)
 }
 END_TEST
 
+/*
+ * QUIT from a subscriber that reads nothing: it stops counting at once,
+ * although its backend is then held up writing what it has not read.
+ */
+START_TEST(test_quit_without_reading)
+{
+	TuskServer	s;
+	const char *const args[] = {"--pubsub_output_buffer_limit", "64mb", NULL};
+	redisContext *pub;
+	int			fd;
+	int			rcvbuf = 256 * 1024;
+	size_t		len = 64 * 1024;
+	char	   *msg = malloc(len);
+	char		buf[256];
+	long long	n = -1;
+
+	memset(msg, 'q', len);
+	HarnessStartOk(&s, args, false);
+	pub = HarnessConnectOk(&s);
+	fd = HarnessRawConnect(s.port);
+	ck_assert(fd >= 0);
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	raw_send(fd, "SUBSCRIBE q\r\n");
+	HarnessRawReadUntil(fd, buf, sizeof(buf), ":1\r\n", 10);
+	/* 16 MB: more than the socket buffers hold */
+	for (int i = 0; i < 256; i++)
+		HarnessExpectInt(pub, 1, "PUBLISH q %b", msg, len);
+	raw_send(fd, "QUIT\r\n");
+	for (int i = 0; i < 500 && n != 0; i++)
+	{
+		struct timespec ten_ms = {0, 10000000L};
+
+		n = HarnessGetInt(pub, "PUBLISH q x");
+		if (n != 0)
+			nanosleep(&ten_ms, NULL);
+	}
+	ck_assert_int_eq(n, 0);
+	close(fd);
+	free(msg);
+	redisFree(pub);
+	HarnessStopOk(&s);
+}
+END_TEST
+
 /* A message larger than a quarter of the shared log: its receivers lose it and are closed. */
 START_TEST(test_message_too_large_for_log)
 {
@@ -621,6 +665,7 @@ pubsub_suite(void)
 	tcase_add_test(tc, test_resp3_push);
 	tcase_add_test(tc, test_many_messages);
 	tcase_add_test(tc, test_slow_subscriber);
+	tcase_add_test(tc, test_quit_without_reading);
 	tcase_add_test(tc, test_message_too_large_for_log);
 	tcase_add_test(tc, test_killed_subscriber);
 	tcase_add_test(tc, test_log_wraps);
