@@ -25,6 +25,7 @@
 #include "server/backend.h"
 #include "server/txn.h"
 #include "server/handoff.h"
+#include "server/pubsub.h"
 #include "server/settings.h"
 #include "server/ps_status.h"
 #include "server/server.h"
@@ -229,6 +230,7 @@ static void
 backend_exit(Client *c, int status)
 {
 	LWLockReleaseAll();
+	PubsubClientReset(c);
 	if (c->fd >= 0)
 	{
 		/* a reply still with the walwriter leaves before the connection closes */
@@ -245,11 +247,128 @@ backend_exit(Client *c, int status)
 	exit(status);
 }
 
+/* ---- pub/sub: a subscribed client (see "Publish/subscribe" in README.md) ---- */
+
+/*
+ * Write what the socket takes now and keep the rest: a subscriber that
+ * does not read must not stop this process from taking its messages out
+ * of the shared log (PubsubDeliver enforces the output limit).
+ */
+static void
+write_some(Client *c)
+{
+	ReplyBuf *r = &c->reply;
+
+	while (r->sent < r->len)
+	{
+		ssize_t n = send(c->fd, r->data + r->sent, r->len - r->sent, MSG_DONTWAIT | MSG_NOSIGNAL);
+
+		if (n > 0)
+		{
+			StatsNetOutput((uint64_t) n);
+			r->sent += (size_t) n;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		elog(VERBOSE, "error writing to client: %m");
+		backend_exit(c, 0);
+	}
+	if (r->sent == r->len)
+	{
+		ReplyReset(r);
+		if (r->cap > 1024 * 1024)
+			ReplyFree(r);
+	}
+	else if (r->sent > 64 * 1024 && r->sent > r->len / 2)
+	{
+		memmove(r->data, r->data + r->sent, r->len - r->sent);
+		r->len -= r->sent;
+		r->sent = 0;
+	}
+}
+
+static void
+on_sigusr2(int sig)
+{
+	/* a publisher's wake-up: only interrupts ppoll */
+}
+
+/*
+ * Instead of blocking in read(2): sleep in ppoll on the socket (and on
+ * POLLOUT while replies wait) with SIGUSR2 unblocked, which is a
+ * publisher's wake-up; it is blocked everywhere else, so one sent after
+ * our last look (PubsubArm, then PubsubPending) is pending and ends the
+ * ppoll at once (no lost wake-up). Returns when the socket has input.
+ */
+static void
+wait_subscribed(Client *c)
+{
+	sigset_t	unblocked;
+
+	sigemptyset(&unblocked);
+	while (PubsubClientSubscribed(c) || c->reply.sent < c->reply.len)
+	{
+		struct pollfd pfd = {c->fd, POLLIN, 0};
+		struct timespec one_second = {1, 0};
+		int			n = 0;
+		bool		pending;
+
+		if (!PubsubClientSubscribed(c))
+		{
+			/* unsubscribed with replies unsent: the usual blocking write */
+			write_all(c, c->reply.data + c->reply.sent, c->reply.len - c->reply.sent);
+			ReplyReset(&c->reply);
+			return;
+		}
+		if (c->reply.sent < c->reply.len)
+			pfd.events |= POLLOUT;
+		PubsubArm();
+		pending = PubsubPending();
+		if (!pending)
+			n = ppoll(&pfd, 1, &one_second, &unblocked);
+		PubsubDisarm();
+		if (die_requested)
+			backend_exit(c, 0);
+		if (!PubsubDeliver(c))
+			backend_exit(c, 0);
+		if (c->reply.sent < c->reply.len)
+			write_some(c);
+		if (n > 0 && (pfd.revents & (POLLIN | POLLHUP | POLLERR)))
+			return;
+		if (n == 0 && !pending)
+			settle_handoff(c, false);	/* a reply the walwriter gave back */
+	}
+}
+
 static void
 flush_reply(Client *c)
 {
 	ReplyBuf *r = &c->reply;
 	XLogRecPtr lsn = c->durable_lsn;
+
+	if (PubsubClientSubscribed(c) && (c->flags & CLIENT_CLOSE_AFTER_REPLY))
+	{
+		/*
+		 * QUIT: it leaves, so it stops counting now, before the usual
+		 * blocking write of what it has not read (which a client that
+		 * reads nothing may hold up, but no longer as a subscriber).
+		 * Messages not yet taken from the log are dropped.
+		 */
+		PubsubClientReset(c);
+	}
+	if (PubsubClientSubscribed(c))
+	{
+		/* no hand-off: messages may be waiting unsent ahead of the reply */
+		settle_handoff(c, true);
+		c->durable_lsn = InvalidXLogRecPtr;
+		if (lsn != InvalidXLogRecPtr && lsn > XLogGetFlushPosition())
+			(void) XLogFlush(lsn);
+		write_some(c);
+		return;
+	}
 
 	/*
 	 * Counted before writing, so that a client that has its reply finds it
@@ -397,6 +516,8 @@ read_and_process(Client *c)
 		c->qbuf = MemRealloc(c->qbuf, cap + 1);
 		c->qbuf_cap = cap;
 	}
+	if (PubsubClientSubscribed(c) || c->reply.sent < c->reply.len)
+		wait_subscribed(c);
 	n = read(c->fd, c->qbuf + c->qbuf_len, c->qbuf_cap - c->qbuf_len);
 	if (n == 0)
 		backend_exit(c, 0);
@@ -623,13 +744,19 @@ BackendMain(int fd, int slotno, bool unix_socket, int chan)
 	sigaction(SIGINT, &sa, NULL);
 	sa.sa_handler = quit_handler;
 	sigaction(SIGQUIT, &sa, NULL);
+	sa.sa_handler = on_sigusr2;
+	sigaction(SIGUSR2, &sa, NULL);
 	elog_panic_hook = panic_hook;
 	{
-		sigset_t none;
+		sigset_t only_wakeup;
 
-		/* blocked since the fork (ForkWithSignalsBlocked): now we can die */
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
+		/*
+		 * Blocked since the fork (ForkWithSignalsBlocked): now we can die.
+		 * SIGUSR2 (pub/sub wake-up) stays blocked but in wait_subscribed.
+		 */
+		sigemptyset(&only_wakeup);
+		sigaddset(&only_wakeup, SIGUSR2);
+		sigprocmask(SIG_SETMASK, &only_wakeup, NULL);
 	}
 
 	/*

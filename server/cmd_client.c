@@ -202,23 +202,30 @@ format_line(char *out, size_t outlen, const ProcSlot *s, bool self, const Client
 	uint64_t qbuf = self ? c->qbuf_len - c->qbuf_pos : s->qbuf;
 	uint64_t qbuf_free = self ? c->qbuf_cap - c->qbuf_len : s->qbuf_free;
 	int multi = self ? MultiQueuedCount(c) : s->multi;
-	char flags[4];
+	int sub = s->sub, psub = s->psub, ssub = s->ssub;
+	char flags[8];
 
-	/* Redis's letters in Redis's order: x in MULTI, U on a unix socket, else N */
-	snprintf(flags, sizeof(flags), "%s%s", multi >= 0 ? "x" : "", unix_socket ? "U" : "");
+	if (self)
+		PubsubClientCounts(c, &sub, &psub, &ssub);
+	/*
+	 * Redis's letters in Redis's order: P subscribed, x in MULTI, U on a
+	 * unix socket, else N
+	 */
+	snprintf(flags, sizeof(flags), "%s%s%s", sub + psub + ssub > 0 ? "P" : "",
+			 multi >= 0 ? "x" : "", unix_socket ? "U" : "");
 	if (flags[0] == '\0')
 		strcpy(flags, "N");
 
 	return snprintf(out, outlen,
 					"id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s "
-					"db=%d sub=0 psub=0 ssub=0 multi=%d qbuf=%llu qbuf-free=%llu argv-mem=0 "
+					"db=%d sub=%d psub=%d ssub=%d multi=%d qbuf=%llu qbuf-free=%llu argv-mem=0 "
 					"multi-mem=0 rbs=%llu rbp=0 obl=0 oll=0 omem=0 tot-mem=%llu events=r "
 					"cmd=%s user=default redir=-1 resp=%d pid=%d\n",
 					(unsigned long long) s->client_id, s->addr, s->laddr, s->fd, name,
 					(long long) ((now - s->connect_time_ms) / 1000),
 					(long long) ((now - last) / 1000),
 					flags,
-					self ? c->db : s->db, multi,
+					self ? c->db : s->db, sub, psub, ssub, multi,
 					(unsigned long long) qbuf, (unsigned long long) qbuf_free,
 					(unsigned long long) (qbuf + qbuf_free),
 					(unsigned long long) (qbuf + qbuf_free + s->omem),
@@ -229,6 +236,17 @@ void
 ClientFormatInfoLine(const void *slot, char *out, size_t outlen)
 {
 	format_line(out, outlen, slot, false, NULL);
+}
+
+/* Redis's client types that tusk has: a client subscribed to anything is "pubsub" */
+#define CLIENT_TYPE_ANY		-1
+#define CLIENT_TYPE_NORMAL	0
+#define CLIENT_TYPE_PUBSUB	1
+
+static int
+client_type(const ProcSlot *s)
+{
+	return s->sub + s->psub + s->ssub > 0 ? CLIENT_TYPE_PUBSUB : CLIENT_TYPE_NORMAL;
 }
 
 static bool
@@ -273,13 +291,16 @@ ClientListCommand(Client *c)
 	long long *ids = NULL;
 	int nids = 0;
 	bool type_matches = true;
+	int type = CLIENT_TYPE_ANY;
 
 	if (c->argc == 4 && ArgEquals(c, 2, "type"))
 	{
 		if (ArgEquals(c, 3, "normal"))
-			type_matches = true;
+			type = CLIENT_TYPE_NORMAL;
+		else if (ArgEquals(c, 3, "pubsub"))
+			type = CLIENT_TYPE_PUBSUB;
 		else if (ArgEquals(c, 3, "master") || ArgEquals(c, 3, "replica") ||
-				 ArgEquals(c, 3, "slave") || ArgEquals(c, 3, "pubsub"))
+				 ArgEquals(c, 3, "slave"))
 			type_matches = false;	/* tusk has none of these yet */
 		else
 		{
@@ -315,6 +336,13 @@ ClientListCommand(Client *c)
 	{
 		for (int i = 0, n = ProcArrayHighWater(); i < n; i++)
 		{
+			if (type != CLIENT_TYPE_ANY)
+			{
+				ProcSlot copy;
+
+				if (!ProcSlotRead(i, &copy) || client_type(&copy) != type)
+					continue;
+			}
 			if (ids)
 			{
 				ProcSlot copy;
@@ -342,13 +370,16 @@ typedef struct KillFilter
 	const char *addr;
 	const char *laddr;
 	bool		skipme;
-	bool		type_none;		/* TYPE other than normal: matches nobody */
+	bool		type_none;		/* TYPE master/replica: matches nobody */
+	int			type;			/* CLIENT_TYPE_* */
 } KillFilter;
 
 static bool
 filter_matches(const KillFilter *f, const ProcSlot *s, bool self)
 {
 	if (f->type_none)
+		return false;
+	if (f->type != CLIENT_TYPE_ANY && client_type(s) != f->type)
 		return false;
 	if (f->skipme && self)
 		return false;
@@ -401,6 +432,7 @@ ClientKillCommand(Client *c)
 	int nsignalled = 0;
 
 	memset(&f, 0, sizeof(f));
+	f.type = CLIENT_TYPE_ANY;
 	if (old_style)
 	{
 		f.addr = c->argv[2];
@@ -429,9 +461,11 @@ ClientKillCommand(Client *c)
 			else if (ArgEquals(c, i, "type"))
 			{
 				if (ArgEquals(c, i + 1, "normal"))
-					;
+					f.type = CLIENT_TYPE_NORMAL;
+				else if (ArgEquals(c, i + 1, "pubsub"))
+					f.type = CLIENT_TYPE_PUBSUB;
 				else if (ArgEquals(c, i + 1, "master") || ArgEquals(c, i + 1, "replica") ||
-						 ArgEquals(c, i + 1, "slave") || ArgEquals(c, i + 1, "pubsub"))
+						 ArgEquals(c, i + 1, "slave"))
 					f.type_none = true;
 				else
 				{

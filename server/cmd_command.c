@@ -67,7 +67,7 @@ reply_key_specs(ReplyBuf *r, const Command *cmd)
 	AddReplyMapLen(r, 3);
 	AddReplyBulkCString(r, "flags");
 	AddReplySetLen(r, 1);
-	AddReplyStatus(r, (cmd->flags & CMD_WRITE) ? "RW" : "RO");
+	AddReplyStatus(r, (cmd->flags & CMD_KEYS_NOT_KEY) ? "not_key" : (cmd->flags & CMD_WRITE) ? "RW" : "RO");
 	AddReplyBulkCString(r, "begin_search");
 	AddReplyMapLen(r, 2);
 	AddReplyBulkCString(r, "type");
@@ -648,7 +648,7 @@ CommandGetkeysCommand(Client *c)
 		AddReplyError(&c->reply, "ERR Invalid number of arguments specified for command");
 		return;
 	}
-	if (cmd->first_key <= 0 || cmd->first_key >= n)
+	if (cmd->first_key <= 0 || cmd->first_key >= n || (cmd->flags & CMD_KEYS_NOT_KEY))
 	{
 		AddReplyError(&c->reply, "ERR The command has no key arguments");
 		return;

@@ -31,6 +31,17 @@ PingCommand(Client *c)
 		ReplyWrongArity(c, c->cmd);
 		return;
 	}
+	if (c->resp == 2 && PubsubClientSubscribed(c))
+	{
+		/* Redis: a subscribed RESP2 client gets a message-like array */
+		AddReplyArrayLen(&c->reply, 2);
+		AddReplyBulkCString(&c->reply, "pong");
+		if (c->argc == 1)
+			AddReplyBulk(&c->reply, "", 0);
+		else
+			AddReplyBulk(&c->reply, c->argv[1], c->argv_len[1]);
+		return;
+	}
 	if (c->argc == 1)
 		AddReplyStatus(&c->reply, "PONG");
 	else
@@ -231,6 +242,7 @@ ResetCommand(Client *c)
 {
 	MultiDiscard(c);
 	MultiUnwatch(c);
+	PubsubClientReset(c);
 	c->flags &= ~(CLIENT_REPLY_OFF | CLIENT_REPLY_SKIP_NEXT | CLIENT_REPLY_SKIP);
 	c->db = 0;
 	c->resp = 2;

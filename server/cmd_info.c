@@ -30,6 +30,7 @@
  */
 #include "config.h"
 
+#include "server/pubsub.h"
 #include "server/handoff.h"
 #include "server/settings.h"
 #include "server/server.h"
@@ -399,9 +400,9 @@ section_stats(ReplyBuf *out)
 				u(t.rejected_connections), u(t.expired_keys),
 				u(t.keyspace_hits), u(t.keyspace_misses));
 	info_printf(out,
-				"pubsub_channels:0\r\n"
-				"pubsub_patterns:0\r\n"
-				"pubsubshard_channels:0\r\n"
+				"pubsub_channels:%lld\r\n"
+				"pubsub_patterns:%lld\r\n"
+				"pubsubshard_channels:%lld\r\n"
 				"latest_fork_usec:0\r\n"
 				"total_forks:0\r\n"
 				"migrate_cached_sockets:0\r\n"
@@ -424,6 +425,9 @@ section_stats(ReplyBuf *out)
 				"io_threaded_writes_processed:0\r\n"
 				"reply_buffer_shrinks:0\r\n"
 				"reply_buffer_expands:0\r\n",
+				PubsubVisitNames(PUBSUB_CHANNEL, NULL, NULL),
+				PubsubVisitNames(PUBSUB_PATTERN, NULL, NULL),
+				PubsubVisitNames(PUBSUB_SHARD, NULL, NULL),
 				u(t.error_replies), u(t.reads_processed), u(t.writes_processed));
 }
 

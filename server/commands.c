@@ -145,6 +145,22 @@ static const Command memory_subcommands[] = {
 	{NULL}
 };
 
+static const Command pubsub_subcommands[] = {
+	{SUB("pubsub", "channels"), PubsubChannelsCommand, -2, CMD_PUBSUB | CMD_LOADING | CMD_STALE, 0, 0, 0,
+	 "@pubsub @slow", "pubsub", "2.8.0", "List active channels", "O(N) where N is the number of active channels, and assuming constant time pattern matching (relatively short channels and patterns)", NULL, "[pattern]"},
+	{SUB("pubsub", "help"), PubsubHelpCommand, 2, CMD_LOADING | CMD_STALE, 0, 0, 0,
+	 "@slow", "pubsub", "6.2.0", "Show helpful text about the different subcommands", "O(1)", NULL, ""},
+	{SUB("pubsub", "numpat"), PubsubNumpatCommand, 2, CMD_PUBSUB | CMD_LOADING | CMD_STALE, 0, 0, 0,
+	 "@pubsub @slow", "pubsub", "2.8.0", "Get the count of unique patterns pattern subscriptions", "O(1)", NULL, ""},
+	{SUB("pubsub", "numsub"), PubsubNumsubCommand, -2, CMD_PUBSUB | CMD_LOADING | CMD_STALE, 0, 0, 0,
+	 "@pubsub @slow", "pubsub", "2.8.0", "Get the count of subscribers for channels", "O(N) for the NUMSUB subcommand, where N is the number of requested channels", NULL, "[channel ...]"},
+	{SUB("pubsub", "shardchannels"), PubsubShardchannelsCommand, -2, CMD_PUBSUB | CMD_LOADING | CMD_STALE, 0, 0, 0,
+	 "@pubsub @slow", "pubsub", "7.0.0", "List active shard channels", "O(N) where N is the number of active shard channels, and assuming constant time pattern matching (relatively short shard channels).", NULL, "[pattern]"},
+	{SUB("pubsub", "shardnumsub"), PubsubShardnumsubCommand, -2, CMD_PUBSUB | CMD_LOADING | CMD_STALE, 0, 0, 0,
+	 "@pubsub @slow", "pubsub", "7.0.0", "Get the count of subscribers for shard channels", "O(N) for the SHARDNUMSUB subcommand, where N is the number of requested shard channels", NULL, "[shardchannel ...]"},
+	{NULL}
+};
+
 static const Command tusk_subcommands[] = {
 	{SUB("tusk", "help"), TuskHelpCommand, 2, CMD_LOADING | CMD_STALE, 0, 0, 0,
 	 "@slow", "server", "0.1.0", "Show helpful text about the different subcommands", "O(1)", NULL, ""},
@@ -482,6 +498,14 @@ const Command command_table[] = {
 	 "@fast @transaction", "transactions", "1.2.0", "Mark the start of a transaction block", "O(1)", NULL, ""},
 	{"ping", PingCommand, -1, CMD_FAST | CMD_SENTINEL, 0, 0, 0,
 	 "@fast @connection", "connection", "1.0.0", "Ping the server", "O(1)", NULL, "[message]"},
+	{"psubscribe", PsubscribeCommand, -2, CMD_PUBSUB | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, 0, 0, 0,
+	 "@pubsub @slow", "pubsub", "2.0.0", "Listen for messages published to channels matching the given patterns", "O(N) where N is the number of patterns the client is already subscribed to.", NULL, "pattern ..."},
+	{"publish", PublishCommand, 3, CMD_PUBSUB | CMD_LOADING | CMD_STALE | CMD_FAST, 0, 0, 0,
+	 "@pubsub @fast", "pubsub", "2.0.0", "Post a message to a channel", "O(N+M) where N is the number of clients subscribed to the receiving channel and M is the total number of subscribed patterns (by any client).", NULL, "channel message"},
+	{"pubsub", NULL, -2, 0, 0, 0, 0,
+	 "@slow", "pubsub", "2.8.0", "A container for Pub/Sub commands", "Depends on subcommand.", pubsub_subcommands, ""},
+	{"punsubscribe", PunsubscribeCommand, -1, CMD_PUBSUB | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, 0, 0, 0,
+	 "@pubsub @slow", "pubsub", "2.0.0", "Stop listening for messages posted to channels matching the given patterns", "O(N+M) where N is the number of patterns the client is already subscribed and M is the number of total patterns subscribed in the system (by any client).", NULL, "[pattern ...]"},
 	{"quit", QuitCommand, -1, CMD_ALLOW_BUSY | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_FAST | CMD_NO_AUTH, 0, 0, 0,
 	 "@fast @connection", "connection", "1.0.0", "Close the connection", "O(1)", NULL, ""},
 	{"reset", ResetCommand, 1, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_FAST | CMD_NO_AUTH | CMD_ALLOW_BUSY, 0, 0, 0,
@@ -496,12 +520,22 @@ const Command command_table[] = {
 	 "@admin @slow @dangerous", "server", "1.0.0", "Synchronously save the dataset to disk and then shut down the server", "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)", NULL, "[NOSAVE|SAVE] [NOW] [FORCE] [ABORT]"},
 	{"slowlog", NULL, -2, 0, 0, 0, 0,
 	 "@slow", "server", "2.2.12", "A container for slow log commands", "Depends on subcommand.", slowlog_subcommands, ""},
+	{"spublish", SpublishCommand, 3, CMD_PUBSUB | CMD_LOADING | CMD_STALE | CMD_FAST | CMD_KEYS_NOT_KEY, 1, 1, 1,
+	 "@pubsub @fast", "pubsub", "7.0.0", "Post a message to a shard channel", "O(N) where N is the number of clients subscribed to the receiving shard channel.", NULL, "shardchannel message"},
+	{"ssubscribe", SsubscribeCommand, -2, CMD_PUBSUB | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_KEYS_NOT_KEY, 1, -1, 1,
+	 "@pubsub @slow", "pubsub", "7.0.0", "Listen for messages published to the given shard channels", "O(N) where N is the number of shard channels to subscribe to.", NULL, "shardchannel ..."},
+	{"subscribe", SubscribeCommand, -2, CMD_PUBSUB | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, 0, 0, 0,
+	 "@pubsub @slow", "pubsub", "2.0.0", "Listen for messages published to the given channels", "O(N) where N is the number of channels to subscribe to.", NULL, "channel ..."},
+	{"sunsubscribe", SunsubscribeCommand, -1, CMD_PUBSUB | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_KEYS_NOT_KEY, 1, -1, 1,
+	 "@pubsub @slow", "pubsub", "7.0.0", "Stop listening for messages posted to the given shard channels", "O(N) where N is the number of clients already subscribed to a shard channel.", NULL, "[shardchannel ...]"},
 	{"swapdb", SwapdbCommand, 3, CMD_WRITE | CMD_FAST, 0, 0, 0,
 	 "@keyspace @write @fast @dangerous", "server", "4.0.0", "Swaps two Redis databases", "O(N) where N is the count of clients watching or blocking on keys from both databases.", NULL, "index1 index2"},
 	{"time", TimeCommand, 1, CMD_LOADING | CMD_STALE | CMD_FAST, 0, 0, 0,
 	 "@fast", "server", "2.6.0", "Return the current server time", "O(1)", NULL, ""},
 	{"tusk", NULL, -2, 0, 0, 0, 0,
 	 "@slow", "server", "0.1.0", "A container for tusk-only commands (not in Redis)", "Depends on subcommand.", tusk_subcommands, ""},
+	{"unsubscribe", UnsubscribeCommand, -1, CMD_PUBSUB | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, 0, 0, 0,
+	 "@pubsub @slow", "pubsub", "2.0.0", "Stop listening for messages posted to the given channels", "O(N) where N is the number of clients already subscribed to a channel.", NULL, "[channel ...]"},
 	{"unwatch", UnwatchCommand, 1, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_FAST | CMD_ALLOW_BUSY, 0, 0, 0,
 	 "@fast @transaction", "transactions", "2.2.0", "Forget about all watched keys", "O(1)", NULL, ""},
 	{"wait", WaitCommand, 3, CMD_NOSCRIPT, 0, 0, 0,
@@ -754,6 +788,17 @@ auth_required(const Client *c)
 
 static void process_command(Client *c);
 
+/* What a RESP2 client may run while subscribed, as in Redis. */
+static bool
+allowed_when_subscribed(const Command *cmd)
+{
+	CommandProc p = cmd->proc;
+
+	return p == PingCommand || p == SubscribeCommand || p == SsubscribeCommand ||
+		p == UnsubscribeCommand || p == SunsubscribeCommand || p == PsubscribeCommand ||
+		p == PunsubscribeCommand || p == QuitCommand || p == ResetCommand;
+}
+
 /*
  * CLIENT REPLY OFF/SKIP: the reply is dropped from the buffer once built
  * (so it is counted, in errorstats too, as in Redis); SKIP covers the
@@ -820,6 +865,13 @@ process_command(Client *c)
 	if (c->multi && (cmd->flags & CMD_NO_MULTI))
 	{
 		AddReplyError(&c->reply, "ERR Command not allowed inside a transaction");
+		count_rejected(c, cmd, reply_start);
+		return;
+	}
+	if (c->resp == 2 && PubsubClientSubscribed(c) && !allowed_when_subscribed(cmd))
+	{
+		AddReplyErrorFormat(&c->reply, "ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
+							cmd->name);
 		count_rejected(c, cmd, reply_start);
 		return;
 	}

@@ -23,6 +23,7 @@
 #include "server/auxprocess.h"
 #include "server/backend.h"
 #include "server/handoff.h"
+#include "server/pubsub.h"
 #include "server/settings.h"
 #include "server/postmaster.h"
 #include "server/ps_status.h"
@@ -993,6 +994,9 @@ create_shared_memory(void)
 	size = ShmemAddSize(size, StatsShmemSize(max_backends + PROC_AUX_SLOTS));
 	size = ShmemAddSize(size, StorageShmemSize());
 	size = ShmemAddSize(size, HandoffShmemSize(max_backends + PROC_AUX_SLOTS));
+	size = ShmemAddSize(size, PubsubShmemSize(max_backends + PROC_AUX_SLOTS,
+											  PubsubMaxEntries(max_backends, server_config->pubsub_max_subscriptions),
+											  server_config->pubsub_buffer_size));
 	size += 64 * 1024;			/* slack for alignment */
 	if (!ShmemCreate(size, server_config->huge_pages, err, sizeof(err)))
 		elog(FATAL, "%s", err);
@@ -1001,6 +1005,9 @@ create_shared_memory(void)
 	StatsShmemInit(max_backends + PROC_AUX_SLOTS);
 	StorageShmemInit();
 	HandoffShmemInit(max_backends + PROC_AUX_SLOTS);
+	PubsubShmemInit(max_backends + PROC_AUX_SLOTS,
+					PubsubMaxEntries(max_backends, server_config->pubsub_max_subscriptions),
+					server_config->pubsub_buffer_size);
 	HandoffChannelCreate();
 }
 

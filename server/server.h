@@ -69,6 +69,9 @@ typedef struct Client
 	/* MULTI/EXEC (server/multi.c) */
 	struct MultiState *multi;	/* the queue, NULL outside MULTI */
 	struct WatchState *watched; /* WATCHed keys, or NULL */
+
+	/* SUBSCRIBE and friends (server/cmd_pubsub.c), NULL if never subscribed */
+	struct PubsubClient *pubsub;
 } Client;
 
 typedef void (*CommandProc) (Client *c);
@@ -92,6 +95,8 @@ typedef void (*CommandProc) (Client *c);
 #define CMD_MOVABLE_KEYS	(1ULL << 15)
 #define CMD_ALLOW_BUSY		(1ULL << 16)
 #define CMD_SENTINEL		(1ULL << 17)
+/* not a COMMAND INFO flag: the key positions name no keys (key spec flag not_key) */
+#define CMD_KEYS_NOT_KEY	(1ULL << 32)
 
 typedef struct Command
 {
@@ -399,6 +404,33 @@ void		PttlCommand(Client *c);
 void		ExpiretimeCommand(Client *c);
 void		PexpiretimeCommand(Client *c);
 void		PersistCommand(Client *c);
+
+/* server/cmd_pubsub.c */
+void		SubscribeCommand(Client *c);
+void		UnsubscribeCommand(Client *c);
+void		PsubscribeCommand(Client *c);
+void		PunsubscribeCommand(Client *c);
+void		SsubscribeCommand(Client *c);
+void		SunsubscribeCommand(Client *c);
+void		PublishCommand(Client *c);
+void		SpublishCommand(Client *c);
+void		PubsubHelpCommand(Client *c);
+void		PubsubChannelsCommand(Client *c);
+void		PubsubNumsubCommand(Client *c);
+void		PubsubNumpatCommand(Client *c);
+void		PubsubShardchannelsCommand(Client *c);
+void		PubsubShardnumsubCommand(Client *c);
+/* Subscribed to anything (RESP2: only the pub/sub commands are allowed)? */
+bool		PubsubClientSubscribed(const Client *c);
+void		PubsubClientCounts(const Client *c, int *sub, int *psub, int *ssub);
+/*
+ * Move what was published for this subscriber into its reply buffer.
+ * False: it lost messages or passed pubsub_output_buffer_limit (logged);
+ * the caller closes the connection.
+ */
+bool		PubsubDeliver(Client *c);
+/* Unsubscribe from everything without replies (RESET, end of the client). */
+void		PubsubClientReset(Client *c);
 
 /* Backend-side state other modules read */
 extern Client *current_client;

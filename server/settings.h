@@ -74,6 +74,9 @@ typedef struct ServerConfig
 	long long	slowlog_max_len;
 	char		save[CONFIG_STRING_LEN];	/* accepted, no effect: see README */
 	bool		appendonly;		/* always yes: every write goes to the WAL */
+	long long	pubsub_buffer_size;	/* the shared message log (server/pubsub.c) */
+	int			pubsub_max_subscriptions;	/* registry entries; 0: 2 x maxclients */
+	long long	pubsub_output_buffer_limit;	/* unread bytes before a subscriber is closed; 0: none */
 
 	char		config_file[CONFIG_PATH_LEN];	/* absolute, or empty */
 

@@ -53,6 +53,7 @@ ProcSlotAttach(int slotno, ProcKind kind)
 	slot->fd = -1;
 	slot->resp = 2;
 	slot->multi = -1;
+	slot->sub = slot->psub = slot->ssub = 0;
 	slot->in_command = false;
 	slot->addr[0] = slot->laddr[0] = slot->name[0] = slot->cmd[0] = '\0';
 	ProcSlotEndWrite(slot);

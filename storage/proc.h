@@ -67,6 +67,9 @@ typedef struct ProcSlot
 	int			fd;
 	int			resp;
 	int			multi;
+	int			sub;			/* pub/sub subscriptions: channels, */
+	int			psub;			/* patterns, */
+	int			ssub;			/* shard channels */
 	uint64_t	qbuf;
 	uint64_t	qbuf_free;
 	uint64_t	omem;
