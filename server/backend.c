@@ -23,6 +23,7 @@
 #include "config.h"
 
 #include "server/backend.h"
+#include "server/blocking.h"
 #include "server/txn.h"
 #include "server/handoff.h"
 #include "server/settings.h"
@@ -52,6 +53,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #define READ_CHUNK (16 * 1024)
@@ -229,6 +231,7 @@ static void
 backend_exit(Client *c, int status)
 {
 	LWLockReleaseAll();
+	BlockClientDone();
 	if (c->fd >= 0)
 	{
 		/* a reply still with the walwriter leaves before the connection closes */
@@ -278,6 +281,71 @@ flush_reply(Client *c)
 		ReplyFree(r);
 	if (c->flags & CLIENT_CLOSE_AFTER_REPLY)
 		backend_exit(c, 0);
+}
+
+void
+BackendSendPending(Client *c)
+{
+	ReplyBuf   *r = &c->reply;
+	XLogRecPtr	lsn = c->durable_lsn;
+
+	if (r->len <= r->sent)
+		return;
+	StatsNetOutput((uint64_t) (r->len - r->sent));
+	settle_handoff(c, true);
+	c->durable_lsn = InvalidXLogRecPtr;
+	/* not handed off: the blocking command is about to sleep anyway */
+	if (lsn != InvalidXLogRecPtr && lsn > XLogGetFlushPosition())
+		(void) XLogFlush(lsn);	/* failures inside are PANIC */
+	write_all(c, r->data + r->sent, r->len - r->sent);
+	r->sent = r->len;			/* the buffer keeps its offsets for ProcessCommand */
+}
+
+/*
+ * SIGUSR1 is blocked except inside this ppoll, so a wake-up sent after
+ * the last look at *woken is pending when ppoll starts and ends it at
+ * once; SIGTERM is held back the same way around the look at
+ * die_requested. Neither can be lost between the look and the sleep.
+ */
+BackendSleepResult
+BackendSleep(Client *c, int64_t until_us, const _Atomic uint32_t *woken)
+{
+	BackendSleepResult result = BACKEND_SLEEP_WOKEN;
+	struct pollfd pfd = {c->fd, POLLRDHUP, 0};
+	sigset_t	hold, old, during;
+	int64_t		left;
+
+	sigemptyset(&hold);
+	sigaddset(&hold, SIGTERM);
+	sigaddset(&hold, SIGINT);
+	sigprocmask(SIG_BLOCK, &hold, &old);
+	during = old;
+	sigdelset(&during, SIGTERM);
+	sigdelset(&during, SIGINT);
+	sigdelset(&during, SIGUSR1);
+	left = until_us - MonotonicUs();
+	if (die_requested)
+		result = BACKEND_SLEEP_GONE;
+	else if (atomic_load(woken))
+		result = BACKEND_SLEEP_WOKEN;
+	else if (left <= 0)
+		result = BACKEND_SLEEP_TIMEOUT;
+	else
+	{
+		struct timespec ts = {(time_t) (left / 1000000), (long) (left % 1000000) * 1000};
+		int			rc = ppoll(&pfd, 1, &ts, &during);
+
+		if (rc > 0 && (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL)))
+			result = BACKEND_SLEEP_GONE;	/* the client hung up */
+		else if (rc < 0 && die_requested)
+			result = BACKEND_SLEEP_GONE;
+		else if (rc == 0)
+			result = BACKEND_SLEEP_TIMEOUT;
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (result == BACKEND_SLEEP_GONE)
+		c->flags |= CLIENT_CLOSE_NOW;
+	return result;
 }
 
 static void
@@ -481,6 +549,12 @@ quit_handler(int sig)
 	_exit(2);
 }
 
+/* SIGUSR1: a blocked client's wake-up (BackendSleep); ppoll returns EINTR. */
+static void
+wake_handler(int sig)
+{
+}
+
 /* SIGTERM/SIGINT: only a flag; the blocked call returns EINTR. */
 static void
 die_handler(int sig)
@@ -623,13 +697,20 @@ BackendMain(int fd, int slotno, bool unix_socket, int chan)
 	sigaction(SIGINT, &sa, NULL);
 	sa.sa_handler = quit_handler;
 	sigaction(SIGQUIT, &sa, NULL);
+	sa.sa_handler = wake_handler;
+	sigaction(SIGUSR1, &sa, NULL);
 	elog_panic_hook = panic_hook;
 	{
-		sigset_t none;
+		sigset_t mask;
 
-		/* blocked since the fork (ForkWithSignalsBlocked): now we can die */
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
+		/*
+		 * Blocked since the fork (ForkWithSignalsBlocked): now we can die.
+		 * SIGUSR1 stays blocked but for BackendSleep's ppoll, so a late
+		 * wake-up interrupts nothing else.
+		 */
+		sigemptyset(&mask);
+		sigaddset(&mask, SIGUSR1);
+		sigprocmask(SIG_SETMASK, &mask, NULL);
 	}
 
 	/*

@@ -98,10 +98,14 @@ format_line(char *out, size_t outlen, const ProcSlot *s, bool self, const Client
 	uint64_t qbuf = self ? c->qbuf_len - c->qbuf_pos : s->qbuf;
 	uint64_t qbuf_free = self ? c->qbuf_cap - c->qbuf_len : s->qbuf_free;
 	int multi = self ? MultiQueuedCount(c) : s->multi;
-	char flags[4];
+	char flags[8];
 
-	/* Redis's letters in Redis's order: x in MULTI, U on a unix socket, else N */
-	snprintf(flags, sizeof(flags), "%s%s", multi >= 0 ? "x" : "", unix_socket ? "U" : "");
+	/*
+	 * Redis's letters in Redis's order: x in MULTI, b blocked, U on a unix
+	 * socket, else N. A client asks about itself only when not blocked.
+	 */
+	snprintf(flags, sizeof(flags), "%s%s%s", multi >= 0 ? "x" : "", !self && s->blocked ? "b" : "",
+			 unix_socket ? "U" : "");
 	if (flags[0] == '\0')
 		strcpy(flags, "N");
 

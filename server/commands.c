@@ -176,6 +176,16 @@ const Command command_table[] = {
 	 "@read @hash @fast", "hash", "3.2.0", "Get the length of the value of a hash field", "O(1)", NULL, "key field"},
 	{"hvals", HvalsCommand, 2, CMD_READONLY, 1, 1, 1,
 	 "@read @hash @slow", "hash", "2.0.0", "Get all the values in a hash", "O(N) where N is the size of the hash.", NULL, "key"},
+	{"blmove", BlmoveCommand, 6, CMD_WRITE | CMD_DENYOOM | CMD_NOSCRIPT | CMD_BLOCKING, 1, 2, 1,
+	 "@write @list @slow @blocking", "list", "6.2.0", "Pop an element from a list, push it to another list and return it; or block until one is available", "O(1)", NULL, "source destination LEFT|RIGHT LEFT|RIGHT timeout"},
+	{"blmpop", BlmpopCommand, -5, CMD_WRITE | CMD_BLOCKING | CMD_MOVABLE_KEYS, 0, 0, 0,
+	 "@write @list @slow @blocking", "list", "7.0.0", "Pop elements from a list, or block until one is available", "O(N+M) where N is the number of provided keys and M is the number of elements returned.", NULL, "timeout numkeys key [key ...] LEFT|RIGHT [COUNT count]", 2},
+	{"blpop", BlpopCommand, -3, CMD_WRITE | CMD_NOSCRIPT | CMD_BLOCKING, 1, -2, 1,
+	 "@write @list @slow @blocking", "list", "2.0.0", "Remove and get the first element in a list, or block until one is available", "O(N) where N is the number of provided keys.", NULL, "key [key ...] timeout"},
+	{"brpop", BrpopCommand, -3, CMD_WRITE | CMD_NOSCRIPT | CMD_BLOCKING, 1, -2, 1,
+	 "@write @list @slow @blocking", "list", "2.0.0", "Remove and get the last element in a list, or block until one is available", "O(N) where N is the number of provided keys.", NULL, "key [key ...] timeout"},
+	{"brpoplpush", BrpoplpushCommand, 4, CMD_WRITE | CMD_DENYOOM | CMD_NOSCRIPT | CMD_BLOCKING, 1, 2, 1,
+	 "@write @list @slow @blocking", "list", "2.2.0", "Pop an element from a list, push it to another list and return it; or block until one is available", "O(1)", NULL, "source destination timeout"},
 	{"lindex", LindexCommand, 3, CMD_READONLY, 1, 1, 1,
 	 "@read @list @slow", "list", "1.0.0", "Get an element from a list by its index", "O(N) where N is the number of elements to traverse to get to the element at index. This makes asking for the first or the last element of the list O(1).", NULL, "key index"},
 	{"linsert", LinsertCommand, 5, CMD_WRITE | CMD_DENYOOM, 1, 1, 1,
@@ -184,6 +194,8 @@ const Command command_table[] = {
 	 "@read @list @fast", "list", "1.0.0", "Get the length of a list", "O(1)", NULL, "key"},
 	{"lmove", LmoveCommand, 5, CMD_WRITE | CMD_DENYOOM, 1, 2, 1,
 	 "@write @list @slow", "list", "6.2.0", "Pop an element from a list, push it to another list and return it", "O(1)", NULL, "source destination LEFT|RIGHT LEFT|RIGHT"},
+	{"lmpop", LmpopCommand, -4, CMD_WRITE | CMD_MOVABLE_KEYS, 0, 0, 0,
+	 "@write @list @slow", "list", "7.0.0", "Pop elements from a list", "O(N+M) where N is the number of provided keys and M is the number of elements returned.", NULL, "numkeys key [key ...] LEFT|RIGHT [COUNT count]", 1},
 	{"lpop", LpopCommand, -2, CMD_WRITE | CMD_FAST, 1, 1, 1,
 	 "@write @list @fast", "list", "1.0.0", "Remove and get the first elements in a list", "O(N) where N is the number of elements returned", NULL, "key [count]"},
 	{"lpos", LposCommand, -3, CMD_READONLY, 1, 1, 1,
@@ -503,6 +515,33 @@ CommandLookupSub(const Command *parent, const char *name, size_t len)
 }
 
 bool
+CommandKeyRange(const Command *cmd, int argc, const char *const *argv, const size_t *argv_len,
+				int *first, int *last, int *step)
+{
+	if (cmd->numkeys_arg > 0)
+	{
+		long long	numkeys;
+
+		if (cmd->numkeys_arg >= argc ||
+			!StringToLongLong(argv[cmd->numkeys_arg], argv_len[cmd->numkeys_arg], &numkeys) ||
+			numkeys <= 0 || numkeys > argc - cmd->numkeys_arg - 1)
+			return false;
+		*first = cmd->numkeys_arg + 1;
+		*last = cmd->numkeys_arg + (int) numkeys;
+		*step = 1;
+		return true;
+	}
+	if (cmd->first_key <= 0 || cmd->first_key >= argc)
+		return false;
+	*first = cmd->first_key;
+	*last = cmd->last_key < 0 ? argc + cmd->last_key : cmd->last_key;
+	if (*last >= argc)
+		*last = argc - 1;
+	*step = cmd->key_step > 0 ? cmd->key_step : 1;
+	return *last >= *first;
+}
+
+bool
 ArgEquals(const Client *c, int argi, const char *s)
 {
 	size_t len = strlen(s);
@@ -701,9 +740,11 @@ CommandCall(Client *c, const Command *cmd)
 
 	c->cmd = cmd;
 	ClientPublish(c, cmd->name);
+	c->blocked_us = 0;
 	start = MonotonicUs();
 	cmd->proc(c);
-	duration = MonotonicUs() - start;
+	/* Redis counts a blocking command's work, not its wait */
+	duration = MonotonicUs() - start - c->blocked_us;
 	failed = count_error_reply(c, reply_start);
 	StatsCommandCall(CommandIndex(cmd), (uint64_t) duration, failed);
 	SlowlogPushIfNeeded(c, cmd, duration);

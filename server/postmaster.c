@@ -22,6 +22,7 @@
 
 #include "server/auxprocess.h"
 #include "server/backend.h"
+#include "server/blocking.h"
 #include "server/handoff.h"
 #include "server/settings.h"
 #include "server/postmaster.h"
@@ -993,6 +994,7 @@ create_shared_memory(void)
 	size = ShmemAddSize(size, StatsShmemSize(max_backends + PROC_AUX_SLOTS));
 	size = ShmemAddSize(size, StorageShmemSize());
 	size = ShmemAddSize(size, HandoffShmemSize(max_backends + PROC_AUX_SLOTS));
+	size = ShmemAddSize(size, BlockShmemSize(max_backends + PROC_AUX_SLOTS));
 	size += 64 * 1024;			/* slack for alignment */
 	if (!ShmemCreate(size, server_config->huge_pages, err, sizeof(err)))
 		elog(FATAL, "%s", err);
@@ -1001,6 +1003,7 @@ create_shared_memory(void)
 	StatsShmemInit(max_backends + PROC_AUX_SLOTS);
 	StorageShmemInit();
 	HandoffShmemInit(max_backends + PROC_AUX_SLOTS);
+	BlockShmemInit(max_backends + PROC_AUX_SLOTS);
 	HandoffChannelCreate();
 }
 
