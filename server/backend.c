@@ -648,6 +648,34 @@ forget_client(Client *c)
 }
 
 /*
+ * Wait until chan has something to read (or EOF); false after timeout_s
+ * or on SIGTERM. SIGTERM is held back around the look at die_requested
+ * and let in only by ppoll: one that arrived just before a plain blocking
+ * recvmsg used to leave the process waiting out the postmaster's 10 s
+ * shutdown timeout.
+ */
+static bool
+chan_readable(int chan, int timeout_s)
+{
+	struct pollfd pfd = {chan, POLLIN, 0};
+	struct timespec ts = {timeout_s, 0};
+	sigset_t	hold, old, during;
+	int			rc = 0;
+
+	sigemptyset(&hold);
+	sigaddset(&hold, SIGTERM);
+	sigaddset(&hold, SIGINT);
+	sigprocmask(SIG_BLOCK, &hold, &old);
+	during = old;
+	sigdelset(&during, SIGTERM);
+	sigdelset(&during, SIGINT);
+	if (!die_requested)
+		rc = ppoll(&pfd, 1, &ts, &during);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	return rc > 0;
+}
+
+/*
  * Tell the postmaster this process is free and wait for its next client's
  * socket (SCM_RIGHTS). Returns the socket, or -1 to exit: SIGTERM, the
  * postmaster said so or went away, or nothing came for BACKEND_POOL_IDLE_S.
@@ -663,9 +691,14 @@ wait_for_client(bool *unix_socket)
 	if (write(backend_chan, &byte, 1) != 1)
 		return -1;
 	setsockopt(backend_chan, SOL_SOCKET, SO_RCVTIMEO, &idle, sizeof(idle));
-	do
+	fd = -1;
+	n = -1;
+	while (chan_readable(backend_chan, BACKEND_POOL_IDLE_S))
+	{
 		n = RecvWithFd(backend_chan, &byte, 1, &fd, 0);
-	while (n < 0 && errno == EINTR && !die_requested);
+		if (n >= 0 || errno != EINTR || die_requested)
+			break;
+	}
 	if (n != 1 || die_requested || (byte != 'T' && byte != 'U') || fd < 0)
 	{
 		if (fd >= 0)
