@@ -171,6 +171,17 @@ wake_all_locked(int db)
 	}
 }
 
+/* A wake-up s received and will not use goes to the next waiters. */
+static void
+pass_on_locked(const BlockSlot *s)
+{
+	if (s->any_key)
+		wake_all_locked(s->db);
+	else
+		for (int k = 0; k < s->nkeys; k++)
+			wake_key_locked(s->db, s->keys[k]);
+}
+
 static void
 wake_keys(int db, bool any_key, const uint64_t *keys, int nkeys)
 {
@@ -274,13 +285,7 @@ sweep_dead_waiters(void)
 		s->pid = 0;
 		atomic_fetch_sub(&block_shared->nblocked, 1);
 		if (atomic_load(&s->woken))
-		{
-			if (s->any_key)
-				wake_all_locked(s->db);
-			else
-				for (int k = 0; k < s->nkeys; k++)
-					wake_key_locked(s->db, s->keys[k]);
-		}
+			pass_on_locked(s);
 	}
 	LWLockRelease(&block_shared->lock);
 }
@@ -302,6 +307,13 @@ block_register(Client *c, int first, int nkeys)
 	BlockSlot  *s = my_slot();
 
 	LWLockAcquire(&block_shared->lock, LW_EXCLUSIVE);
+	if (s->pid != 0)
+	{
+		/* left by a predecessor in this slot killed while blocked */
+		atomic_fetch_sub(&block_shared->nblocked, 1);
+		if (atomic_load(&s->woken))
+			pass_on_locked(s);
+	}
 	s->db = c->db;
 	s->any_key = nkeys > BLOCK_MAX_KEYS;
 	s->nkeys = s->any_key ? 0 : nkeys;

@@ -469,8 +469,37 @@ START_TEST(test_hangup)
 	usleep(100 * 1000);
 	HarnessExpectInt(c, 1, "LLEN k");
 
-	/* replies pipelined before a blocking command are not held back */
+	/* kill -9 of a blocked client's backend: cleaned up alone, others served */
 	HarnessExpectInt(c, 1, "DEL k");
+	fd = HarnessRawConnect(s.port);
+	ck_assert(HarnessRawSend(fd, blpop, sizeof(blpop) - 1));
+	wait_blocked(c, 1);
+	r = HarnessCommandOk(c, "CLIENT LIST");
+	{
+		const char *line = strstr(r->str, "flags=b");
+		char		pid[32];
+
+		ck_assert_ptr_nonnull(line);
+		while (line > r->str && line[-1] != '\n')
+			line--;
+		ck_assert(HarnessClientField(line, "pid", pid, sizeof(pid)));
+		ck_assert_int_eq(kill(atoi(pid), SIGKILL), 0);
+	}
+	freeReplyObject(r);
+	ck_assert(HarnessRawWaitClosed(fd, 10));
+	close(fd);
+	wait_blocked(c, 0);
+	expected[0] = "after-kill";
+	{
+		pid_t		pid = HarnessSpawnClient(s.port, blpop_expect, 0);
+
+		wait_blocked(c, 1);
+		HarnessExpectInt(c, 1, "RPUSH k after-kill");
+		HarnessWaitClients(&pid, 1);
+	}
+
+	/* replies pipelined before a blocking command are not held back */
+	HarnessExpectInt(c, 0, "EXISTS k");
 	fd = HarnessRawConnect(s.port);
 	{
 		static const char two[] = "*3\r\n$3\r\nSET\r\n$1\r\na\r\n$1\r\n1\r\n"
