@@ -277,7 +277,7 @@ const Command command_table[] = {
 	{"sinter", SinterCommand, -2, CMD_READONLY, 1, -1, 1,
 	 "@read @set @slow", "set", "1.0.0", "Intersect multiple sets", "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.", NULL, "key [key ...]"},
 	{"sintercard", SintercardCommand, -3, CMD_READONLY | CMD_MOVABLE_KEYS, 0, 0, 0,
-	 "@read @set @slow", "set", "7.0.0", "Intersect multiple sets and return the cardinality of the result", "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.", NULL, "numkeys key [key ...] [LIMIT limit]"},
+	 "@read @set @slow", "set", "7.0.0", "Intersect multiple sets and return the cardinality of the result", "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.", NULL, "numkeys key [key ...] [LIMIT limit]", 1},
 	{"sinterstore", SinterstoreCommand, -3, CMD_WRITE | CMD_DENYOOM, 1, -1, 1,
 	 "@write @set @slow", "set", "1.0.0", "Intersect multiple sets and store the resulting set in a key", "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.", NULL, "destination key [key ...]"},
 	{"sismember", SismemberCommand, 3, CMD_READONLY | CMD_FAST, 1, 1, 1,
