@@ -23,6 +23,7 @@
 #include "config.h"
 
 #include "server/backend.h"
+#include "server/blocking.h"
 #include "server/txn.h"
 #include "server/handoff.h"
 #include "server/pubsub.h"
@@ -53,6 +54,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #define READ_CHUNK (16 * 1024)
@@ -231,6 +233,7 @@ backend_exit(Client *c, int status)
 {
 	LWLockReleaseAll();
 	PubsubClientReset(c);
+	BlockClientDone();
 	if (c->fd >= 0)
 	{
 		/* a reply still with the walwriter leaves before the connection closes */
@@ -397,6 +400,71 @@ flush_reply(Client *c)
 		ReplyFree(r);
 	if (c->flags & CLIENT_CLOSE_AFTER_REPLY)
 		backend_exit(c, 0);
+}
+
+void
+BackendSendPending(Client *c)
+{
+	ReplyBuf   *r = &c->reply;
+	XLogRecPtr	lsn = c->durable_lsn;
+
+	if (r->len <= r->sent)
+		return;
+	StatsNetOutput((uint64_t) (r->len - r->sent));
+	settle_handoff(c, true);
+	c->durable_lsn = InvalidXLogRecPtr;
+	/* not handed off: the blocking command is about to sleep anyway */
+	if (lsn != InvalidXLogRecPtr && lsn > XLogGetFlushPosition())
+		(void) XLogFlush(lsn);	/* failures inside are PANIC */
+	write_all(c, r->data + r->sent, r->len - r->sent);
+	r->sent = r->len;			/* the buffer keeps its offsets for ProcessCommand */
+}
+
+/*
+ * SIGUSR1 is blocked except inside this ppoll, so a wake-up sent after
+ * the last look at *woken is pending when ppoll starts and ends it at
+ * once; SIGTERM is held back the same way around the look at
+ * die_requested. Neither can be lost between the look and the sleep.
+ */
+BackendSleepResult
+BackendSleep(Client *c, int64_t until_us, const _Atomic uint32_t *woken)
+{
+	BackendSleepResult result = BACKEND_SLEEP_WOKEN;
+	struct pollfd pfd = {c->fd, POLLRDHUP, 0};
+	sigset_t	hold, old, during;
+	int64_t		left;
+
+	sigemptyset(&hold);
+	sigaddset(&hold, SIGTERM);
+	sigaddset(&hold, SIGINT);
+	sigprocmask(SIG_BLOCK, &hold, &old);
+	during = old;
+	sigdelset(&during, SIGTERM);
+	sigdelset(&during, SIGINT);
+	sigdelset(&during, SIGUSR1);
+	left = until_us - MonotonicUs();
+	if (die_requested)
+		result = BACKEND_SLEEP_GONE;
+	else if (atomic_load(woken))
+		result = BACKEND_SLEEP_WOKEN;
+	else if (left <= 0)
+		result = BACKEND_SLEEP_TIMEOUT;
+	else
+	{
+		struct timespec ts = {(time_t) (left / 1000000), (long) (left % 1000000) * 1000};
+		int			rc = ppoll(&pfd, 1, &ts, &during);
+
+		if (rc > 0 && (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL)))
+			result = BACKEND_SLEEP_GONE;	/* the client hung up */
+		else if (rc < 0 && die_requested)
+			result = BACKEND_SLEEP_GONE;
+		else if (rc == 0)
+			result = BACKEND_SLEEP_TIMEOUT;
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (result == BACKEND_SLEEP_GONE)
+		c->flags |= CLIENT_CLOSE_NOW;
+	return result;
 }
 
 static void
@@ -602,6 +670,12 @@ quit_handler(int sig)
 	_exit(2);
 }
 
+/* SIGUSR1: a blocked client's wake-up (BackendSleep); ppoll returns EINTR. */
+static void
+wake_handler(int sig)
+{
+}
+
 /* SIGTERM/SIGINT: only a flag; the blocked call returns EINTR. */
 static void
 die_handler(int sig)
@@ -695,6 +769,34 @@ forget_client(Client *c)
 }
 
 /*
+ * Wait until chan has something to read (or EOF); false after timeout_s
+ * or on SIGTERM. SIGTERM is held back around the look at die_requested
+ * and let in only by ppoll: one that arrived just before a plain blocking
+ * recvmsg used to leave the process waiting out the postmaster's 10 s
+ * shutdown timeout.
+ */
+static bool
+chan_readable(int chan, int timeout_s)
+{
+	struct pollfd pfd = {chan, POLLIN, 0};
+	struct timespec ts = {timeout_s, 0};
+	sigset_t	hold, old, during;
+	int			rc = 0;
+
+	sigemptyset(&hold);
+	sigaddset(&hold, SIGTERM);
+	sigaddset(&hold, SIGINT);
+	sigprocmask(SIG_BLOCK, &hold, &old);
+	during = old;
+	sigdelset(&during, SIGTERM);
+	sigdelset(&during, SIGINT);
+	if (!die_requested)
+		rc = ppoll(&pfd, 1, &ts, &during);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	return rc > 0;
+}
+
+/*
  * Tell the postmaster this process is free and wait for its next client's
  * socket (SCM_RIGHTS). Returns the socket, or -1 to exit: SIGTERM, the
  * postmaster said so or went away, or nothing came for BACKEND_POOL_IDLE_S.
@@ -710,9 +812,14 @@ wait_for_client(bool *unix_socket)
 	if (write(backend_chan, &byte, 1) != 1)
 		return -1;
 	setsockopt(backend_chan, SOL_SOCKET, SO_RCVTIMEO, &idle, sizeof(idle));
-	do
+	fd = -1;
+	n = -1;
+	while (chan_readable(backend_chan, BACKEND_POOL_IDLE_S))
+	{
 		n = RecvWithFd(backend_chan, &byte, 1, &fd, 0);
-	while (n < 0 && errno == EINTR && !die_requested);
+		if (n >= 0 || errno != EINTR || die_requested)
+			break;
+	}
 	if (n != 1 || die_requested || (byte != 'T' && byte != 'U') || fd < 0)
 	{
 		if (fd >= 0)
@@ -746,17 +853,23 @@ BackendMain(int fd, int slotno, bool unix_socket, int chan)
 	sigaction(SIGQUIT, &sa, NULL);
 	sa.sa_handler = on_sigusr2;
 	sigaction(SIGUSR2, &sa, NULL);
+	sa.sa_handler = wake_handler;
+	sigaction(SIGUSR1, &sa, NULL);
 	elog_panic_hook = panic_hook;
 	{
-		sigset_t only_wakeup;
+		sigset_t	wakeups;
 
 		/*
 		 * Blocked since the fork (ForkWithSignalsBlocked): now we can die.
-		 * SIGUSR2 (pub/sub wake-up) stays blocked but in wait_subscribed.
+		 * The wake-ups stay blocked but in the ppoll that waits for each:
+		 * SIGUSR2 (pub/sub) in wait_subscribed, SIGUSR1 (a blocked
+		 * client's key) in BackendSleep, so a late one interrupts nothing
+		 * else.
 		 */
-		sigemptyset(&only_wakeup);
-		sigaddset(&only_wakeup, SIGUSR2);
-		sigprocmask(SIG_SETMASK, &only_wakeup, NULL);
+		sigemptyset(&wakeups);
+		sigaddset(&wakeups, SIGUSR1);
+		sigaddset(&wakeups, SIGUSR2);
+		sigprocmask(SIG_SETMASK, &wakeups, NULL);
 	}
 
 	/*

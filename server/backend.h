@@ -5,7 +5,9 @@
 #ifndef TUSK_BACKEND_H
 #define TUSK_BACKEND_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/socket.h>
 
 /* Never returns. Runs in the forked child; fd is the accepted socket. */
@@ -16,5 +18,26 @@
  * one client and exit.
  */
 void		BackendMain(int fd, int slotno, bool unix_socket, int chan) __attribute__((noreturn));
+
+struct Client;
+
+/*
+ * Blocking commands (server/blocking.c). BackendSendPending writes the
+ * replies of the batch so far, so that a client that pipelined commands
+ * before a blocking one gets their replies before it blocks. BackendSleep
+ * waits, holding no storage state, until *woken is non-zero (the waker
+ * sends SIGUSR1 after setting it), MonotonicUs() reaches until_us, the
+ * client hangs up, or the process is told to stop (SIGTERM: shutdown,
+ * CLIENT KILL); in the last two cases CLIENT_CLOSE_NOW is set on c.
+ */
+typedef enum BackendSleepResult
+{
+	BACKEND_SLEEP_WOKEN,		/* *woken set, or a signal: look again */
+	BACKEND_SLEEP_TIMEOUT,		/* until_us reached */
+	BACKEND_SLEEP_GONE,			/* hang-up or SIGTERM: stop serving c */
+} BackendSleepResult;
+
+void		BackendSendPending(struct Client *c);
+BackendSleepResult BackendSleep(struct Client *c, int64_t until_us, const _Atomic uint32_t *woken);
 
 #endif

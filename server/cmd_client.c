@@ -208,11 +208,12 @@ format_line(char *out, size_t outlen, const ProcSlot *s, bool self, const Client
 	if (self)
 		PubsubClientCounts(c, &sub, &psub, &ssub);
 	/*
-	 * Redis's letters in Redis's order: P subscribed, x in MULTI, U on a
-	 * unix socket, else N
+	 * Redis's letters in Redis's order: P subscribed, x in MULTI, b
+	 * blocked, U on a unix socket, else N. A client asks about itself only
+	 * when not blocked.
 	 */
-	snprintf(flags, sizeof(flags), "%s%s%s", sub + psub + ssub > 0 ? "P" : "",
-			 multi >= 0 ? "x" : "", unix_socket ? "U" : "");
+	snprintf(flags, sizeof(flags), "%s%s%s%s", sub + psub + ssub > 0 ? "P" : "",
+			 multi >= 0 ? "x" : "", !self && s->blocked ? "b" : "", unix_socket ? "U" : "");
 	if (flags[0] == '\0')
 		strcpy(flags, "N");
 

@@ -55,9 +55,45 @@ reply_word_set(ReplyBuf *r, const char *words)
 		AddReplyStatus(r, t);
 }
 
+/* A numkeys command's one key spec (LMPOP): keynum from its numkeys argument. */
+static void
+reply_keynum_spec(ReplyBuf *r, const Command *cmd)
+{
+	AddReplyArrayLen(r, 1);
+	AddReplyMapLen(r, 3);
+	AddReplyBulkCString(r, "flags");
+	AddReplySetLen(r, 1);
+	AddReplyStatus(r, (cmd->flags & CMD_WRITE) ? "RW" : "RO");
+	AddReplyBulkCString(r, "begin_search");
+	AddReplyMapLen(r, 2);
+	AddReplyBulkCString(r, "type");
+	AddReplyBulkCString(r, "index");
+	AddReplyBulkCString(r, "spec");
+	AddReplyMapLen(r, 1);
+	AddReplyBulkCString(r, "index");
+	AddReplyLongLong(r, cmd->numkeys_arg);
+	AddReplyBulkCString(r, "find_keys");
+	AddReplyMapLen(r, 2);
+	AddReplyBulkCString(r, "type");
+	AddReplyBulkCString(r, "keynum");
+	AddReplyBulkCString(r, "spec");
+	AddReplyMapLen(r, 3);
+	AddReplyBulkCString(r, "keynumidx");
+	AddReplyLongLong(r, 0);
+	AddReplyBulkCString(r, "firstkey");
+	AddReplyLongLong(r, 1);
+	AddReplyBulkCString(r, "keystep");
+	AddReplyLongLong(r, 1);
+}
+
 static void
 reply_key_specs(ReplyBuf *r, const Command *cmd)
 {
+	if (cmd->numkeys_arg > 0)
+	{
+		reply_keynum_spec(r, cmd);
+		return;
+	}
 	if (cmd->first_key == 0)
 	{
 		AddReplyArrayLen(r, 0);
@@ -634,7 +670,7 @@ CommandGetkeysCommand(Client *c)
 {
 	const Command *cmd = CommandLookup(c->argv[2], c->argv_len[2]);
 	int			n = c->argc - 2;	/* the command's own argc */
-	int			last;
+	int			first, last, step;
 
 	if (cmd && cmd->subcommands && n >= 2)
 		cmd = CommandLookupSub(cmd, c->argv[3], c->argv_len[3]);
@@ -648,15 +684,14 @@ CommandGetkeysCommand(Client *c)
 		AddReplyError(&c->reply, "ERR Invalid number of arguments specified for command");
 		return;
 	}
-	if (cmd->first_key <= 0 || cmd->first_key >= n || (cmd->flags & CMD_KEYS_NOT_KEY))
+	if ((cmd->flags & CMD_KEYS_NOT_KEY) ||
+		!CommandKeyRange(cmd, n, c->argv + 2, c->argv_len + 2, &first, &last, &step))
 	{
-		AddReplyError(&c->reply, "ERR The command has no key arguments");
+		AddReplyError(&c->reply, cmd->numkeys_arg > 0 ? "ERR Invalid arguments specified for command"
+					  : "ERR The command has no key arguments");
 		return;
 	}
-	last = cmd->last_key < 0 ? n + cmd->last_key : cmd->last_key;
-	if (last >= n)
-		last = n - 1;
-	AddReplyArrayLen(&c->reply, (last - cmd->first_key) / cmd->key_step + 1);
-	for (int i = cmd->first_key; i <= last; i += cmd->key_step)
+	AddReplyArrayLen(&c->reply, (last - first) / step + 1);
+	for (int i = first; i <= last; i += step)
 		AddReplyBulk(&c->reply, c->argv[2 + i], c->argv_len[2 + i]);
 }

@@ -155,13 +155,17 @@ section_server(ReplyBuf *out)
 				server_executable ? server_executable : "", config_file);
 }
 
-/* Connected backends and the memory their client buffers hold. */
+/*
+ * Connected backends, the memory their client buffers hold, and how many
+ * are blocked (server/blocking.c), with a timeout or not.
+ */
 static int
-count_clients(uint64_t *client_memory)
+count_clients(uint64_t *client_memory, int *blocked, int *in_timeout)
 {
 	int connected = 0;
 
 	*client_memory = 0;
+	*blocked = *in_timeout = 0;
 	for (int i = 0, n = ProcArrayHighWater(); i < n; i++)
 	{
 		ProcSlot copy;
@@ -170,6 +174,8 @@ count_clients(uint64_t *client_memory)
 		{
 			connected++;
 			*client_memory += copy.qbuf + copy.qbuf_free + copy.omem;
+			*blocked += copy.blocked;
+			*in_timeout += copy.blocked_timeout;
 		}
 	}
 	return connected;
@@ -179,7 +185,8 @@ static void
 section_clients(ReplyBuf *out)
 {
 	uint64_t mem;
-	int connected = count_clients(&mem);
+	int blocked, in_timeout;
+	int connected = count_clients(&mem, &blocked, &in_timeout);
 
 	info_printf(out,
 				"# Clients\r\n"
@@ -188,11 +195,11 @@ section_clients(ReplyBuf *out)
 				"maxclients:%d\r\n"
 				"client_recent_max_input_buffer:%zu\r\n"
 				"client_recent_max_output_buffer:0\r\n"
-				"blocked_clients:0\r\n"
+				"blocked_clients:%d\r\n"
 				"tracking_clients:0\r\n"
-				"clients_in_timeout_table:0\r\n",
+				"clients_in_timeout_table:%d\r\n",
 				connected, server_config->maxclients,
-				current_client ? current_client->qbuf_cap : (size_t) 0);
+				current_client ? current_client->qbuf_cap : (size_t) 0, blocked, in_timeout);
 }
 
 static size_t
@@ -243,7 +250,11 @@ section_memory(ReplyBuf *out)
 	rss = process_rss();
 	peak = StatsNoteMemory(used);
 	net = used > shmem ? used - shmem : 1;
-	count_clients(&client_memory);
+	{
+		int blocked, in_timeout;
+
+		count_clients(&client_memory, &blocked, &in_timeout);
+	}
 	bytes_to_human(used_h, sizeof(used_h), used);
 	bytes_to_human(rss_h, sizeof(rss_h), rss);
 	bytes_to_human(peak_h, sizeof(peak_h), peak);

@@ -20,6 +20,7 @@
  */
 #include "config.h"
 
+#include "server/blocking.h"
 #include "server/server.h"
 #include "server/settings.h"
 #include "server/txn.h"
@@ -66,6 +67,8 @@ put_key(Client *c, int db, const char *key, size_t len, const KsValue *src, cons
 	KsStatus st = KsPutFlags(db, key, len, src->type, src->flags, src->value, src->value_len,
 							 src->expire_ms, cur);
 
+	if (st == KS_OK && src->type == KS_TYPE_LIST)
+		BlockNoteKey(db, key, len);	/* RENAME, COPY, MOVE: a client may wait on it */
 	return st == KS_OK || ReplyKsError(c, st);
 }
 
@@ -883,6 +886,12 @@ SwapdbCommand(Client *c)
 	ok = save_db(c, &t, id1, &a) && save_db(c, &t, id2, &b) &&
 		delete_all(c, id1) && delete_all(c, id2) &&
 		restore_db(c, &t, id2, &a) && restore_db(c, &t, id1, &b);
+	if (ok)
+	{
+		/* clients blocked in either database look again */
+		BlockNoteDatabase(id1);
+		BlockNoteDatabase(id2);
+	}
 	if (commit_or_abort(c, &t, ok))
 		AddReplyOk(&c->reply);
 	saved_free(&a);

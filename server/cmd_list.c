@@ -1,7 +1,8 @@
 /*
  * cmd_list.c
  *	  Lists: LPUSH RPUSH LPUSHX RPUSHX LPOP RPOP LLEN LRANGE LINDEX LSET LREM
- *	  LTRIM LINSERT LPOS LMOVE RPOPLPUSH (not the blocking ones).
+ *	  LTRIM LINSERT LPOS LMOVE RPOPLPUSH LMPOP, and the blocking BLPOP BRPOP
+ *	  BLMOVE BRPOPLPUSH BLMPOP.
  *
  * NOTES
  *	  Stored inline like hashes and sets (server/collection.h): one value of
@@ -10,9 +11,16 @@
  *	  locks of every key it names, so it is atomic and O(size of the list);
  *	  a list is limited to LIST_MAX_BYTES encoded, and a push past that is
  *	  refused with an error that says so. A list left empty is deleted.
+ *
+ *	  A blocking command first tries once like its non-blocking form; if
+ *	  every key is empty it sleeps in server/blocking.c and retries, each
+ *	  time in a transaction of its own, when a writer of one of its keys
+ *	  wakes it (store_list notes every list it leaves non-empty). Inside
+ *	  EXEC it does not block: it answers as if the timeout had passed.
  */
 #include "config.h"
 
+#include "server/blocking.h"
 #include "server/collection.h"
 #include "server/server.h"
 #include "server/txn.h"
@@ -30,11 +38,19 @@ static const char *const err_list_too_big =
 "ERR list too large for tusk: at most 1 MB of elements (lists stored one element "
 "per tuple are not implemented yet)";
 
-/* Store l as argv[argi] (deleted when empty, TTL kept); false after an error reply. */
+/*
+ * Store l as argv[argi] (deleted when empty, TTL kept); false after an
+ * error reply. A non-empty list is noted for the clients that may be
+ * blocked on it (server/blocking.h), woken after the commit.
+ */
 static bool
 store_list(Client *c, int argi, const List *l, const KsValue *cur)
 {
-	return CollStoreElems(c, argi, l, KS_TYPE_LIST, cur, true, LIST_MAX_BYTES, err_list_too_big);
+	if (!CollStoreElems(c, argi, l, KS_TYPE_LIST, cur, true, LIST_MAX_BYTES, err_list_too_big))
+		return false;
+	if (l->n > 0)
+		BlockNoteKey(c->db, c->argv[argi], c->argv_len[argi]);
+	return true;
 }
 
 static bool
@@ -403,9 +419,13 @@ LinsertCommand(Client *c)
 	list_write(c, linsert_fn, &result, CollReplyCount);
 }
 
-/* LMOVE src dst LEFT|RIGHT LEFT|RIGHT, and RPOPLPUSH src dst. */
-static void
-move_generic(Client *c, bool from_left, bool to_left)
+/*
+ * One attempt of LMOVE src dst (argv[1], argv[2]): false, with no reply,
+ * if the source is empty (or, on a blocked client's retry, holds another
+ * type); else the element moved, or an error, is replied.
+ */
+static bool
+move_try(Client *c, bool from_left, bool to_left, bool retry)
 {
 	CmdTxn		t;
 	KsValue		src, dst;
@@ -418,16 +438,18 @@ move_generic(Client *c, bool from_left, bool to_left)
 	memset(&dl, 0, sizeof(dl));
 	KsValueInit(&dst);
 	if (!CmdWriteBeginKeys(c, &t, 1, 2, 1))
-		return;
+		return true;
 	same = c->argv_len[1] == c->argv_len[2] && memcmp(c->argv[1], c->argv[2], c->argv_len[1]) == 0;
-	ok = CmdLoadLatest(c, &t, 1, &src) && CollAsElems(c, &src, KS_TYPE_LIST, &sl);
+	ok = CmdLoadLatest(c, &t, 1, &src);
+	if (ok && retry && src.exists && src.type != KS_TYPE_LIST)
+		src.exists = false;		/* Redis keeps the client blocked */
+	ok = ok && CollAsElems(c, &src, KS_TYPE_LIST, &sl);
 	if (ok && sl.n == 0)
 	{
 		CmdWriteAbort(c, &t);
-		AddReplyNull(&c->reply);
 		CollElemsFree(&sl);
 		KsValueRelease(&src);
-		return;
+		return false;
 	}
 	ok = ok && (same || (CmdLoadLatest(c, &t, 2, &dst) && CollAsElems(c, &dst, KS_TYPE_LIST, &dl)));
 	if (ok)
@@ -451,25 +473,267 @@ move_generic(Client *c, bool from_left, bool to_left)
 	CollElemsFree(&dl);
 	KsValueRelease(&src);
 	KsValueRelease(&dst);
+	return true;
+}
+
+/* LEFT or RIGHT at argv[argi]; false after the syntax error reply. */
+static bool
+parse_side(Client *c, int argi, bool *left)
+{
+	*left = ArgEquals(c, argi, "left");
+	if (*left || ArgEquals(c, argi, "right"))
+		return true;
+	ReplySyntaxError(c);
+	return false;
 }
 
 void
 LmoveCommand(Client *c)
 {
-	bool		from_left = ArgEquals(c, 3, "left"), to_left = ArgEquals(c, 4, "left");
+	bool		from_left, to_left;
 
-	if ((!from_left && !ArgEquals(c, 3, "right")) || (!to_left && !ArgEquals(c, 4, "right")))
-	{
-		ReplySyntaxError(c);
+	if (!parse_side(c, 3, &from_left) || !parse_side(c, 4, &to_left))
 		return;
-	}
-	move_generic(c, from_left, to_left);
+	if (!move_try(c, from_left, to_left, false))
+		AddReplyNull(&c->reply);
 }
 
 void
 RpoplpushCommand(Client *c)
 {
-	move_generic(c, false, true);
+	if (!move_try(c, false, true, false))
+		AddReplyNull(&c->reply);
+}
+
+typedef struct MoveArg
+{
+	bool		from_left;
+	bool		to_left;
+} MoveArg;
+
+static bool
+move_try_fn(Client *c, void *argp, bool retry)
+{
+	MoveArg    *arg = argp;
+
+	return move_try(c, arg->from_left, arg->to_left, retry);
+}
+
+/* BLMOVE and BRPOPLPUSH: block on the source only. */
+static void
+blocking_move(Client *c, bool from_left, bool to_left, int timeout_argi)
+{
+	MoveArg		arg = {from_left, to_left};
+	long long	timeout_ms;
+
+	if (!BlockParseTimeout(c, timeout_argi, &timeout_ms))
+		return;
+	if (move_try(c, from_left, to_left, false))
+		return;
+	if (CmdExecActive())
+		AddReplyNull(&c->reply);	/* Redis: LMOVE's reply, inside a transaction */
+	else
+		BlockRun(c, 1, 1, timeout_ms, move_try_fn, &arg);
+}
+
+void
+BlmoveCommand(Client *c)
+{
+	bool		from_left, to_left;
+
+	if (!parse_side(c, 3, &from_left) || !parse_side(c, 4, &to_left))
+		return;
+	blocking_move(c, from_left, to_left, 5);
+}
+
+void
+BrpoplpushCommand(Client *c)
+{
+	blocking_move(c, false, true, 3);
+}
+
+/* ------------------------------------------------- multi-key pops */
+
+/*
+ * BLPOP/BRPOP key... and [B]LMPOP numkeys key... LEFT|RIGHT [COUNT n]:
+ * pop from the first of argv[first .. first+nkeys-1] that holds a list.
+ */
+typedef struct MpopArg
+{
+	int			first;
+	int			nkeys;
+	bool		left;
+	long long	count;
+	bool		nested;			/* LMPOP's [key, [elements]], not [key, element] */
+} MpopArg;
+
+static bool
+mpop_try(Client *c, void *argp, bool retry)
+{
+	MpopArg    *arg = argp;
+	CmdTxn		t;
+
+	if (!CmdWriteBeginKeys(c, &t, arg->first, arg->first + arg->nkeys - 1, 1))
+		return true;
+	for (int i = arg->first; i < arg->first + arg->nkeys; i++)
+	{
+		KsValue		cur;
+		List		l, popped;
+		char	   *copy;
+		long		n;
+		bool		ok;
+
+		if (!CmdLoadLatest(c, &t, i, &cur))
+		{
+			CmdWriteAbort(c, &t);
+			return true;
+		}
+		if (!cur.exists || (retry && cur.type != KS_TYPE_LIST))
+		{
+			KsValueRelease(&cur);	/* a blocked client skips other types, as in Redis */
+			continue;
+		}
+		if (!CollAsElems(c, &cur, KS_TYPE_LIST, &l))
+		{
+			CmdWriteAbort(c, &t);
+			KsValueRelease(&cur);
+			return true;
+		}
+		n = arg->count < l.n ? (long) arg->count : l.n;
+		memset(&popped, 0, sizeof(popped));
+		copy = CollElemsCopy(&l, arg->left ? 0 : l.n - 1, arg->left ? 1 : -1, n, &popped);
+		if (arg->left)
+			memmove(&l.e[0], &l.e[n], sizeof(CollElem) * (size_t) (l.n - n));
+		l.n -= n;
+		ok = store_list(c, i, &l, &cur);
+		if (!ok)
+			CmdWriteAbort(c, &t);
+		else if (CmdWriteCommit(c, &t))
+		{
+			AddReplyArrayLen(&c->reply, 2);
+			AddReplyBulk(&c->reply, c->argv[i], c->argv_len[i]);
+			if (arg->nested)
+				AddReplyArrayLen(&c->reply, popped.n);
+			for (long k = 0; k < popped.n; k++)
+				AddReplyBulk(&c->reply, popped.e[k].p, popped.e[k].len);
+		}
+		MemFree(copy);
+		CollElemsFree(&popped);
+		CollElemsFree(&l);
+		KsValueRelease(&cur);
+		return true;
+	}
+	CmdWriteAbort(c, &t);
+	return false;
+}
+
+/* Try once; block unless timeout_ms is negative (LMPOP) or inside EXEC. */
+static void
+mpop_or_block(Client *c, MpopArg *arg, long long timeout_ms)
+{
+	if (mpop_try(c, arg, false))
+		return;
+	if (timeout_ms < 0 || CmdExecActive())
+		AddReplyNullArray(&c->reply);
+	else
+		BlockRun(c, arg->first, arg->nkeys, timeout_ms, mpop_try, arg);
+}
+
+static void
+blocking_pop(Client *c, bool left)
+{
+	MpopArg		arg = {1, c->argc - 2, left, 1, false};
+	long long	timeout_ms;
+
+	if (!BlockParseTimeout(c, c->argc - 1, &timeout_ms))
+		return;
+	mpop_or_block(c, &arg, timeout_ms);
+}
+
+void
+BlpopCommand(Client *c)
+{
+	blocking_pop(c, true);
+}
+
+void
+BrpopCommand(Client *c)
+{
+	blocking_pop(c, false);
+}
+
+/*
+ * numkeys key... LEFT|RIGHT [COUNT count] from argv[numkeys_argi] on, with
+ * Redis's errors; false after the error reply.
+ */
+static bool
+parse_mpop(Client *c, int numkeys_argi, MpopArg *arg)
+{
+	long long	numkeys;
+	int			side_argi;
+
+	memset(arg, 0, sizeof(*arg));
+	arg->count = -1;
+	arg->nested = true;
+	if (!StringToLongLong(c->argv[numkeys_argi], c->argv_len[numkeys_argi], &numkeys) ||
+		numkeys <= 0)
+	{
+		AddReplyError(&c->reply, "ERR numkeys should be greater than 0");
+		return false;
+	}
+	if (numkeys >= c->argc - numkeys_argi - 1)
+	{
+		ReplySyntaxError(c);	/* no room left for LEFT|RIGHT */
+		return false;
+	}
+	arg->first = numkeys_argi + 1;
+	arg->nkeys = (int) numkeys;
+	side_argi = arg->first + arg->nkeys;
+	if (!parse_side(c, side_argi, &arg->left))
+		return false;
+	for (int i = side_argi + 1; i < c->argc; i++)
+	{
+		if (arg->count < 0 && ArgEquals(c, i, "count") && i + 1 < c->argc)
+		{
+			long long	count;
+
+			i++;
+			if (!StringToLongLong(c->argv[i], c->argv_len[i], &count) || count <= 0)
+			{
+				AddReplyError(&c->reply, "ERR count should be greater than 0");
+				return false;
+			}
+			arg->count = count;
+		}
+		else
+		{
+			ReplySyntaxError(c);
+			return false;
+		}
+	}
+	if (arg->count < 0)
+		arg->count = 1;
+	return true;
+}
+
+void
+LmpopCommand(Client *c)
+{
+	MpopArg		arg;
+
+	if (parse_mpop(c, 1, &arg))
+		mpop_or_block(c, &arg, -1);
+}
+
+/* BLMPOP timeout numkeys ...: Redis checks the rest before the timeout. */
+void
+BlmpopCommand(Client *c)
+{
+	MpopArg		arg;
+	long long	timeout_ms;
+
+	if (parse_mpop(c, 2, &arg) && BlockParseTimeout(c, 1, &timeout_ms))
+		mpop_or_block(c, &arg, timeout_ms);
 }
 
 /* ------------------------------------------------------------ reads */

@@ -242,6 +242,16 @@ const Command command_table[] = {
 	 "@read @hash @fast", "hash", "3.2.0", "Get the length of the value of a hash field", "O(1)", NULL, "key field"},
 	{"hvals", HvalsCommand, 2, CMD_READONLY, 1, 1, 1,
 	 "@read @hash @slow", "hash", "2.0.0", "Get all the values in a hash", "O(N) where N is the size of the hash.", NULL, "key"},
+	{"blmove", BlmoveCommand, 6, CMD_WRITE | CMD_DENYOOM | CMD_NOSCRIPT | CMD_BLOCKING, 1, 2, 1,
+	 "@write @list @slow @blocking", "list", "6.2.0", "Pop an element from a list, push it to another list and return it; or block until one is available", "O(1)", NULL, "source destination LEFT|RIGHT LEFT|RIGHT timeout"},
+	{"blmpop", BlmpopCommand, -5, CMD_WRITE | CMD_BLOCKING | CMD_MOVABLE_KEYS, 0, 0, 0,
+	 "@write @list @slow @blocking", "list", "7.0.0", "Pop elements from a list, or block until one is available", "O(N+M) where N is the number of provided keys and M is the number of elements returned.", NULL, "timeout numkeys key [key ...] LEFT|RIGHT [COUNT count]", 2},
+	{"blpop", BlpopCommand, -3, CMD_WRITE | CMD_NOSCRIPT | CMD_BLOCKING, 1, -2, 1,
+	 "@write @list @slow @blocking", "list", "2.0.0", "Remove and get the first element in a list, or block until one is available", "O(N) where N is the number of provided keys.", NULL, "key [key ...] timeout"},
+	{"brpop", BrpopCommand, -3, CMD_WRITE | CMD_NOSCRIPT | CMD_BLOCKING, 1, -2, 1,
+	 "@write @list @slow @blocking", "list", "2.0.0", "Remove and get the last element in a list, or block until one is available", "O(N) where N is the number of provided keys.", NULL, "key [key ...] timeout"},
+	{"brpoplpush", BrpoplpushCommand, 4, CMD_WRITE | CMD_DENYOOM | CMD_NOSCRIPT | CMD_BLOCKING, 1, 2, 1,
+	 "@write @list @slow @blocking", "list", "2.2.0", "Pop an element from a list, push it to another list and return it; or block until one is available", "O(1)", NULL, "source destination timeout"},
 	{"lindex", LindexCommand, 3, CMD_READONLY, 1, 1, 1,
 	 "@read @list @slow", "list", "1.0.0", "Get an element from a list by its index", "O(N) where N is the number of elements to traverse to get to the element at index. This makes asking for the first or the last element of the list O(1).", NULL, "key index"},
 	{"linsert", LinsertCommand, 5, CMD_WRITE | CMD_DENYOOM, 1, 1, 1,
@@ -250,6 +260,8 @@ const Command command_table[] = {
 	 "@read @list @fast", "list", "1.0.0", "Get the length of a list", "O(1)", NULL, "key"},
 	{"lmove", LmoveCommand, 5, CMD_WRITE | CMD_DENYOOM, 1, 2, 1,
 	 "@write @list @slow", "list", "6.2.0", "Pop an element from a list, push it to another list and return it", "O(1)", NULL, "source destination LEFT|RIGHT LEFT|RIGHT"},
+	{"lmpop", LmpopCommand, -4, CMD_WRITE | CMD_MOVABLE_KEYS, 0, 0, 0,
+	 "@write @list @slow", "list", "7.0.0", "Pop elements from a list", "O(N+M) where N is the number of provided keys and M is the number of elements returned.", NULL, "numkeys key [key ...] LEFT|RIGHT [COUNT count]", 1},
 	{"lpop", LpopCommand, -2, CMD_WRITE | CMD_FAST, 1, 1, 1,
 	 "@write @list @fast", "list", "1.0.0", "Remove and get the first elements in a list", "O(N) where N is the number of elements returned", NULL, "key [count]"},
 	{"lpos", LposCommand, -3, CMD_READONLY, 1, 1, 1,
@@ -363,7 +375,7 @@ const Command command_table[] = {
 	{"sinter", SinterCommand, -2, CMD_READONLY, 1, -1, 1,
 	 "@read @set @slow", "set", "1.0.0", "Intersect multiple sets", "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.", NULL, "key [key ...]"},
 	{"sintercard", SintercardCommand, -3, CMD_READONLY | CMD_MOVABLE_KEYS, 0, 0, 0,
-	 "@read @set @slow", "set", "7.0.0", "Intersect multiple sets and return the cardinality of the result", "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.", NULL, "numkeys key [key ...] [LIMIT limit]"},
+	 "@read @set @slow", "set", "7.0.0", "Intersect multiple sets and return the cardinality of the result", "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.", NULL, "numkeys key [key ...] [LIMIT limit]", 1},
 	{"sinterstore", SinterstoreCommand, -3, CMD_WRITE | CMD_DENYOOM, 1, -1, 1,
 	 "@write @set @slow", "set", "1.0.0", "Intersect multiple sets and store the resulting set in a key", "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.", NULL, "destination key [key ...]"},
 	{"sismember", SismemberCommand, 3, CMD_READONLY | CMD_FAST, 1, 1, 1,
@@ -407,21 +419,21 @@ const Command command_table[] = {
 	{"zcount", ZcountCommand, 4, CMD_READONLY | CMD_FAST, 1, 1, 1,
 	 "@read @sortedset @fast", "sorted-set", "2.0.0", "Count the members in a sorted set with scores within the given values", "O(log(N)) with N being the number of elements in the sorted set.", NULL, "key min max"},
 	{"zdiff", ZdiffCommand, -3, CMD_READONLY | CMD_MOVABLE_KEYS, 0, 0, 0,
-	 "@read @sortedset @slow", "sorted-set", "6.2.0", "Subtract multiple sorted sets", "O(L + (N-K)log(N)) worst case where L is the total number of elements in all the sets, N is the size of the first set, and K is the size of the result set.", NULL, "numkeys key [key ...] [WITHSCORES]"},
+	 "@read @sortedset @slow", "sorted-set", "6.2.0", "Subtract multiple sorted sets", "O(L + (N-K)log(N)) worst case where L is the total number of elements in all the sets, N is the size of the first set, and K is the size of the result set.", NULL, "numkeys key [key ...] [WITHSCORES]", 1},
 	{"zdiffstore", ZdiffstoreCommand, -4, CMD_WRITE | CMD_DENYOOM | CMD_MOVABLE_KEYS, 1, 1, 1,
 	 "@write @sortedset @slow", "sorted-set", "6.2.0", "Subtract multiple sorted sets and store the resulting sorted set in a new key", "O(L + (N-K)log(N)) worst case where L is the total number of elements in all the sets, N is the size of the first set, and K is the size of the result set.", NULL, "destination numkeys key [key ...]"},
 	{"zincrby", ZincrbyCommand, 4, CMD_WRITE | CMD_DENYOOM | CMD_FAST, 1, 1, 1,
 	 "@write @sortedset @fast", "sorted-set", "1.2.0", "Increment the score of a member in a sorted set", "O(log(N)) where N is the number of elements in the sorted set.", NULL, "key increment member"},
 	{"zinter", ZinterCommand, -3, CMD_READONLY | CMD_MOVABLE_KEYS, 0, 0, 0,
-	 "@read @sortedset @slow", "sorted-set", "6.2.0", "Intersect multiple sorted sets", "O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted set, K being the number of input sorted sets and M being the number of elements in the resulting sorted set.", NULL, "numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE SUM|MIN|MAX] [WITHSCORES]"},
+	 "@read @sortedset @slow", "sorted-set", "6.2.0", "Intersect multiple sorted sets", "O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted set, K being the number of input sorted sets and M being the number of elements in the resulting sorted set.", NULL, "numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE SUM|MIN|MAX] [WITHSCORES]", 1},
 	{"zintercard", ZintercardCommand, -3, CMD_READONLY | CMD_MOVABLE_KEYS, 0, 0, 0,
-	 "@read @sortedset @slow", "sorted-set", "7.0.0", "Intersect multiple sorted sets and return the cardinality of the result", "O(N*K) worst case with N being the smallest input sorted set, K being the number of input sorted sets.", NULL, "numkeys key [key ...] [LIMIT limit]"},
+	 "@read @sortedset @slow", "sorted-set", "7.0.0", "Intersect multiple sorted sets and return the cardinality of the result", "O(N*K) worst case with N being the smallest input sorted set, K being the number of input sorted sets.", NULL, "numkeys key [key ...] [LIMIT limit]", 1},
 	{"zinterstore", ZinterstoreCommand, -4, CMD_WRITE | CMD_DENYOOM | CMD_MOVABLE_KEYS, 1, 1, 1,
 	 "@write @sortedset @slow", "sorted-set", "2.0.0", "Intersect multiple sorted sets and store the resulting sorted set in a new key", "O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted set, K being the number of input sorted sets and M being the number of elements in the resulting sorted set.", NULL, "destination numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE SUM|MIN|MAX]"},
 	{"zlexcount", ZlexcountCommand, 4, CMD_READONLY | CMD_FAST, 1, 1, 1,
 	 "@read @sortedset @fast", "sorted-set", "2.8.9", "Count the number of members in a sorted set between a given lexicographical range", "O(log(N)) with N being the number of elements in the sorted set.", NULL, "key min max"},
 	{"zmpop", ZmpopCommand, -4, CMD_WRITE | CMD_MOVABLE_KEYS, 0, 0, 0,
-	 "@write @sortedset @slow", "sorted-set", "7.0.0", "Remove and return members with scores in a sorted set", "O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements in the sorted set, and M being the number of elements popped.", NULL, "numkeys key [key ...] MIN|MAX [COUNT count]"},
+	 "@write @sortedset @slow", "sorted-set", "7.0.0", "Remove and return members with scores in a sorted set", "O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements in the sorted set, and M being the number of elements popped.", NULL, "numkeys key [key ...] MIN|MAX [COUNT count]", 1},
 	{"zmscore", ZmscoreCommand, -3, CMD_READONLY | CMD_FAST, 1, 1, 1,
 	 "@read @sortedset @fast", "sorted-set", "6.2.0", "Get the score associated with the given members in a sorted set", "O(N) where N is the number of members being requested.", NULL, "key member [member ...]"},
 	{"zpopmax", ZpopmaxCommand, -2, CMD_WRITE | CMD_FAST, 1, 1, 1,
@@ -461,7 +473,7 @@ const Command command_table[] = {
 	{"zscore", ZscoreCommand, 3, CMD_READONLY | CMD_FAST, 1, 1, 1,
 	 "@read @sortedset @fast", "sorted-set", "1.2.0", "Get the score associated with the given member in a sorted set", "O(1)", NULL, "key member"},
 	{"zunion", ZunionCommand, -3, CMD_READONLY | CMD_MOVABLE_KEYS, 0, 0, 0,
-	 "@read @sortedset @slow", "sorted-set", "6.2.0", "Add multiple sorted sets", "O(N)+O(M*log(M)) with N being the sum of the sizes of the input sorted sets, and M being the number of elements in the resulting sorted set.", NULL, "numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE SUM|MIN|MAX] [WITHSCORES]"},
+	 "@read @sortedset @slow", "sorted-set", "6.2.0", "Add multiple sorted sets", "O(N)+O(M*log(M)) with N being the sum of the sizes of the input sorted sets, and M being the number of elements in the resulting sorted set.", NULL, "numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE SUM|MIN|MAX] [WITHSCORES]", 1},
 	{"zunionstore", ZunionstoreCommand, -4, CMD_WRITE | CMD_DENYOOM | CMD_MOVABLE_KEYS, 1, 1, 1,
 	 "@write @sortedset @slow", "sorted-set", "2.0.0", "Add multiple sorted sets and store the resulting sorted set in a new key", "O(N)+O(M log(M)) with N being the sum of the sizes of the input sorted sets, and M being the number of elements in the resulting sorted set.", NULL, "destination numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE SUM|MIN|MAX]"},
 	{"auth", AuthCommand, -2, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_FAST | CMD_NO_AUTH | CMD_SENTINEL, 0, 0, 0,
@@ -683,6 +695,33 @@ CommandLookupSub(const Command *parent, const char *name, size_t len)
 }
 
 bool
+CommandKeyRange(const Command *cmd, int argc, const char *const *argv, const size_t *argv_len,
+				int *first, int *last, int *step)
+{
+	if (cmd->numkeys_arg > 0)
+	{
+		long long	numkeys;
+
+		if (cmd->numkeys_arg >= argc ||
+			!StringToLongLong(argv[cmd->numkeys_arg], argv_len[cmd->numkeys_arg], &numkeys) ||
+			numkeys <= 0 || numkeys > argc - cmd->numkeys_arg - 1)
+			return false;
+		*first = cmd->numkeys_arg + 1;
+		*last = cmd->numkeys_arg + (int) numkeys;
+		*step = 1;
+		return true;
+	}
+	if (cmd->first_key <= 0 || cmd->first_key >= argc)
+		return false;
+	*first = cmd->first_key;
+	*last = cmd->last_key < 0 ? argc + cmd->last_key : cmd->last_key;
+	if (*last >= argc)
+		*last = argc - 1;
+	*step = cmd->key_step > 0 ? cmd->key_step : 1;
+	return *last >= *first;
+}
+
+bool
 ArgEquals(const Client *c, int argi, const char *s)
 {
 	size_t len = strlen(s);
@@ -901,9 +940,11 @@ CommandCall(Client *c, const Command *cmd)
 
 	c->cmd = cmd;
 	ClientPublish(c, cmd->name);
+	c->blocked_us = 0;
 	start = MonotonicUs();
 	cmd->proc(c);
-	duration = MonotonicUs() - start;
+	/* Redis counts a blocking command's work, not its wait */
+	duration = MonotonicUs() - start - c->blocked_us;
 	failed = count_error_reply(c, reply_start);
 	StatsCommandCall(CommandIndex(cmd), (uint64_t) duration, failed);
 	SlowlogPushIfNeeded(c, cmd, duration);

@@ -283,27 +283,27 @@ needs_all_databases(const QueuedCommand *q)
 	if (p == SelectCommand || p == MoveCommand || p == CopyCommand)
 		return true;
 	/*
-	 * Movable keys (numkeys: ZUNIONSTORE, ZMPOP, SINTERCARD) are not in the
-	 * table's key positions, so EXEC could not lock them one by one.
+	 * Keys named through a numkeys argument are found by CommandKeyRange
+	 * (LMPOP, ZMPOP, ZUNION, SINTERCARD: numkeys_arg); a command that has
+	 * a fixed key as well (ZUNIONSTORE dest numkeys key ...) is not
+	 * described by the table, so EXEC takes every database lock for it.
 	 */
-	if (q->cmd->flags & CMD_MOVABLE_KEYS)
+	if ((q->cmd->flags & CMD_MOVABLE_KEYS) && q->cmd->numkeys_arg == 0)
 		return true;
-	return (q->cmd->flags & CMD_WRITE) && q->cmd->first_key == 0;
+	return (q->cmd->flags & CMD_WRITE) && q->cmd->first_key == 0 && q->cmd->numkeys_arg == 0;
 }
 
 /* Append the hashes of q's keys (the command table's key positions). */
 static void
 add_key_hashes(const QueuedCommand *q, uint64_t **hashes, int *n, int *cap)
 {
-	const Command *cmd = q->cmd;
-	int			last;
+	int			first, last, step;
 
-	if (cmd->first_key <= 0 || cmd->first_key >= q->argc)
+	/* a numkeys that does not fit: the command fails with no key touched */
+	if (!CommandKeyRange(q->cmd, q->argc, (const char *const *) q->argv, q->argv_len,
+						 &first, &last, &step))
 		return;
-	last = cmd->last_key < 0 ? q->argc + cmd->last_key : cmd->last_key;
-	if (last >= q->argc)
-		last = q->argc - 1;
-	for (int i = cmd->first_key; i <= last; i += cmd->key_step > 0 ? cmd->key_step : 1)
+	for (int i = first; i <= last; i += step)
 	{
 		if (*n == *cap)
 		{

@@ -22,6 +22,7 @@
 
 #include "server/auxprocess.h"
 #include "server/backend.h"
+#include "server/blocking.h"
 #include "server/handoff.h"
 #include "server/pubsub.h"
 #include "server/settings.h"
@@ -997,6 +998,7 @@ create_shared_memory(void)
 	size = ShmemAddSize(size, PubsubShmemSize(max_backends + PROC_AUX_SLOTS,
 											  PubsubMaxEntries(max_backends, server_config->pubsub_max_subscriptions),
 											  server_config->pubsub_buffer_size));
+	size = ShmemAddSize(size, BlockShmemSize(max_backends + PROC_AUX_SLOTS));
 	size += 64 * 1024;			/* slack for alignment */
 	if (!ShmemCreate(size, server_config->huge_pages, err, sizeof(err)))
 		elog(FATAL, "%s", err);
@@ -1008,6 +1010,7 @@ create_shared_memory(void)
 	PubsubShmemInit(max_backends + PROC_AUX_SLOTS,
 					PubsubMaxEntries(max_backends, server_config->pubsub_max_subscriptions),
 					server_config->pubsub_buffer_size);
+	BlockShmemInit(max_backends + PROC_AUX_SLOTS);
 	HandoffChannelCreate();
 }
 

@@ -65,6 +65,8 @@ typedef struct Client
 	XLogRecPtr	durable_lsn;	/* the reply may go out once WAL is flushed here */
 	XLogRecPtr	last_commit_lsn;	/* end of this client's last commit */
 	bool		handoff_asked;	/* the walwriter was sent this client's socket */
+	int64_t		blocked_us;		/* time the running command spent blocked
+								 * (server/blocking.c): not counted as its duration */
 
 	/* MULTI/EXEC (server/multi.c) */
 	struct MultiState *multi;	/* the queue, NULL outside MULTI */
@@ -117,6 +119,9 @@ typedef struct Command
 								 * "key value [NX|XX] [EX seconds|KEEPTTL]";
 								 * COMMAND DOCS builds its argument maps
 								 * from it (redis-cli's hints) */
+	int			numkeys_arg;	/* > 0: the keys are the numkeys_arg + 1 ...
+								 * arguments, as many as argv[numkeys_arg]
+								 * says (LMPOP); first_key is then 0 */
 } Command;
 
 extern const Command command_table[];
@@ -129,6 +134,14 @@ int			CommandCount(void);
 int			CommandIndex(const Command *cmd);
 const Command *CommandByIndex(int index);
 int			CommandIndexCount(void);
+
+/*
+ * The key positions of a full command (argv[0] is its name): keys are
+ * argv[*first], argv[*first + *step] ... up to argv[*last]. False if it
+ * names no key, or its numkeys argument does not fit argc.
+ */
+bool		CommandKeyRange(const Command *cmd, int argc, const char *const *argv,
+							const size_t *argv_len, int *first, int *last, int *step);
 
 /* Runs one parsed request: lookup, arity, auth, the command itself. */
 void		ProcessCommand(Client *c);
@@ -246,6 +259,12 @@ void		PfselftestCommand(Client *c);
 
 
 /* server/cmd_list.c */
+void		BlmoveCommand(Client *c);
+void		BlmpopCommand(Client *c);
+void		BlpopCommand(Client *c);
+void		BrpopCommand(Client *c);
+void		BrpoplpushCommand(Client *c);
+void		LmpopCommand(Client *c);
 void		LindexCommand(Client *c);
 void		LinsertCommand(Client *c);
 void		LlenCommand(Client *c);

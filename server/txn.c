@@ -15,6 +15,7 @@
  */
 #include "config.h"
 
+#include "server/blocking.h"
 #include "server/settings.h"
 #include "server/txn.h"
 #include "server/util.h"
@@ -236,6 +237,7 @@ CmdWriteCommit(Client *c, CmdTxn *t)
 	SnapshotReleaseAll();
 	KeyLockReleaseAll();
 	t->writing = false;
+	BlockWakeNoted();			/* blocked clients: after the locks are gone */
 	expire_noted(t->now_ms);
 	return wait_durable(c, lsn);
 }
@@ -257,6 +259,7 @@ CmdWriteAbort(Client *c, CmdTxn *t)
 	SnapshotReleaseAll();
 	KeyLockReleaseAll();
 	t->writing = false;
+	BlockForgetNoted();
 	/*
 	 * The reply of a command that wrote nothing (SET NX on an existing key,
 	 * WRONGTYPE) may still rest on another's commit that is not yet
@@ -506,6 +509,10 @@ CmdExecEnd(Client *c)
 		c->last_commit_lsn = lsn;
 	SnapshotReleaseAll();
 	KeyLockReleaseAll();
+	if (committed)
+		BlockWakeNoted();
+	else
+		BlockForgetNoted();
 	exec_active = false;
 	exec_failed = false;
 	expire_noted(NowMs());

@@ -79,6 +79,7 @@ static const char *const tranche_names[LWTRANCHE_COUNT] = {
 	[LWTRANCHE_DBLOCK] = "DatabaseLock",
 	[LWTRANCHE_SLOWLOG] = "Slowlog",
 	[LWTRANCHE_PUBSUB] = "PubSub",
+	[LWTRANCHE_BLOCKED] = "BlockedClients",
 };
 
 void

@@ -55,6 +55,7 @@ ProcSlotAttach(int slotno, ProcKind kind)
 	slot->multi = -1;
 	slot->sub = slot->psub = slot->ssub = 0;
 	slot->in_command = false;
+	slot->blocked = slot->blocked_timeout = false;
 	slot->addr[0] = slot->laddr[0] = slot->name[0] = slot->cmd[0] = '\0';
 	ProcSlotEndWrite(slot);
 	atomic_store(&slot->lwlocks_held, 0);

@@ -75,6 +75,8 @@ typedef struct ProcSlot
 	uint64_t	omem;
 	uint64_t	tot_mem;
 	bool		in_command;
+	bool		blocked;		/* in a blocking command (server/blocking.c) */
+	bool		blocked_timeout;	/* ... that has a timeout */
 	char		addr[PROC_ADDR_LEN];
 	char		laddr[PROC_ADDR_LEN];
 	char		name[PROC_NAME_LEN];
