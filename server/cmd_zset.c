@@ -29,6 +29,7 @@
 #include "config.h"
 
 #include "server/collection.h"
+#include "server/blocking.h"
 #include "server/server.h"
 #include "server/txn.h"
 #include "server/util.h"
@@ -232,6 +233,9 @@ ZsetStore(Client *c, int argi, Zset *z, const KsValue *cur, bool in_place)
 	}
 	ok = CollStoreElemsFlags(c, argi, &a, KS_TYPE_ZSET, skiplist ? KS_FLAG_SKIPLIST : 0, cur,
 							 in_place, ZSET_MAX_BYTES, err_zset_too_big);
+	/* a client may be blocked in BZPOPMIN or BZMPOP on it: woken after the commit */
+	if (ok && z->n > 0)
+		BlockNoteKey(c->db, c->argv[argi], c->argv_len[argi]);
 	CollElemsFree(&a);
 	MemFree(block);
 	return ok;
@@ -1001,28 +1005,44 @@ ZpopmaxCommand(Client *c)
 	zpop_generic(c, true);
 }
 
-/* ZMPOP numkeys key [key ...] MIN|MAX [COUNT count] */
-void
-ZmpopCommand(Client *c)
+/*
+ * ZMPOP, BZMPOP, BZPOPMIN and BZPOPMAX: pop from the first of keys
+ * argv[first .. first+nkeys-1] that holds a sorted set.
+ */
+typedef struct ZmpopArg
 {
-	CmdTxn t;
+	int			first;
+	int			nkeys;
+	bool		max;
+	long long	count;
+	bool		bzpop;			/* BZPOPMIN/MAX's [key, member, score] */
+} ZmpopArg;
+
+/*
+ * numkeys key [key ...] MIN|MAX [COUNT count] from argv[numkeys_argi] on,
+ * with Redis's errors; false after the error reply.
+ */
+static bool
+zmpop_parse(Client *c, int numkeys_argi, ZmpopArg *arg)
+{
 	long long numkeys, count = -1;
 	long long where_idx;
-	bool max, ok = true, done = false;
 
-	if (!StringToLongLong(c->argv[1], c->argv_len[1], &numkeys) || numkeys < 1)
+	memset(arg, 0, sizeof(*arg));
+	if (!StringToLongLong(c->argv[numkeys_argi], c->argv_len[numkeys_argi], &numkeys) ||
+		numkeys < 1)
 	{
 		AddReplyError(&c->reply, "ERR numkeys should be greater than 0");
-		return;
+		return false;
 	}
-	where_idx = numkeys < c->argc ? 1 + numkeys + 1 : c->argc;
+	where_idx = numkeys < c->argc ? numkeys_argi + numkeys + 1 : c->argc;
 	if (where_idx >= c->argc ||
 		(!ArgEquals(c, (int) where_idx, "min") && !ArgEquals(c, (int) where_idx, "max")))
 	{
 		ReplySyntaxError(c);
-		return;
+		return false;
 	}
-	max = ArgEquals(c, (int) where_idx, "max");
+	arg->max = ArgEquals(c, (int) where_idx, "max");
 	for (int j = (int) where_idx + 1; j < c->argc; j++)
 	{
 		if (count == -1 && ArgEquals(c, j, "count") && j + 1 < c->argc)
@@ -1031,56 +1051,134 @@ ZmpopCommand(Client *c)
 			if (!StringToLongLong(c->argv[j], c->argv_len[j], &count) || count < 1)
 			{
 				AddReplyError(&c->reply, "ERR count should be greater than 0");
-				return;
+				return false;
 			}
 		}
 		else
 		{
 			ReplySyntaxError(c);
-			return;
+			return false;
 		}
 	}
-	if (count == -1)
-		count = 1;
-	if (!CmdWriteBeginKeys(c, &t, 2, 1 + (int) numkeys, 1))
-		return;
-	/* the first key holding a sorted set; a wrong type before it is an error */
-	for (int i = 2; i < 2 + numkeys; i++)
+	arg->first = numkeys_argi + 1;
+	arg->nkeys = (int) numkeys;
+	arg->count = count == -1 ? 1 : count;
+	return true;
+}
+
+/*
+ * One attempt (server/blocking.h, BlockTryFn): pop and reply, or find
+ * every key empty and reply nothing (false). A wrong type before the
+ * first sorted set is an error, except once the client has blocked.
+ */
+static bool
+zmpop_try(Client *c, void *argp, bool retry)
+{
+	ZmpopArg *arg = argp;
+	CmdTxn t;
+
+	if (!CmdWriteBeginKeys(c, &t, arg->first, arg->first + arg->nkeys - 1, 1))
+		return true;
+	for (int i = arg->first; i < arg->first + arg->nkeys; i++)
 	{
 		KsValue cur;
 		Zset z, popped;
 		char *copy = NULL;
 
-		if (!(ok = CmdLoadLatest(c, &t, i, &cur)))
-			break;
-		if (!cur.exists)
+		if (!CmdLoadLatest(c, &t, i, &cur))
+		{
+			CmdWriteAbort(c, &t);
+			return true;
+		}
+		if (!cur.exists || (retry && cur.type != KS_TYPE_ZSET))
 		{
 			KsValueRelease(&cur);
 			continue;
 		}
-		if (!(ok = ZsetFromValue(c, &cur, false, &z)))
+		if (!ZsetFromValue(c, &cur, false, &z))
 		{
+			CmdWriteAbort(c, &t);
 			KsValueRelease(&cur);
-			break;
+			return true;
 		}
-		pop_elems(&z, max, count, &popped, &copy);
+		pop_elems(&z, arg->max, arg->count, &popped, &copy);
 		if (!ZsetStore(c, i, &z, &cur, true))
 			CmdWriteAbort(c, &t);
 		else if (CmdWriteCommit(c, &t))
-			reply_popped(c, &popped, true, c->argv[i], c->argv_len[i]);
-		done = true;
+		{
+			if (arg->bzpop)
+			{
+				AddReplyArrayLen(&c->reply, 3);
+				AddReplyBulk(&c->reply, c->argv[i], c->argv_len[i]);
+				AddReplyBulk(&c->reply, popped.e[0].m, popped.e[0].len);
+				AddReplyDouble(&c->reply, popped.e[0].score);
+			}
+			else
+				reply_popped(c, &popped, true, c->argv[i], c->argv_len[i]);
+		}
 		ZsetFree(&z);
 		ZsetFree(&popped);
 		MemFree(copy);
 		KsValueRelease(&cur);
-		break;
+		return true;
 	}
-	if (!done)
-	{
-		CmdWriteAbort(c, &t);
-		if (ok)
-			AddReplyNullArray(&c->reply);
-	}
+	CmdWriteAbort(c, &t);
+	return false;
+}
+
+/* Try once; block unless timeout_ms is negative (ZMPOP) or inside EXEC. */
+static void
+zmpop_or_block(Client *c, ZmpopArg *arg, long long timeout_ms)
+{
+	if (zmpop_try(c, arg, false))
+		return;
+	if (timeout_ms < 0 || CmdExecActive())
+		AddReplyNullArray(&c->reply);
+	else
+		BlockRun(c, arg->first, arg->nkeys, timeout_ms, zmpop_try, arg);
+}
+
+/* ZMPOP numkeys key [key ...] MIN|MAX [COUNT count] */
+void
+ZmpopCommand(Client *c)
+{
+	ZmpopArg arg;
+
+	if (zmpop_parse(c, 1, &arg))
+		zmpop_or_block(c, &arg, -1);
+}
+
+/* BZMPOP timeout numkeys ...: the rest is checked before the timeout. */
+void
+BzmpopCommand(Client *c)
+{
+	ZmpopArg arg;
+	long long timeout_ms;
+
+	if (zmpop_parse(c, 2, &arg) && BlockParseTimeout(c, 1, &timeout_ms))
+		zmpop_or_block(c, &arg, timeout_ms);
+}
+
+static void
+bzpop_generic(Client *c, bool max)
+{
+	ZmpopArg arg = {1, c->argc - 2, max, 1, true};
+	long long timeout_ms;
+
+	if (BlockParseTimeout(c, c->argc - 1, &timeout_ms))
+		zmpop_or_block(c, &arg, timeout_ms);
+}
+
+void
+BzpopminCommand(Client *c)
+{
+	bzpop_generic(c, false);
+}
+
+void
+BzpopmaxCommand(Client *c)
+{
+	bzpop_generic(c, true);
 }
 
 /* ------------------------------------------------------------ reads */

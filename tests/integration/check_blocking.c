@@ -157,6 +157,35 @@ consumer(redisContext *c, int index)
 	}
 }
 
+/* BZPOPMIN z1 z2 0: expects [z2, m, 2] (RESP2: the score as a bulk string). */
+static void
+bzpopmin_expect(redisContext *c, int index)
+{
+	redisReply *r = redisCommand(c, "BZPOPMIN z1 z2 0");
+
+	(void) index;
+	if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != 3 ||
+		strcmp(r->element[0]->str, "z2") != 0 || strcmp(r->element[1]->str, "m") != 0 ||
+		strcmp(r->element[2]->str, "2") != 0)
+		_exit(3);
+	freeReplyObject(r);
+}
+
+/* BZMPOP 0 1 zz MAX COUNT 5: expects [zz, [[c, 3], [b, 2], [a, 1]]]. */
+static void
+bzmpop_expect(redisContext *c, int index)
+{
+	redisReply *r = redisCommand(c, "BZMPOP 0 1 zz MAX COUNT 5");
+
+	(void) index;
+	if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+		strcmp(r->element[0]->str, "zz") != 0 || r->element[1]->elements != 3 ||
+		strcmp(r->element[1]->element[0]->element[0]->str, "c") != 0 ||
+		strcmp(r->element[1]->element[2]->element[1]->str, "1") != 0)
+		_exit(3);
+	freeReplyObject(r);
+}
+
 /* ------------------------------------------------------------- tests */
 
 /* A client blocked in BLPOP is served by another client's LPUSH. */
@@ -549,6 +578,49 @@ START_TEST(test_multi)
 END_TEST
 
 /* SIGTERM stops a server with a blocked client promptly, exit status 0. */
+/*
+ * BZPOPMIN, BZMPOP: a client blocked on sorted sets is served by ZADD,
+ * ZUNIONSTORE and RENAME of a sorted set onto its key; a list pushed
+ * onto one of its keys does not serve it.
+ */
+START_TEST(test_sorted_sets)
+{
+	TuskServer	s;
+	redisContext *c;
+	pid_t		pid;
+
+	HarnessStartOk(&s, NULL, false);
+	c = HarnessConnectOk(&s);
+	pid = HarnessSpawnClient(s.port, bzpopmin_expect, 0);
+	wait_blocked(c, 1);
+	HarnessExpectInt(c, 1, "RPUSH z1 notaset");
+	usleep(100 * 1000);
+	ck_assert_int_eq(HarnessInfoInt(c, "clients", "blocked_clients"), 1);
+	HarnessExpectInt(c, 1, "ZADD z2 2 m");
+	HarnessWaitClients(&pid, 1);
+	HarnessExpectInt(c, 0, "EXISTS z2");
+	/* a key of another type is WRONGTYPE before blocking, as in Redis */
+	HarnessExpectError(c, "WRONGTYPE Operation against a key holding the wrong kind of value",
+					   "BZPOPMIN z1 z2 0");
+	HarnessExpectInt(c, 1, "DEL z1");
+
+	pid = HarnessSpawnClient(s.port, bzpopmin_expect, 0);
+	wait_blocked(c, 1);
+	HarnessExpectInt(c, 1, "ZADD src 2 m");
+	HarnessExpectInt(c, 1, "ZUNIONSTORE z2 1 src");
+	HarnessWaitClients(&pid, 1);
+
+	pid = HarnessSpawnClient(s.port, bzmpop_expect, 0);
+	wait_blocked(c, 1);
+	HarnessExpectInt(c, 3, "ZADD tmp 1 a 2 b 3 c");
+	HarnessExpectStatus(c, "OK", "RENAME tmp zz");
+	HarnessWaitClients(&pid, 1);
+	HarnessExpectInt(c, 0, "EXISTS zz");
+	redisFree(c);
+	HarnessStopOk(&s);
+}
+END_TEST
+
 START_TEST(test_shutdown)
 {
 	TuskServer	s;
@@ -586,6 +658,7 @@ blocking_suite(void)
 	tcase_add_test(tc, test_producer_consumer);
 	tcase_add_test(tc, test_hangup);
 	tcase_add_test(tc, test_multi);
+	tcase_add_test(tc, test_sorted_sets);
 	tcase_add_test(tc, test_shutdown);
 	suite_add_tcase(su, tc);
 	return su;
