@@ -1155,10 +1155,152 @@ def g_transactions(g):
     c.exists('in2')
 
 
+def g_sorted_sets(g):
+    c = g.pair()
+    c.flushall()
+    c.zadd('z', {'a': 1, 'b': 2.5, 'c': -3, 'd': 1})
+    c.zadd('z', {'a': 5}, nx=True)
+    c.zadd('z', {'a': 5}, xx=True, ch=True)
+    c.zadd('z', {'b': 1}, gt=True, ch=True)
+    c.zadd('z', {'e': 10}, incr=True)
+    c.zadd('z', {'x': float('inf'), 'y': float('-inf')})
+    c.zincrby('z', 0.5, 'a')
+    c.zscore('z', 'a')
+    c.zmscore('z', ['a', 'nope', 'x'])
+    c.zcard('z')
+    c.zrank('z', 'b')
+    c.zrevrank('z', 'b')
+    c.zrange('z', 0, -1)
+    c.zrange('z', 0, -1, withscores=True)
+    c.zrange('z', 0, 2, desc=True, withscores=True)
+    c.zrange('z', 1, 5, byscore=True, offset=1, num=2)
+    c.zrangebyscore('z', '(1', '+inf', withscores=True)
+    c.zrevrangebyscore('z', 10, '-inf', start=0, num=3)
+    c.zcount('z', '-inf', '(2.5')
+    c.zadd('lex', {m: 0 for m in ['a', 'b', 'c', 'd', 'e']})
+    c.zrangebylex('lex', '[b', '(e')
+    c.zrevrangebylex('lex', '+', '-', start=1, num=2)
+    c.zlexcount('lex', '-', '[c')
+    c.zremrangebylex('lex', '[a', '[b')
+    c.zremrangebyrank('z', 0, 0)
+    c.zremrangebyscore('z', 100, 'inf')
+    c.zrangestore('dst', 'z', 0, 1)
+    c.zrange('dst', 0, -1, withscores=True)
+    c.zadd('w1', {'a': 1, 'b': 2})
+    c.zadd('w2', {'b': 3, 'c': 4})
+    c.zunionstore('u', ['w1', 'w2'])
+    c.zunionstore('u2', {'w1': 2, 'w2': 0.5}, aggregate='MAX')
+    c.zinterstore('i', ['w1', 'w2'], aggregate='MIN')
+    c.zdiffstore('d', ['w1', 'w2'])
+    c.zunion(['w1', 'w2'], withscores=True)
+    c.zinter(['w1', 'w2'], withscores=True)
+    c.zdiff(['w1', 'w2'], withscores=True)
+    c.zintercard(2, ['w1', 'w2'])
+    c.zrange('u2', 0, -1, withscores=True)
+    c.zpopmin('u')
+    c.zpopmax('u', 2)
+    c.zmpop(2, ['nope', 'w2'], min=True, count=5)
+    c.bzpopmin(['nope', 'w1'], timeout=1)
+    c.bzpopmax(['w1'], timeout=1)
+    c.bzpopmin(['w1'], timeout=0.05)
+    c.fn('zrandmember in z', lambda r: all(m in r.zrange('z', 0, -1) for m in r.zrandmember('z', 3)))
+    c.fn('sorted(zscan_iter)', lambda r: sorted(r.zscan_iter('z')))
+    c.set('s', 'x')
+    c.zadd('s', {'a': 1})
+    c.zrange('s', 0, -1)
+    c.zadd('z', {'a': 'nan'})
+    c.zadd('z', {'a': 1}, nx=True, xx=True)
+    c.type('z')
+    c.object('encoding', 'z')
+
+    def tx(r):
+        p = r.pipeline()
+        p.zadd('t', {'a': 1})
+        p.zincrby('t', 41, 'a')
+        p.zrange('t', 0, -1, withscores=True)
+        return p.execute()
+    c.fn('sorted sets in a transaction', tx)
+
+
+def g_bits_and_hll(g):
+    c = g.pair()
+    c.flushall()
+    c.setbit('b', 7, 1)
+    c.setbit('b', 100, 1)
+    c.getbit('b', 100)
+    c.getbit('b', 5)
+    c.get('b')
+    c.bitcount('b')
+    c.bitcount('b', 0, 0)
+    c.bitpos('b', 1)
+    c.bitpos('b', 0, 1)
+    c.set('a', 'foobar')
+    c.bitop('AND', 'and', 'a', 'b')
+    c.bitop('NOT', 'not', 'a')
+    c.get('and')
+    c.get('not')
+    c.fn('bitfield', lambda r: r.bitfield('bf').set('u8', 0, 200).incrby('u8', 0, 100).get('i8', 0)
+         .overflow('SAT').incrby('u8', 0, 100).execute())
+    c.fn('bitfield_ro', lambda r: r.bitfield_ro('bf', 'u8', 0, items=[('i4', 4)]))
+    c.pfadd('h', 'a', 'b', 'c')
+    c.pfadd('h', 'a')
+    c.pfcount('h')
+    c.get('h')
+    c.pfadd('h2', *['e%d' % i for i in range(500)])
+    c.pfcount('h', 'h2')
+    c.pfmerge('m', 'h', 'h2')
+    c.pfcount('m')
+    c.get('m')
+    c.pfcount('a')
+
+
+def g_blocking_lists(g):
+    c = g.pair()
+    c.flushall()
+    c.rpush('l', 'a', 'b', 'c')
+    c.blpop(['nope', 'l'], timeout=1)
+    c.brpop(['l'], timeout=1)
+    c.brpoplpush('l', 'l2', timeout=1)
+    c.blmove('l2', 'l', timeout=1, src='LEFT', dest='RIGHT')
+    c.lmpop(2, 'nope', 'l', direction='LEFT', count=5)
+    c.blpop(['l'], timeout=0.05)
+    c.blmpop(0.05, 1, 'l', direction='RIGHT')
+    c.set('s', 'x')
+    c.blpop(['s'], timeout=1)
+
+
+def g_pubsub(g):
+    c = g.pair()
+    c.flushall()
+
+    def roundtrip(r):
+        p = r.pubsub()
+        p.subscribe('ch1', 'ch2')
+        p.psubscribe('ch*')
+        got = []
+        for _ in range(3):
+            got.append(p.get_message(timeout=5))
+        n = r.publish('ch1', 'hello')
+        for _ in range(2):
+            got.append(p.get_message(timeout=5))
+        got.append(r.pubsub_numsub('ch1', 'nope'))
+        got.append(r.pubsub_numpat())
+        got.append(sorted(r.pubsub_channels()))
+        p.unsubscribe('ch1')
+        got.append(p.get_message(timeout=5))
+        got.append(r.publish('ch1', 'nobody'))
+        p.close()
+        return [n, got]
+    c.fn('subscribe, publish, get_message', roundtrip)
+    c.publish('none', 'x')
+
+
 GROUPS = [('set_get', g_set_get), ('getex', g_getex), ('multi_key_strings', g_multi_key_strings),
           ('counters', g_counters), ('lcs', g_lcs), ('keys', g_keys),
           ('swapdb_object', g_swapdb_object), ('expiry', g_expiry), ('connection', g_connection),
           ('pipeline', g_pipeline), ('transactions', g_transactions), ('hashes', g_hashes),
+          ('sorted_sets', g_sorted_sets), ('bits_and_hll', g_bits_and_hll),
+          ('blocking_lists', g_blocking_lists), ('pubsub', g_pubsub),
           ('decode_responses', g_decode_responses),
           ('binary', g_binary), ('edges', g_edges)]
 
