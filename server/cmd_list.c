@@ -38,19 +38,22 @@ static const char *const err_list_too_big =
 "ERR list too large for tusk: at most 1 MB of elements (lists stored one element "
 "per tuple are not implemented yet)";
 
-/*
- * Store l as argv[argi] (deleted when empty, TTL kept); false after an
- * error reply. A non-empty list is noted for the clients that may be
- * blocked on it (server/blocking.h), woken after the commit.
- */
-static bool
-store_list(Client *c, int argi, const List *l, const KsValue *cur)
+bool
+ListStore(Client *c, int argi, const CollElems *l, const KsValue *cur, bool keep_ttl)
 {
-	if (!CollStoreElems(c, argi, l, KS_TYPE_LIST, cur, true, LIST_MAX_BYTES, err_list_too_big))
+	if (!CollStoreElems(c, argi, l, KS_TYPE_LIST, cur, keep_ttl, LIST_MAX_BYTES,
+						err_list_too_big))
 		return false;
 	if (l->n > 0)
 		BlockNoteKey(c->db, c->argv[argi], c->argv_len[argi]);
 	return true;
+}
+
+/* A list changed in place: its TTL is kept. */
+static bool
+store_list(Client *c, int argi, const List *l, const KsValue *cur)
+{
+	return ListStore(c, argi, l, cur, true);
 }
 
 static bool

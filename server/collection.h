@@ -97,4 +97,13 @@ void		CollReplyEmptyScan(Client *c);	/* ["0", []] */
 /* A long long the command left in *arg (the reply callbacks). */
 void		CollReplyCount(Client *c, void *arg);
 
+/*
+ * Store l as the list argv[argi] (server/cmd_list.c), replacing cur
+ * (deleted when l is empty; keep_ttl keeps cur's expire time), within
+ * the 1 MB limit of lists; a non-empty list is noted for the clients that
+ * may be blocked on it (server/blocking.h), woken after the commit. False
+ * after an error reply.
+ */
+bool		ListStore(Client *c, int argi, const CollElems *l, const KsValue *cur, bool keep_ttl);
+
 #endif

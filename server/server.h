@@ -250,6 +250,9 @@ void		MemoryUsageCommand(Client *c);
 void		MemoryDoctorCommand(Client *c);
 void		MemoryMallocStatsCommand(Client *c);
 void		MemoryPurgeCommand(Client *c);
+/* server/cmd_sort.c */
+void		SortCommand(Client *c);
+void		SortRoCommand(Client *c);
 /* server/cmd_hll.c */
 void		PfaddCommand(Client *c);
 void		PfcountCommand(Client *c);

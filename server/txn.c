@@ -329,6 +329,23 @@ count_lookup(Client *c, int argi, const KsValue *v)
 }
 
 bool
+CmdLoadVisibleKey(Client *c, CmdTxn *t, int db, const char *key, size_t len, KsValue *v)
+{
+	KsStatus st;
+
+	KsValueInit(v);
+	st = KsGet(t->snap, db, key, len, t->now_ms, v);
+	if (!lookup_ok(st))
+		return ReplyKsError(c, st);
+	if (st != KS_OK)
+		v->exists = false;
+	if (v->expired)
+		CmdNoteExpired(c, db, key, len);
+	StatsKeyspaceLookup(v->exists);
+	return true;
+}
+
+bool
 CmdLoadVisible(Client *c, CmdTxn *t, int argi, KsValue *v)
 {
 	if (!load_visible(c, t, argi, v))

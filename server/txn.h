@@ -71,6 +71,13 @@ bool		CmdLoadVisibleMany(Client *c, CmdTxn *t, int first, int n, KsValue *vals);
  * miss (WATCH records the version a read would show).
  */
 bool		CmdLoadVisibleUncounted(Client *c, CmdTxn *t, int argi, KsValue *v);
+/*
+ * Any key by name through the snapshot, seeing every commit (not a durable
+ * read: the reply waits for the flush of what it saw, CmdReadEnd), counting
+ * a hit or a miss: SORT's BY and GET keys, which come from data.
+ */
+bool		CmdLoadVisibleKey(Client *c, CmdTxn *t, int db, const char *key, size_t len,
+							  KsValue *v);
 bool		CmdLoadLatest(Client *c, CmdTxn *t, int argi, KsValue *v);
 /* The same without reading a chunked value: for a write that replaces it. */
 bool		CmdLoadLatestMeta(Client *c, CmdTxn *t, int argi, KsValue *v);
