@@ -114,6 +114,18 @@ hash_elems(const Hash *h)
 	return a;
 }
 
+/* Whether Redis 7.0 would keep h as a listpack (by its contents alone). */
+static bool
+hash_is_listpack(const Hash *h)
+{
+	if (h->n > LISTPACK_MAX_ENTRIES)
+		return false;
+	for (int i = 0; i < h->n; i++)
+		if (h->f[i].flen > LISTPACK_MAX_VALUE || h->f[i].vlen > LISTPACK_MAX_VALUE)
+			return false;
+	return true;
+}
+
 static size_t
 hash_encoded_size(const Hash *h)
 {
@@ -269,8 +281,11 @@ hash_write(Client *c, HashWriteFn fn, void *arg, void (*reply) (Client *c, void 
 		else
 		{
 			encoded = hash_encode(&h, &len);
-			st = KsPut(c->db, c->argv[1], c->argv_len[1], KS_TYPE_HASH, encoded, len,
-					   cur.exists ? cur.expire_ms : 0, &cur);
+			/* Redis turns a grown hash into a hashtable and never back */
+			st = KsPutFlags(c->db, c->argv[1], c->argv_len[1], KS_TYPE_HASH,
+							hash_is_listpack(&h) && !(cur.exists && (cur.flags & KS_FLAG_HASHTABLE)) ?
+							0 : KS_FLAG_HASHTABLE,
+							encoded, len, cur.exists ? cur.expire_ms : 0, &cur);
 		}
 		if (st != KS_OK)
 			ok = ReplyKsError(c, st);
@@ -762,20 +777,19 @@ HscanCommand(Client *c)
 	hash_read_end(&r);
 }
 
-/* OBJECT ENCODING of a hash: the encoding Redis would have chosen. */
+/*
+ * OBJECT ENCODING of a hash: the encoding Redis would have chosen, which
+ * stays hashtable once the hash outgrew the listpack (KS_FLAG_HASHTABLE).
+ */
 const char *
-HashEncodingName(const char *value, size_t len)
+HashEncodingName(const char *value, size_t len, uint8_t flags)
 {
 	Hash		h;
-	const char *name = "listpack";
+	const char *name;
 
-	if (!hash_decode(value, len, &h))
+	if ((flags & KS_FLAG_HASHTABLE) || !hash_decode(value, len, &h))
 		return "hashtable";
-	if (h.n > LISTPACK_MAX_ENTRIES)
-		name = "hashtable";
-	for (int i = 0; i < h.n; i++)
-		if (h.f[i].flen > LISTPACK_MAX_VALUE || h.f[i].vlen > LISTPACK_MAX_VALUE)
-			name = "hashtable";
+	name = hash_is_listpack(&h) ? "listpack" : "hashtable";
 	hash_free(&h);
 	return name;
 }

@@ -952,9 +952,9 @@ encoding_name(const KsValue *v)
 		case KS_TYPE_LIST:
 			return "quicklist";
 		case KS_TYPE_SET:
-			return SetEncodingName(v->value, v->value_len);
+			return SetEncodingName(v->value, v->value_len, v->flags);
 		case KS_TYPE_HASH:
-			return HashEncodingName(v->value, v->value_len);
+			return HashEncodingName(v->value, v->value_len, v->flags);
 		case KS_TYPE_ZSET:
 			return ZsetEncodingName(v->value, v->value_len, v->flags);
 		case KS_TYPE_STREAM:

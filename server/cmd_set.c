@@ -35,11 +35,23 @@ static const char *const err_set_too_big =
 "ERR set too large for tusk: at most 1 MB of members (sets stored one element "
 "per tuple are not implemented yet)";
 
-/* Store s as argv[argi] (deleted when empty); false after an error reply. */
+static bool set_is_intset(const Set *s);
+
+/*
+ * Store s as argv[argi] (deleted when empty); false after an error reply.
+ * keep_ttl: s is cur changed in place (SADD, SREM, SPOP, SMOVE), which
+ * keeps cur's TTL and, as in Redis, its hashtable encoding once it had
+ * one; otherwise (the STORE forms) s is a new set, encoded by contents.
+ */
 static bool
 store_set(Client *c, int argi, const Set *s, const KsValue *cur, bool keep_ttl)
 {
-	return CollStoreElems(c, argi, s, KS_TYPE_SET, cur, keep_ttl, SET_MAX_BYTES, err_set_too_big);
+	bool		grown = keep_ttl && cur->exists && cur->type == KS_TYPE_SET &&
+		(cur->flags & KS_FLAG_HASHTABLE);
+
+	return CollStoreElemsFlags(c, argi, s, KS_TYPE_SET,
+							   grown || !set_is_intset(s) ? KS_FLAG_HASHTABLE : 0, cur, keep_ttl,
+							   SET_MAX_BYTES, err_set_too_big);
 }
 
 static int
@@ -685,27 +697,38 @@ SscanCommand(Client *c)
 	KsValueRelease(&v);
 }
 
-/* OBJECT ENCODING of a stored set: Redis 7.0's intset or hashtable. */
-const char *
-SetEncodingName(const char *value, size_t len)
+/* Whether Redis 7.0 would keep s as an intset (by its contents alone). */
+static bool
+set_is_intset(const Set *s)
 {
-	Set			s;
-	const char *name = "intset";
-
-	if (!CollElemsDecode(value, len, &s))
-		return "hashtable";
-	if (s.n > INTSET_MAX_ENTRIES)
-		name = "hashtable";
-	for (int i = 0; i < s.n && name[0] == 'i'; i++)
+	if (s->n > INTSET_MAX_ENTRIES)
+		return false;
+	for (int i = 0; i < s->n; i++)
 	{
 		long long	ll;
 		char		buf[32];
 
 		/* an intset holds only members that are canonical integers */
-		if (!StringToLongLong(s.e[i].p, s.e[i].len, &ll) ||
-			(size_t) LongLongToString(buf, sizeof(buf), ll) != s.e[i].len)
-			name = "hashtable";
+		if (!StringToLongLong(s->e[i].p, s->e[i].len, &ll) ||
+			(size_t) LongLongToString(buf, sizeof(buf), ll) != s->e[i].len)
+			return false;
 	}
+	return true;
+}
+
+/*
+ * OBJECT ENCODING of a stored set: Redis 7.0's intset or hashtable, which
+ * stays hashtable once the set outgrew the intset (KS_FLAG_HASHTABLE).
+ */
+const char *
+SetEncodingName(const char *value, size_t len, uint8_t flags)
+{
+	Set			s;
+	const char *name;
+
+	if ((flags & KS_FLAG_HASHTABLE) || !CollElemsDecode(value, len, &s))
+		return "hashtable";
+	name = set_is_intset(&s) ? "intset" : "hashtable";
 	CollElemsFree(&s);
 	return name;
 }

@@ -304,7 +304,7 @@ void		SscanCommand(Client *c);
 void		SunionCommand(Client *c);
 void		SunionstoreCommand(Client *c);
 /* OBJECT ENCODING of a stored set: "intset" or "hashtable", as Redis 7.0 would say */
-const char *SetEncodingName(const char *value, size_t len);
+const char *SetEncodingName(const char *value, size_t len, uint8_t flags);
 
 /* server/cmd_zset.c, server/cmd_zset_ops.c */
 void		ZaddCommand(Client *c);
@@ -363,7 +363,7 @@ void		HsetnxCommand(Client *c);
 void		HstrlenCommand(Client *c);
 void		HvalsCommand(Client *c);
 /* OBJECT ENCODING of a stored hash: "listpack" or "hashtable", as Redis would say */
-const char *HashEncodingName(const char *value, size_t len);
+const char *HashEncodingName(const char *value, size_t len, uint8_t flags);
 /* SCAN's cursor argument, Redis's parseScanCursorOrReply (server/cmd_keys.c) */
 bool		ParseScanCursorOrReply(Client *c, int argi, uint64_t *cursor);
 

@@ -43,6 +43,8 @@
 #define KS_FLAG_SKIPLIST KS_FLAG_RAW	/* the same bit on a sorted set: it
 										 * outgrew Redis's listpack, which
 										 * Redis never returns to */
+#define KS_FLAG_HASHTABLE KS_FLAG_RAW	/* and on a hash or a set: it outgrew
+										 * the listpack or intset */
 #define KS_FLAG_NOINT	0x08	/* a string Redis would not int-encode (an
 								 * INCRBYFLOAT result): embstr or raw */
 #define KS_USER_FLAGS	(KS_FLAG_RAW | KS_FLAG_NOINT)	/* what callers may set and read */
