@@ -264,15 +264,14 @@ UnwatchCommand(Client *c)
 	AddReplyOk(&c->reply);
 }
 
-/* Whether a queued command touches another database or whole databases. */
-static bool
-needs_all_databases(const QueuedCommand *q)
+bool
+MultiNeedsAllDatabases(const Command *cmd)
 {
-	CommandProc p = q->cmd->proc;
+	CommandProc p = cmd->proc;
 
 	if (p == SelectCommand || p == MoveCommand || p == CopyCommand)
 		return true;
-	return (q->cmd->flags & (CMD_WRITE | CMD_MOVABLE_KEYS)) && q->cmd->first_key == 0;
+	return (cmd->flags & (CMD_WRITE | CMD_MOVABLE_KEYS)) && cmd->first_key == 0;
 }
 
 /* Append the hashes of q's keys (the command table's key positions). */
@@ -354,7 +353,7 @@ ExecCommand(Client *c)
 
 	for (int i = 0; i < m->n; i++)
 	{
-		if (needs_all_databases(&m->queue[i]))
+		if (MultiNeedsAllDatabases(m->queue[i].cmd))
 			all_dbs = true;
 		if (m->queue[i].cmd->flags & CMD_WRITE)
 		{

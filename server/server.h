@@ -283,6 +283,12 @@ bool		MultiQueueing(const Client *c, const Command *cmd);
 void		MultiQueue(Client *c, const Command *cmd);
 /* A command was refused: a MULTI in progress can no longer EXEC. */
 void		MultiFlagError(Client *c);
+/*
+ * Whether cmd may touch another database or keys the command table does
+ * not locate (SELECT, MOVE, COPY, FLUSHALL, movable keys): EXEC and
+ * scripts then lock every database EXCLUSIVE.
+ */
+bool		MultiNeedsAllDatabases(const Command *cmd);
 /* Commands queued since MULTI, -1 outside MULTI (CLIENT LIST multi=). */
 int			MultiQueuedCount(const Client *c);
 /* Forget the queue / the watched keys (DISCARD, RESET, EXEC). */
@@ -321,6 +327,19 @@ void		SlowlogResetCommand(Client *c);
 void		SlowlogHelpCommand(Client *c);
 void		TuskVacuumCommand(Client *c);
 void		TuskHelpCommand(Client *c);
+
+/* server/cmd_script.c */
+void		EvalCommand(Client *c);
+void		EvalRoCommand(Client *c);
+void		EvalshaCommand(Client *c);
+void		EvalshaRoCommand(Client *c);
+void		ScriptExistsCommand(Client *c);
+void		ScriptFlushCommand(Client *c);
+void		ScriptHelpCommand(Client *c);
+void		ScriptKillCommand(Client *c);
+void		ScriptLoadCommand(Client *c);
+/* Bytes this backend's Lua state uses (INFO used_memory_lua); 0 without one. */
+uint64_t	ScriptLuaMemory(void);
 
 /* server/cmd_expire.c */
 void		ExpireCommand(Client *c);

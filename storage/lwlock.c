@@ -78,6 +78,7 @@ static const char *const tranche_names[LWTRANCHE_COUNT] = {
 	[LWTRANCHE_CLOG] = "CommitLog",
 	[LWTRANCHE_DBLOCK] = "DatabaseLock",
 	[LWTRANCHE_SLOWLOG] = "Slowlog",
+	[LWTRANCHE_SCRIPTCACHE] = "ScriptCache",
 };
 
 void
