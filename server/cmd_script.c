@@ -1770,10 +1770,23 @@ ScriptKillCommand(Client *c)
 }
 
 void
+ScriptDebugCommand(Client *c)
+{
+	if (ArgEquals(c, 2, "no"))
+		AddReplyOk(&c->reply);
+	else if (ArgEquals(c, 2, "yes") || ArgEquals(c, 2, "sync"))
+		AddReplyError(&c->reply, "ERR SCRIPT DEBUG YES|SYNC is not supported: tusk has no Lua debugger");
+	else
+		AddReplyError(&c->reply, "ERR Use SCRIPT DEBUG YES/SYNC/NO");
+}
+
+void
 ScriptHelpCommand(Client *c)
 {
 	static const char *const lines[] = {
 		"SCRIPT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+		"DEBUG (YES|SYNC|NO)",
+		"    Set the debug mode for subsequent scripts executed.",
 		"EXISTS <sha1> [<sha1> ...]",
 		"    Return information about the existence of the scripts in the script cache.",
 		"FLUSH [ASYNC|SYNC]",

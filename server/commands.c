@@ -104,6 +104,8 @@ static const Command tusk_subcommands[] = {
 };
 
 static const Command script_subcommands[] = {
+	{SUB("script", "debug"), ScriptDebugCommand, 3, CMD_NOSCRIPT, 0, 0, 0,
+	 "@slow @scripting", "scripting", "3.2.0", "Set the debug mode for executed scripts.", "O(1)", NULL, "YES|SYNC|NO"},
 	{SUB("script", "exists"), ScriptExistsCommand, -3, CMD_NOSCRIPT, 0, 0, 0,
 	 "@slow @scripting", "scripting", "2.6.0", "Check existence of scripts in the script cache.", "O(N) with N being the number of scripts to check (so checking a single script is an O(1) operation).", NULL, "sha1 [sha1 ...]"},
 	{SUB("script", "flush"), ScriptFlushCommand, -2, CMD_NOSCRIPT, 0, 0, 0,

@@ -333,6 +333,7 @@ void		EvalCommand(Client *c);
 void		EvalRoCommand(Client *c);
 void		EvalshaCommand(Client *c);
 void		EvalshaRoCommand(Client *c);
+void		ScriptDebugCommand(Client *c);
 void		ScriptExistsCommand(Client *c);
 void		ScriptFlushCommand(Client *c);
 void		ScriptHelpCommand(Client *c);
