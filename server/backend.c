@@ -481,6 +481,12 @@ quit_handler(int sig)
 	_exit(2);
 }
 
+bool
+BackendDieRequested(void)
+{
+	return die_requested != 0;
+}
+
 /* SIGTERM/SIGINT: only a flag; the blocked call returns EINTR. */
 static void
 die_handler(int sig)

@@ -17,4 +17,10 @@
  */
 void		BackendMain(int fd, int slotno, bool unix_socket, int chan) __attribute__((noreturn));
 
+/*
+ * SIGTERM (shutdown, CLIENT KILL) arrived: the backend exits once the
+ * running command returns. A long Lua script polls it (server/cmd_script.c).
+ */
+bool		BackendDieRequested(void);
+
 #endif

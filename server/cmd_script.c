@@ -31,6 +31,7 @@
  */
 #include "config.h"
 
+#include "server/backend.h"
 #include "server/scriptcache.h"
 #include "server/server.h"
 #include "server/txn.h"
@@ -61,6 +62,10 @@
 #define MAX_REPLY_DEPTH 200
 
 static const char *const err_noscript = "NOSCRIPT No matching script. Please use EVAL.";
+static const char *const err_killed = "Script killed: the connection is closing (CLIENT KILL or shutdown)";
+
+/* Lua instructions between two looks at SIGTERM */
+#define KILL_CHECK_INSTRUCTIONS 100000
 
 /* The script being run; NULL between scripts. */
 typedef struct ScriptRun
@@ -69,6 +74,7 @@ typedef struct ScriptRun
 	bool		read_only;		/* EVAL_RO, EVALSHA_RO */
 	bool		any_key;		/* every database is locked (or EXEC's locks) */
 	bool		rerun;			/* an undeclared key was named: run again */
+	bool		killed;			/* SIGTERM: stop, apply nothing */
 	int			resp;			/* redis.setresp */
 	const uint64_t *declared;	/* hashes of KEYS */
 	int			ndeclared;
@@ -332,6 +338,8 @@ redis_pcall_global(lua_State *L)
 		lua_insert(L, 1);
 		return lua_gettop(L);
 	}
+	if (run && run->killed)
+		return lua_error(L);	/* a killed script cannot catch its end */
 	if (lua_istable(L, -1))
 	{
 		lua_getfield(L, -1, "err");
@@ -343,6 +351,34 @@ redis_pcall_global(lua_State *L)
 	lua_pushboolean(L, 0);
 	lua_insert(L, -2);
 	return 2;
+}
+
+/*
+ * Count hook: a script that runs on when its backend was told to exit
+ * (CLIENT KILL, shutdown) is stopped, and nothing it did is applied; the
+ * backend then exits between commands as it always does. Raised again at
+ * every look, so a pcall cannot keep the script going.
+ */
+static void
+kill_hook(lua_State *L, lua_Debug *ar)
+{
+	if (run && (run->killed || BackendDieRequested()))
+	{
+		run->killed = true;
+		(void) raise_error(L, err_killed);
+	}
+}
+
+/* xpcall, except that a killed script cannot catch its end either */
+static int
+safe_xpcall(lua_State *L)
+{
+	lua_pushvalue(L, lua_upvalueindex(1));
+	lua_insert(L, 1);
+	lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+	if (run && run->killed)
+		return raise_error(L, err_killed);
+	return lua_gettop(L);
 }
 
 /* ------------------------------------------------------- RESP to Lua */
@@ -558,6 +594,8 @@ call_command(lua_State *L, bool raise)
 		/* the script will run again: stop this run as soon as possible */
 		return raise_error(L, "script touched a key it did not declare; running it again");
 	}
+	if (run->killed)
+		return raise_error(L, err_killed);
 	if (argc == 0)
 		refusal = "Please specify at least one argument for this redis lib call";
 	for (int i = 1; i <= argc && refusal == NULL; i++)
@@ -626,6 +664,7 @@ call_command(lua_State *L, bool raise)
 	c->reply = call_reply;
 	c->resp = run->resp;
 	CommandCall(c, cmd);
+	ClientPublish(c, c->cmd->name);	/* CLIENT LIST shows the script's command */
 	ReplyAppend(&c->reply, "", 1);	/* a NUL after the reply: strstr stops */
 	call_reply = c->reply;
 	c->reply = saved_reply;
@@ -1060,6 +1099,9 @@ create_state(void)
 	lua_pushcfunction(L, safe_next);
 	lua_pushcclosure(L, safe_pairs, 1);
 	lua_setfield(L, LUA_GLOBALSINDEX, "pairs");
+	lua_getfield(L, LUA_GLOBALSINDEX, "xpcall");
+	lua_pushcclosure(L, safe_xpcall, 1);
+	lua_setfield(L, LUA_GLOBALSINDEX, "xpcall");
 	lua_getfield(L, LUA_GLOBALSINDEX, "setmetatable");
 	lua_pushcclosure(L, safe_setmetatable, 1);
 	lua_setfield(L, LUA_GLOBALSINDEX, "setmetatable");
@@ -1106,6 +1148,7 @@ create_state(void)
 	lua_pushvalue(L, -1);
 	lua_setfield(L, LUA_GLOBALSINDEX, "_G");	/* rawset into G */
 	lua_replace(L, LUA_GLOBALSINDEX);
+	lua_sethook(L, kill_hook, LUA_MASKCOUNT, KILL_CHECK_INSTRUCTIONS);
 	return L;
 }
 
@@ -1509,6 +1552,7 @@ run_once(lua_State *L, Client *c, ScriptRun *r, long long numkeys)
 	set_table_from_args(L, "ARGV", c, 3 + (int) numkeys, c->argc - 3 - (int) numkeys);
 	r->resp = 2;
 	r->rerun = false;
+	r->killed = false;
 	run = r;
 	lua_pushcfunction(L, error_handler);
 	lua_pushvalue(L, -2);
@@ -1657,7 +1701,7 @@ eval_generic(Client *c, bool by_sha, bool read_only)
 		return;
 	}
 	ok = run_once(L, c, &r, numkeys);
-	if (r.rerun)
+	if (r.rerun && !r.killed)
 	{
 		/* it named a key it had not declared: again, with everything locked */
 		lua_pop(L, 1);
@@ -1670,6 +1714,15 @@ eval_generic(Client *c, bool by_sha, bool read_only)
 		}
 		r.any_key = true;
 		ok = run_once(L, c, &r, numkeys);
+	}
+	if (r.killed)
+	{
+		/* the client is going away: nothing of the script is applied */
+		CmdExecAbort(c);
+		AddReplyErrorFormat(&c->reply, "ERR %s", err_killed);
+		MemFree(hashes);
+		lua_settop(L, top);
+		return;
 	}
 	reply_start = c->reply.len;
 	reply_result(c, L, &r, ok, sha);

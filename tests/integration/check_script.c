@@ -294,6 +294,61 @@ START_TEST(test_error_halfway)
 }
 END_TEST
 
+/*
+ * A script that never ends is stopped by CLIENT KILL (and by a shutdown):
+ * what it wrote is not applied and its key locks are released, even when
+ * it tries to catch its end with pcall or xpcall.
+ */
+START_TEST(test_kill_loop)
+{
+	TuskServer	s;
+	redisContext *c, *o;
+	redisReply *r;
+	char		id[32] = "";
+	int			done = 0;
+
+	HarnessStartOk(&s, NULL, false);
+	c = HarnessConnectOk(&s);
+	o = HarnessConnectOk(&s);
+	redisAppendCommand(c, "EVAL %s 1 loopk",
+					   "redis.call('set', KEYS[1], 'x') "
+					   "while true do pcall(function() while true do end end) end");
+	ck_assert_int_eq(redisBufferWrite(c, &done), REDIS_OK);
+	for (int tries = 0; tries < 100 && id[0] == '\0'; tries++)
+	{
+		char	   *line;
+
+		r = HarnessCommandOk(o, "CLIENT LIST");
+		for (line = strtok(r->str, "\n"); line; line = strtok(NULL, "\n"))
+			if (strstr(line, " cmd=eval ") != NULL)
+				ck_assert(HarnessClientField(line, "id", id, sizeof(id)));
+		freeReplyObject(r);
+		if (id[0] == '\0')
+			usleep(20 * 1000);
+	}
+	ck_assert_msg(id[0] != '\0', "no client runs EVAL");
+	HarnessExpectInt(o, 1, "CLIENT KILL ID %s", id);
+	ck_assert_int_eq(redisGetReply(c, (void **) &r), REDIS_OK);
+	ck_assert_int_eq(r->type, REDIS_REPLY_ERROR);
+	ck_assert_str_eq(r->str, "ERR Script killed: the connection is closing (CLIENT KILL or shutdown)");
+	freeReplyObject(r);
+	redisFree(c);
+	/* the lock is free and the write was not applied */
+	HarnessExpectType(o, REDIS_REPLY_NIL, "GET loopk");
+	OK(o, "SET loopk y");
+	/* a shutdown stops a looping script too */
+	c = HarnessConnectOk(&s);
+	redisAppendCommand(c, "EVAL %s 0",
+					   "while true do xpcall(function() while true do end end, "
+					   "function(e) return e end) end");
+	ck_assert_int_eq(redisBufferWrite(c, &done), REDIS_OK);
+	usleep(100 * 1000);
+	redisFree(o);
+	HarnessStopOk(&s);
+	redisFree(c);
+}
+END_TEST
+
 static int	acked_fd;			/* crash_writer reports to the test here */
 
 /* Client: script i sets a<i> and b<i>; writes i once it answered. */
@@ -379,6 +434,7 @@ script_suite(void)
 	tcase_add_test(tc, test_undeclared_rerun);
 	tcase_add_test(tc, test_cache_shared);
 	tcase_add_test(tc, test_error_halfway);
+	tcase_add_test(tc, test_kill_loop);
 	tcase_add_test(tc, test_crash_atomic);
 	suite_add_tcase(su, tc);
 	return su;
