@@ -558,6 +558,14 @@ keys_covered(const Client *c, const Command *cmd)
 	return true;
 }
 
+/* Give back the memory of a big reply (a script may read a large value once). */
+static void
+release_call_reply(void)
+{
+	if (call_reply.cap > 1024 * 1024)
+		ReplyFree(&call_reply);
+}
+
 /* The command argv names, with its subcommand; NULL if unknown. */
 static const Command *
 lookup_command(int argc, const char **argv, const size_t *lens)
@@ -679,9 +687,11 @@ call_command(lua_State *L, bool raise)
 		const char *end = strstr(p, "\r\n");
 
 		push_error_table(L, p, (size_t) (end - p));
+		release_call_reply();
 		return lua_error(L);
 	}
 	resp_to_lua(L, &p, 0);
+	release_call_reply();
 	return 1;
 }
 
@@ -759,14 +769,14 @@ redis_log(lua_State *L)
 	static const int levels[] = {DEBUG, VERBOSE, LOG, WARNING};
 	int			argc = lua_gettop(L);
 	luaL_Buffer b;
-	lua_Number	level;
+	int			level;
 
 	if (argc < 2)
 		return raise_error(L, "redis.log() requires two arguments or more.");
 	if (!lua_isnumber(L, 1))
 		return raise_error(L, "First argument must be a number (log level).");
-	level = lua_tonumber(L, 1);
-	if (level < 0 || level > 3 || level != floor(level))
+	level = (int) lua_tonumber(L, 1);
+	if (level < 0 || level > 3)
 		return raise_error(L, "Invalid debug level.");
 	luaL_buffinit(L, &b);
 	for (int i = 2; i <= argc; i++)
@@ -781,7 +791,7 @@ redis_log(lua_State *L)
 		luaL_addlstring(&b, s, len);
 	}
 	luaL_pushresult(&b);
-	elog(levels[(int) level], "%s", lua_tostring(L, -1));
+	elog(levels[level], "%s", lua_tostring(L, -1));
 	return 0;
 }
 
