@@ -59,6 +59,8 @@
 #define REG_STRING_META	"tusk_string_meta"	/* read-only proxy of the strings' metatable */
 
 #define CHUNK_NAME		"@user_script"
+/* set in the error table of a failed redis.call: its error was counted */
+#define ERR_COUNTED_FIELD "ignore_error_stats_update"
 #define MAX_REPLY_DEPTH 200
 
 static const char *const err_noscript = "NOSCRIPT No matching script. Please use EVAL.";
@@ -682,13 +684,16 @@ call_command(lua_State *L, bool raise)
 	c->argv_len = saved_lens;
 
 	p = call_reply.data;
-	if (raise && *p == '-')
+	if (*p == '-')
 	{
 		const char *end = strstr(p, "\r\n");
 
+		/* counted in errorstats already: Redis does not count it again */
 		push_error_table(L, p, (size_t) (end - p));
+		lua_pushboolean(L, 1);
+		lua_setfield(L, -2, ERR_COUNTED_FIELD);
 		release_call_reply();
-		return lua_error(L);
+		return raise ? lua_error(L) : 1;
 	}
 	resp_to_lua(L, &p, 0);
 	release_call_reply();
@@ -1364,6 +1369,11 @@ table_to_reply(lua_State *L, ReplyBuf *r, int depth)
 		s = lua_tolstring(L, -1, &len);
 		AddReplyErrorLength(r, s, len);
 		lua_pop(L, 1);
+		if (depth == 0 && get_field(L, ERR_COUNTED_FIELD, LUA_TBOOLEAN))
+		{
+			run->c->flags |= CLIENT_ERROR_COUNTED;
+			lua_pop(L, 1);
+		}
 		return;
 	}
 	if (get_field(L, "ok", LUA_TSTRING))
@@ -1520,6 +1530,10 @@ reply_script_error(Client *c, lua_State *L, const char *sha)
 			source = lua_tostring(L, -1);
 		lua_getfield(L, -3, "line");
 		line = (long long) lua_tonumber(L, -1);
+		lua_getfield(L, -4, ERR_COUNTED_FIELD);
+		if (lua_toboolean(L, -1))
+			c->flags |= CLIENT_ERROR_COUNTED;
+		lua_pop(L, 1);
 		if (source)
 			AddReplyErrorFormat(&c->reply, "%s script: %s, on %s:%lld.", msg, sha, source, line);
 		else

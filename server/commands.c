@@ -744,7 +744,14 @@ CommandCall(Client *c, const Command *cmd)
 	start = MonotonicUs();
 	cmd->proc(c);
 	duration = MonotonicUs() - start;
-	failed = count_error_reply(c, reply_start);
+	if (c->flags & CLIENT_ERROR_COUNTED)
+	{
+		/* failed, but its error was counted when the script's call failed */
+		failed = c->reply.len > reply_start && c->reply.data[reply_start] == '-';
+		c->flags &= ~CLIENT_ERROR_COUNTED;
+	}
+	else
+		failed = count_error_reply(c, reply_start);
 	StatsCommandCall(CommandIndex(cmd), (uint64_t) duration, failed);
 	SlowlogPushIfNeeded(c, cmd, duration);
 	c->cmd = outer;

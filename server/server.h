@@ -32,6 +32,8 @@ struct Command;
 #define CLIENT_REPLY_OFF			0x0008	/* CLIENT REPLY OFF */
 #define CLIENT_REPLY_SKIP_NEXT		0x0010	/* CLIENT REPLY SKIP, this command */
 #define CLIENT_REPLY_SKIP			0x0020	/* ... and the next one is not replied */
+#define CLIENT_ERROR_COUNTED		0x0040	/* the command's error reply repeats one
+												 * counted already (a script's redis.call) */
 
 typedef struct Client
 {

@@ -349,6 +349,44 @@ START_TEST(test_kill_loop)
 }
 END_TEST
 
+/*
+ * Error statistics as redis-server 7.0 keeps them (its numbers for this
+ * sequence): a failed redis.call counts once, for the command, not again
+ * when the script ends with its error; errors the script makes count
+ * for EVAL; EVAL counts as failed either way.
+ */
+START_TEST(test_error_stats)
+{
+	TuskServer	s;
+	redisContext *c;
+	char	   *info;
+
+	HarnessStartOk(&s, NULL, false);
+	c = HarnessConnectOk(&s);
+	OK(c, "SET s abc");
+	OK(c, "CONFIG RESETSTAT");
+	freeReplyObject(HarnessCommandOk(c, "EVAL %s 0", "return redis.call('incr', 's')"));
+	freeReplyObject(HarnessCommandOk(c, "EVAL %s 0", "return redis.pcall('incr', 's')"));
+	freeReplyObject(HarnessCommandOk(c, "EVAL %s 0", "error('x')"));
+	freeReplyObject(HarnessCommandOk(c, "EVAL %s 0", "return redis.pcall('lpush', 's', 'x')"));
+	freeReplyObject(HarnessCommandOk(c, "EVAL %s 0", "return {err = 'BUSY x'}"));
+	freeReplyObject(HarnessCommandOk(c, "EVAL %s 0", "local e = redis.pcall('incr', 's') error(e)"));
+	info = HarnessInfo(c, "errorstats");
+	ck_assert_str_eq(HarnessInfoField(info, "errorstat_ERR"), "count=4");
+	ck_assert_str_eq(HarnessInfoField(info, "errorstat_WRONGTYPE"), "count=1");
+	ck_assert_str_eq(HarnessInfoField(info, "errorstat_BUSY"), "count=1");
+	free(info);
+	ck_assert_int_eq(HarnessInfoInt(c, "stats", "total_error_replies"), 6);
+	info = HarnessInfo(c, "commandstats");
+	ck_assert_msg(strstr(info, "cmdstat_eval:calls=6,") != NULL &&
+				  strstr(info, "rejected_calls=0,failed_calls=6") != NULL, "%s", info);
+	ck_assert_msg(strstr(info, "cmdstat_incr:calls=3,") != NULL, "%s", info);
+	free(info);
+	redisFree(c);
+	HarnessStopOk(&s);
+}
+END_TEST
+
 static int	acked_fd;			/* crash_writer reports to the test here */
 
 /* Client: script i sets a<i> and b<i>; writes i once it answered. */
@@ -435,6 +473,7 @@ script_suite(void)
 	tcase_add_test(tc, test_cache_shared);
 	tcase_add_test(tc, test_error_halfway);
 	tcase_add_test(tc, test_kill_loop);
+	tcase_add_test(tc, test_error_stats);
 	tcase_add_test(tc, test_crash_atomic);
 	suite_add_tcase(su, tc);
 	return su;
