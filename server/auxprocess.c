@@ -17,6 +17,7 @@
 #include "server/handoff.h"
 #include "server/postmaster.h"
 #include "server/ps_status.h"
+#include "server/scriptcache.h"
 #include "server/server.h"
 #include "server/settings.h"
 #include "server/util.h"
@@ -56,6 +57,7 @@ StorageShmemSize(void)
 	size = ShmemAddSize(size, KeyLockShmemSize());
 	size = ShmemAddSize(size, SlowlogShmemSize());
 	size = ShmemAddSize(size, ClientPauseShmemSize());
+	size = ShmemAddSize(size, ScriptCacheShmemSize());
 	size = ShmemAddSize(size, KsCountersShmemSize(server_config->databases));
 	size = ShmemAddSize(size, VacuumShmemSize(server_config->databases));
 	size = ShmemAddSize(size, AutoVacShmemSize());
@@ -74,6 +76,7 @@ StorageShmemInit(void)
 	KeyLockShmemInit();
 	SlowlogShmemInit();
 	ClientPauseShmemInit();
+	ScriptCacheShmemInit();
 	KsCountersShmemInit(server_config->databases);
 	VacuumShmemInit(server_config->databases);
 	AutoVacShmemInit();

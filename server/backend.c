@@ -676,6 +676,12 @@ wake_handler(int sig)
 {
 }
 
+bool
+BackendDieRequested(void)
+{
+	return die_requested != 0;
+}
+
 /* SIGTERM/SIGINT: only a flag; the blocked call returns EINTR. */
 static void
 die_handler(int sig)

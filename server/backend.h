@@ -40,4 +40,10 @@ typedef enum BackendSleepResult
 void		BackendSendPending(struct Client *c);
 BackendSleepResult BackendSleep(struct Client *c, int64_t until_us, const _Atomic uint32_t *woken);
 
+/*
+ * SIGTERM (shutdown, CLIENT KILL) arrived: the backend exits once the
+ * running command returns. A long Lua script polls it (server/cmd_script.c).
+ */
+bool		BackendDieRequested(void);
+
 #endif

@@ -32,6 +32,7 @@
 
 #include "server/pubsub.h"
 #include "server/handoff.h"
+#include "server/scriptcache.h"
 #include "server/settings.h"
 #include "server/server.h"
 #include "server/util.h"
@@ -240,7 +241,8 @@ section_memory(ReplyBuf *out)
 	uint64_t shmem = ShmemTotalSize();
 	uint64_t allocated, active, resident, used, rss, peak, net;
 	uint64_t system_memory = (uint64_t) sysconf(_SC_PHYS_PAGES) * (uint64_t) sysconf(_SC_PAGESIZE);
-	char used_h[32], rss_h[32], peak_h[32], sys_h[32];
+	char used_h[32], rss_h[32], peak_h[32], sys_h[32], lua_h[32], scripts_h[32];
+	uint64_t lua_memory = ScriptLuaMemory(), scripts, script_bytes;
 
 	mallctl("epoch", &epoch, &esz, &epoch, esz);
 	allocated = jemalloc_stat("stats.allocated");
@@ -259,6 +261,9 @@ section_memory(ReplyBuf *out)
 	bytes_to_human(rss_h, sizeof(rss_h), rss);
 	bytes_to_human(peak_h, sizeof(peak_h), peak);
 	bytes_to_human(sys_h, sizeof(sys_h), system_memory);
+	ScriptCacheUsage(&scripts, &script_bytes);
+	bytes_to_human(lua_h, sizeof(lua_h), lua_memory);
+	bytes_to_human(scripts_h, sizeof(scripts_h), script_bytes);
 	info_printf(out,
 				"# Memory\r\n"
 				"used_memory:%llu\r\n"
@@ -283,19 +288,19 @@ section_memory(ReplyBuf *out)
 				ratio((double) allocated * 100, (double) net),
 				u(allocated), u(active), u(resident), u(system_memory), sys_h);
 	info_printf(out,
-				"used_memory_lua:0\r\n"
-				"used_memory_vm_eval:0\r\n"
-				"used_memory_lua_human:0B\r\n"
-				"used_memory_scripts_eval:0\r\n"
-				"number_of_cached_scripts:0\r\n"
+				"used_memory_lua:%llu\r\n"
+				"used_memory_vm_eval:%llu\r\n"
+				"used_memory_lua_human:%s\r\n"
+				"used_memory_scripts_eval:%llu\r\n"
+				"number_of_cached_scripts:%llu\r\n"
 				"number_of_functions:0\r\n"
 				"number_of_libraries:0\r\n"
 				"used_memory_vm_functions:0\r\n"
-				"used_memory_vm_total:0\r\n"
-				"used_memory_vm_total_human:0B\r\n"
+				"used_memory_vm_total:%llu\r\n"
+				"used_memory_vm_total_human:%s\r\n"
 				"used_memory_functions:0\r\n"
-				"used_memory_scripts:0\r\n"
-				"used_memory_scripts_human:0B\r\n"
+				"used_memory_scripts:%llu\r\n"
+				"used_memory_scripts_human:%s\r\n"
 				"maxmemory:0\r\n"
 				"maxmemory_human:0B\r\n"
 				"maxmemory_policy:noeviction\r\n"
@@ -318,6 +323,8 @@ section_memory(ReplyBuf *out)
 				"active_defrag_running:0\r\n"
 				"lazyfree_pending_objects:0\r\n"
 				"lazyfreed_objects:0\r\n",
+				u(lua_memory), u(lua_memory), lua_h, u(script_bytes), u(scripts),
+				u(lua_memory), lua_h, u(script_bytes), scripts_h,
 				ratio((double) active, (double) allocated), (long long) active - (long long) allocated,
 				ratio((double) resident, (double) active), (long long) resident - (long long) active,
 				ratio((double) rss, (double) resident), (long long) rss - (long long) resident,

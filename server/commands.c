@@ -169,6 +169,22 @@ static const Command tusk_subcommands[] = {
 	{NULL}
 };
 
+static const Command script_subcommands[] = {
+	{SUB("script", "debug"), ScriptDebugCommand, 3, CMD_NOSCRIPT, 0, 0, 0,
+	 "@slow @scripting", "scripting", "3.2.0", "Set the debug mode for executed scripts.", "O(1)", NULL, "YES|SYNC|NO"},
+	{SUB("script", "exists"), ScriptExistsCommand, -3, CMD_NOSCRIPT, 0, 0, 0,
+	 "@slow @scripting", "scripting", "2.6.0", "Check existence of scripts in the script cache.", "O(N) with N being the number of scripts to check (so checking a single script is an O(1) operation).", NULL, "sha1 [sha1 ...]"},
+	{SUB("script", "flush"), ScriptFlushCommand, -2, CMD_NOSCRIPT, 0, 0, 0,
+	 "@slow @scripting", "scripting", "2.6.0", "Remove all the scripts from the script cache.", "O(N) with N being the number of scripts in cache", NULL, "[ASYNC|SYNC]"},
+	{SUB("script", "help"), ScriptHelpCommand, 2, CMD_LOADING | CMD_STALE, 0, 0, 0,
+	 "@slow @scripting", "scripting", "5.0.0", "Show helpful text about the different subcommands", "O(1)", NULL, ""},
+	{SUB("script", "kill"), ScriptKillCommand, 2, CMD_NOSCRIPT | CMD_ALLOW_BUSY, 0, 0, 0,
+	 "@slow @scripting", "scripting", "2.6.0", "Kill the script currently in execution.", "O(1)", NULL, ""},
+	{SUB("script", "load"), ScriptLoadCommand, 3, CMD_NOSCRIPT | CMD_STALE, 0, 0, 0,
+	 "@slow @scripting", "scripting", "2.6.0", "Load the specified Lua script into the script cache.", "O(N) with N being the length in bytes of the script body.", NULL, "script"},
+	{NULL}
+};
+
 static const Command slowlog_subcommands[] = {
 	{SUB("slowlog", "get"), SlowlogGetCommand, -2, CMD_ADMIN | CMD_LOADING | CMD_STALE, 0, 0, 0,
 	 "@admin @slow @dangerous", "server", "2.2.12", "Get the slow log's entries", "O(N) where N is the number of entries returned", NULL, "[count]"},
@@ -506,6 +522,14 @@ const Command command_table[] = {
 	 "@fast @connection", "connection", "1.0.0", "Echo the given string", "O(1)", NULL, "message"},
 	{"exec", ExecCommand, 1, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_SKIP_SLOWLOG, 0, 0, 0,
 	 "@slow @transaction", "transactions", "1.2.0", "Execute all commands issued after MULTI", "Depends on commands in the transaction", NULL, ""},
+	{"eval", EvalCommand, -3, CMD_NOSCRIPT | CMD_STALE | CMD_SKIP_MONITOR | CMD_MOVABLE_KEYS, 0, 0, 0,
+	 "@slow @scripting", "scripting", "2.6.0", "Execute a Lua script server side", "Depends on the script that is executed.", NULL, "script numkeys [key [key ...]] [arg [arg ...]]"},
+	{"eval_ro", EvalRoCommand, -3, CMD_READONLY | CMD_NOSCRIPT | CMD_STALE | CMD_SKIP_MONITOR | CMD_MOVABLE_KEYS, 0, 0, 0,
+	 "@slow @scripting", "scripting", "7.0.0", "Execute a read-only Lua script server side", "Depends on the script that is executed.", NULL, "script numkeys [key [key ...]] [arg [arg ...]]"},
+	{"evalsha", EvalshaCommand, -3, CMD_NOSCRIPT | CMD_STALE | CMD_SKIP_MONITOR | CMD_MOVABLE_KEYS, 0, 0, 0,
+	 "@slow @scripting", "scripting", "2.6.0", "Execute a Lua script server side", "Depends on the script that is executed.", NULL, "sha1 numkeys [key [key ...]] [arg [arg ...]]"},
+	{"evalsha_ro", EvalshaRoCommand, -3, CMD_READONLY | CMD_NOSCRIPT | CMD_STALE | CMD_SKIP_MONITOR | CMD_MOVABLE_KEYS, 0, 0, 0,
+	 "@slow @scripting", "scripting", "7.0.0", "Execute a read-only Lua script server side", "Depends on the script that is executed.", NULL, "sha1 numkeys [key [key ...]] [arg [arg ...]]"},
 	{"flushall", FlushallCommand, -1, CMD_WRITE, 0, 0, 0,
 	 "@keyspace @write @slow @dangerous", "server", "1.0.0", "Remove all keys from all databases", "O(N) where N is the total number of keys in all databases", NULL, "[ASYNC|SYNC]"},
 	{"flushdb", FlushdbCommand, -1, CMD_WRITE, 0, 0, 0,
@@ -540,6 +564,8 @@ const Command command_table[] = {
 	 "@fast @connection", "connection", "1.0.0", "Change the selected database for the current connection", "O(1)", NULL, "index"},
 	{"shutdown", ShutdownCommand, -1, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_NO_MULTI | CMD_SENTINEL | CMD_ALLOW_BUSY, 0, 0, 0,
 	 "@admin @slow @dangerous", "server", "1.0.0", "Synchronously save the dataset to disk and then shut down the server", "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)", NULL, "[NOSAVE|SAVE] [NOW] [FORCE] [ABORT]"},
+	{"script", NULL, -2, 0, 0, 0, 0,
+	 "@slow", "scripting", "2.6.0", "A container for Lua scripts management commands", "Depends on subcommand.", script_subcommands, ""},
 	{"slowlog", NULL, -2, 0, 0, 0, 0,
 	 "@slow", "server", "2.2.12", "A container for slow log commands", "Depends on subcommand.", slowlog_subcommands, ""},
 	{"spublish", SpublishCommand, 3, CMD_PUBSUB | CMD_LOADING | CMD_STALE | CMD_FAST | CMD_KEYS_NOT_KEY, 1, 1, 1,
@@ -955,7 +981,14 @@ CommandCall(Client *c, const Command *cmd)
 	cmd->proc(c);
 	/* Redis counts a blocking command's work, not its wait */
 	duration = MonotonicUs() - start - c->blocked_us;
-	failed = count_error_reply(c, reply_start);
+	if (c->flags & CLIENT_ERROR_COUNTED)
+	{
+		/* failed, but its error was counted when the script's call failed */
+		failed = c->reply.len > reply_start && c->reply.data[reply_start] == '-';
+		c->flags &= ~CLIENT_ERROR_COUNTED;
+	}
+	else
+		failed = count_error_reply(c, reply_start);
 	StatsCommandCall(CommandIndex(cmd), (uint64_t) duration, failed);
 	SlowlogPushIfNeeded(c, cmd, duration);
 	c->cmd = outer;

@@ -274,11 +274,10 @@ UnwatchCommand(Client *c)
 	AddReplyOk(&c->reply);
 }
 
-/* Whether a queued command touches another database or whole databases. */
-static bool
-needs_all_databases(const QueuedCommand *q)
+bool
+MultiNeedsAllDatabases(const Command *cmd)
 {
-	CommandProc p = q->cmd->proc;
+	CommandProc p = cmd->proc;
 
 	if (p == SelectCommand || p == MoveCommand || p == CopyCommand)
 		return true;
@@ -288,9 +287,9 @@ needs_all_databases(const QueuedCommand *q)
 	 * a fixed key as well (ZUNIONSTORE dest numkeys key ...) is not
 	 * described by the table, so EXEC takes every database lock for it.
 	 */
-	if ((q->cmd->flags & CMD_MOVABLE_KEYS) && q->cmd->numkeys_arg == 0)
+	if ((cmd->flags & CMD_MOVABLE_KEYS) && cmd->numkeys_arg == 0)
 		return true;
-	return (q->cmd->flags & CMD_WRITE) && q->cmd->first_key == 0 && q->cmd->numkeys_arg == 0;
+	return (cmd->flags & CMD_WRITE) && cmd->first_key == 0 && cmd->numkeys_arg == 0;
 }
 
 /* Append the hashes of q's keys (the command table's key positions). */
@@ -370,7 +369,7 @@ ExecCommand(Client *c)
 
 	for (int i = 0; i < m->n; i++)
 	{
-		if (needs_all_databases(&m->queue[i]))
+		if (MultiNeedsAllDatabases(m->queue[i].cmd))
 			all_dbs = true;
 		if (m->queue[i].cmd->flags & CMD_WRITE)
 		{

@@ -32,6 +32,8 @@ struct Command;
 #define CLIENT_REPLY_OFF			0x0008	/* CLIENT REPLY OFF */
 #define CLIENT_REPLY_SKIP_NEXT		0x0010	/* CLIENT REPLY SKIP, this command */
 #define CLIENT_REPLY_SKIP			0x0020	/* ... and the next one is not replied */
+#define CLIENT_ERROR_COUNTED		0x0040	/* the command's error reply repeats one
+												 * counted already (a script's redis.call) */
 
 typedef struct Client
 {
@@ -380,6 +382,12 @@ bool		MultiQueueWrites(const Client *c);
 void		MultiQueue(Client *c, const Command *cmd);
 /* A command was refused: a MULTI in progress can no longer EXEC. */
 void		MultiFlagError(Client *c);
+/*
+ * Whether cmd may touch another database or keys the command table does
+ * not locate (SELECT, MOVE, COPY, FLUSHALL, movable keys): EXEC and
+ * scripts then lock every database EXCLUSIVE.
+ */
+bool		MultiNeedsAllDatabases(const Command *cmd);
 /* Commands queued since MULTI, -1 outside MULTI (CLIENT LIST multi=). */
 int			MultiQueuedCount(const Client *c);
 /* Forget the queue / the watched keys (DISCARD, RESET, EXEC). */
@@ -418,6 +426,20 @@ void		SlowlogResetCommand(Client *c);
 void		SlowlogHelpCommand(Client *c);
 void		TuskVacuumCommand(Client *c);
 void		TuskHelpCommand(Client *c);
+
+/* server/cmd_script.c */
+void		EvalCommand(Client *c);
+void		EvalRoCommand(Client *c);
+void		EvalshaCommand(Client *c);
+void		EvalshaRoCommand(Client *c);
+void		ScriptDebugCommand(Client *c);
+void		ScriptExistsCommand(Client *c);
+void		ScriptFlushCommand(Client *c);
+void		ScriptHelpCommand(Client *c);
+void		ScriptKillCommand(Client *c);
+void		ScriptLoadCommand(Client *c);
+/* Bytes this backend's Lua state uses (INFO used_memory_lua); 0 without one. */
+uint64_t	ScriptLuaMemory(void);
 
 /* server/cmd_expire.c */
 void		ExpireCommand(Client *c);

@@ -72,6 +72,7 @@ typedef struct ServerConfig
 	double		bgwriter_lru_multiplier;	/* reusable buffers per expected allocation */
 	long long	slowlog_log_slower_than;	/* us; -1 off, 0 every command */
 	long long	slowlog_max_len;
+	long long	script_cache_size;	/* bytes of shared memory for script texts */
 	char		save[CONFIG_STRING_LEN];	/* accepted, no effect: see README */
 	bool		appendonly;		/* always yes: every write goes to the WAL */
 	long long	pubsub_buffer_size;	/* the shared message log (server/pubsub.c) */

@@ -537,3 +537,14 @@ CmdExecEnd(Client *c)
 		(void) wait_durable(c, lsn);
 	return committed;
 }
+
+void
+CmdExecAbort(Client *c)
+{
+	XactAbort();
+	SnapshotReleaseAll();
+	KeyLockReleaseAll();
+	exec_active = false;
+	exec_failed = false;
+	expire_noted(NowMs());
+}

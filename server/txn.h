@@ -121,6 +121,12 @@ bool		CmdExecBegin(Client *c, bool writes, bool all_databases, const uint64_t *h
 bool		CmdExecJoin(Client *c, CmdTxn *t);
 bool		CmdExecActive(void);
 bool		CmdExecEnd(Client *c);
+/*
+ * Abort the transaction CmdExecBegin started and release its locks, with
+ * no reply: a script that named a key it had not declared is run again
+ * under every database lock (server/cmd_script.c).
+ */
+void		CmdExecAbort(Client *c);
 
 extern const char *const err_wrongtype;
 

@@ -80,6 +80,7 @@ static const char *const tranche_names[LWTRANCHE_COUNT] = {
 	[LWTRANCHE_SLOWLOG] = "Slowlog",
 	[LWTRANCHE_PUBSUB] = "PubSub",
 	[LWTRANCHE_BLOCKED] = "BlockedClients",
+	[LWTRANCHE_SCRIPTCACHE] = "ScriptCache",
 };
 
 void
