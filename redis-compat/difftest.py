@@ -1420,9 +1420,6 @@ def gen_random(n, seed):
         (2, zsetop_cmd),
         (1, lambda: [b'ZINTERCARD', b'2', key(), key()] + rnd.choice([[], [b'LIMIT', b'1']])),
         (1, lambda: [b'ZRANDMEMBER', key()] + rnd.choice([[], [b'2'], [b'-3', b'WITHSCORES'], [b'5', b'WITHSCORES']])),
-        # SORT of whatever the keys hold (never unsorted: a set's own order is Redis's hash order)
-        (1, lambda: [rnd.choice([b'SORT', b'SORT_RO']), key()] + rnd.choice([[], [b'ALPHA'], [b'DESC', b'ALPHA'],
-                                                                          [b'LIMIT', b'1', b'2', b'ALPHA'], [b'DESC']])),
         # a transaction of deterministic commands (EXEC's reply is compared exactly)
         (2, lambda: [[b'MULTI']] + [rnd.choice(tx_cmds)() for _ in range(rnd.randint(0, 4))] + [[b'EXEC']]),
     ]
