@@ -36,6 +36,7 @@
 #include "server/server.h"
 #include "server/txn.h"
 #include "server/util.h"
+#include "storage/keylock.h"
 #include "storage/keyspace.h"
 #include "storage/mem.h"
 #include "wal/xlog.h"
@@ -66,6 +67,7 @@ typedef struct WatchedKey
 	size_t		len;
 	bool		exists;
 	TransactionId xmin;
+	uint64_t	changes;		/* KeyLockChangeCount at WATCH */
 } WatchedKey;
 
 typedef struct WatchState
@@ -250,6 +252,8 @@ WatchCommand(Client *c)
 			w->keys = MemRealloc(w->keys, sizeof(WatchedKey) * (size_t) w->cap);
 		}
 		k = &w->keys[w->n];
+		/* before the version: a write in between then shows as a change */
+		k->changes = KeyLockChangeCount(c->db, KsHash(c->argv[i], c->argv_len[i]));
 		if (!CmdLoadVisibleUncounted(c, &t, i, &v))
 		{
 			(void) CmdReadEnd(c, &t);
@@ -333,6 +337,10 @@ watched_keys_changed(Client *c, bool *failed)
 			return true;
 		}
 		if (exists != w->keys[i].exists || xmin != w->keys[i].xmin)
+			return true;
+		/* written since WATCH, even if created and deleted again */
+		if (KeyLockChangeCount(w->keys[i].db, KsHash(w->keys[i].key, w->keys[i].len)) !=
+			w->keys[i].changes)
 			return true;
 	}
 	return false;

@@ -15,6 +15,8 @@
 
 #include "storage/keylock.h"
 
+#include <stdatomic.h>
+
 #include <stdlib.h>
 
 #include "storage/elog.h"
@@ -25,6 +27,7 @@ typedef struct KeyLockTable
 {
 	LWLock		db_locks[KEYLOCK_DATABASES];
 	LWLock		stripes[KEYLOCK_STRIPES];
+	_Atomic uint64_t changes[KEYLOCK_STRIPES];	/* writes under each stripe */
 } KeyLockTable;
 
 static KeyLockTable *keylocks;
@@ -179,4 +182,18 @@ int
 KeyLockHeldCount(void)
 {
 	return nheld_stripes + nheld_dbs;
+}
+
+void
+KeyLockNoteChange(int db, uint64_t key_hash)
+{
+	atomic_fetch_add_explicit(&keylocks->changes[KeyLockStripe(db, key_hash)], 1,
+							  memory_order_relaxed);
+}
+
+uint64_t
+KeyLockChangeCount(int db, uint64_t key_hash)
+{
+	return atomic_load_explicit(&keylocks->changes[KeyLockStripe(db, key_hash)],
+								memory_order_relaxed);
 }

@@ -56,4 +56,16 @@ int			KeyLockHeldCount(void);
 /* The stripe a key of db maps to (exposed for tests). */
 uint32_t	KeyLockStripe(int db, uint64_t key_hash);
 
+/*
+ * Every write of a key (storage/keyspace.c: KsPutFlags, KsDelete), under
+ * its stripe lock, counts in its stripe's change counter; WATCH records the
+ * counter and EXEC, under the same lock, compares it, so a key created and
+ * deleted again in between counts as changed, as in Redis. Another key of
+ * the same stripe changing counts too (a needless EXEC failure, at most
+ * one in KEYLOCK_STRIPES per other write), and so does a write whose
+ * transaction aborts.
+ */
+void		KeyLockNoteChange(int db, uint64_t key_hash);
+uint64_t	KeyLockChangeCount(int db, uint64_t key_hash);
+
 #endif

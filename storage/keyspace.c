@@ -553,6 +553,7 @@ store:
 	KsCountersNote(db, cur->has_latest && cur->latest_live, cur->tup.expire_ms, true, expire_ms);
 	if (cur->has_latest && cur->latest_live)
 		VacuumNoteDeadVersions(db, 1);
+	KeyLockNoteChange(db, KsHash(key, len));	/* WATCH */
 	return KS_OK;
 }
 
@@ -572,9 +573,11 @@ KsDelete(int db, const char *key, size_t len, const KsValue *cur)
 	if (hs == HEAP_NOT_FOUND)
 		return KS_NOT_FOUND;
 	if (hs == HEAP_OK)
+	{
 		KsCountersNote(db, true, cur->tup.expire_ms, false, 0);
-	if (hs == HEAP_OK)
 		VacuumNoteDeadVersions(db, 1);
+		KeyLockNoteChange(db, KsHash(key, len));	/* WATCH */
+	}
 	return heap_status(hs);
 }
 

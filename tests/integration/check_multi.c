@@ -177,6 +177,22 @@ START_TEST(test_watch)
 	QUEUED(c, "INCR a");
 	freeReplyObject(exec_ok(c, 1));
 
+	/* a missing key created and deleted again meanwhile: changed, as in Redis */
+	OK(c, "WATCH gone");
+	OK(o, "SET gone 1");
+	HarnessExpectInt(o, 1, "DEL gone");
+	OK(c, "MULTI");
+	QUEUED(c, "SET gone mine");
+	HarnessExpectType(c, REDIS_REPLY_NIL, "EXEC");
+	HarnessExpectType(c, REDIS_REPLY_NIL, "GET gone");
+	/* an existing key overwritten with the same value: changed too */
+	OK(c, "SET same v");
+	OK(c, "WATCH same");
+	OK(o, "SET same v");
+	OK(c, "MULTI");
+	QUEUED(c, "SET same mine");
+	HarnessExpectType(c, REDIS_REPLY_NIL, "EXEC");
+
 	/* a missing key created meanwhile; an existing one deleted; a TTL set */
 	OK(c, "WATCH nokey");
 	OK(o, "SET nokey 1");
