@@ -304,6 +304,17 @@ void		SunionstoreCommand(Client *c);
 const char *SetEncodingName(const char *value, size_t len);
 
 /* server/cmd_zset.c, server/cmd_zset_ops.c */
+/* cmd_geo.c */
+void		GeoaddCommand(Client *c);
+void		GeodistCommand(Client *c);
+void		GeohashCommand(Client *c);
+void		GeoposCommand(Client *c);
+void		GeoradiusCommand(Client *c);
+void		GeoradiusRoCommand(Client *c);
+void		GeoradiusbymemberCommand(Client *c);
+void		GeoradiusbymemberRoCommand(Client *c);
+void		GeosearchCommand(Client *c);
+void		GeosearchstoreCommand(Client *c);
 void		ZaddCommand(Client *c);
 void		ZcardCommand(Client *c);
 void		ZcountCommand(Client *c);
