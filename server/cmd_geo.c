@@ -464,6 +464,121 @@ geo_sort(GeoPoint *p, long n, bool desc, GeoPoint *tmp)
 	memcpy(p, tmp, sizeof(GeoPoint) * (size_t) n);
 }
 
+static int
+geo_cmp(const GeoPoint *p, long a, long b, bool desc)
+{
+	int r = p[a].dist > p[b].dist ? 1 : p[a].dist == p[b].dist ? 0 : -1;
+
+	return desc ? -r : r;
+}
+
+static void
+geo_swap(GeoPoint *p, long a, long b)
+{
+	GeoPoint t = p[a];
+
+	p[a] = p[b];
+	p[b] = t;
+}
+
+static long
+geo_med3(GeoPoint *p, long a, long b, long c, bool desc)
+{
+	if (geo_cmp(p, a, b, desc) < 0)
+		return geo_cmp(p, b, c, desc) < 0 ? b : geo_cmp(p, a, c, desc) < 0 ? c : a;
+	return geo_cmp(p, b, c, desc) > 0 ? b : geo_cmp(p, a, c, desc) < 0 ? a : c;
+}
+
+static void
+geo_insertion_sort(GeoPoint *p, long base, long n, bool desc)
+{
+	for (long m = base + 1; m < base + n; m++)
+		for (long l = m; l > base && geo_cmp(p, l - 1, l, desc) > 0; l--)
+			geo_swap(p, l, l - 1);
+}
+
+/*
+ * Sort p[base .. base + n - 1] far enough that positions first .. last
+ * hold what a full sort would put there. COUNT with fewer results than
+ * found: Redis then uses its partial quicksort, Bentley and McIlroy's
+ * three-way partitioning ("Engineering a Sort Function", 1993, as in the
+ * BSD libc, without its switch to insertion sort after a pass with no
+ * swap) that skips the parts outside the wanted positions. The same steps
+ * here give equal distances the same order as Redis.
+ */
+static void
+geo_partial_sort(GeoPoint *p, long base, long n, bool desc, long first, long last)
+{
+	for (;;)
+	{
+		long pa, pb, pc, pd, pm, pn, r;
+
+		if (n < 7)
+		{
+			geo_insertion_sort(p, base, n, desc);
+			return;
+		}
+		pm = base + n / 2;
+		if (n > 7)
+		{
+			long pl = base;
+
+			pn = base + n - 1;
+			if (n > 40)
+			{
+				long d = n / 8;
+
+				pl = geo_med3(p, pl, pl + d, pl + 2 * d, desc);
+				pm = geo_med3(p, pm - d, pm, pm + d, desc);
+				pn = geo_med3(p, pn - 2 * d, pn - d, pn, desc);
+			}
+			pm = geo_med3(p, pl, pm, pn, desc);
+		}
+		geo_swap(p, base, pm);
+		pa = pb = base + 1;
+		pc = pd = base + n - 1;
+		for (;;)
+		{
+			int cmp;
+
+			while (pb <= pc && (cmp = geo_cmp(p, pb, base, desc)) <= 0)
+			{
+				if (cmp == 0)
+					geo_swap(p, pa++, pb);
+				pb++;
+			}
+			while (pb <= pc && (cmp = geo_cmp(p, pc, base, desc)) >= 0)
+			{
+				if (cmp == 0)
+					geo_swap(p, pc, pd--);
+				pc--;
+			}
+			if (pb > pc)
+				break;
+			geo_swap(p, pb++, pc--);
+		}
+		/* the pivot's equals from both ends to the middle */
+		pn = base + n;
+		r = pa - base < pb - pa ? pa - base : pb - pa;
+		for (long k = 0; k < r; k++)
+			geo_swap(p, base + k, pb - r + k);
+		r = pd - pc < pn - pd - 1 ? pd - pc : pn - pd - 1;
+		for (long k = 0; k < r; k++)
+			geo_swap(p, pb + k, pn - r + k);
+		/* the smaller part recursively, the larger in this loop */
+		r = pb - pa;
+		if (r > 1 && !(first >= base + r && last >= base + r) && !(first < base && last < base))
+			geo_partial_sort(p, base, r, desc, first, last);
+		r = pd - pc;
+		if (r <= 1)
+			return;
+		base = pn - r;
+		n = r;
+		if ((first < base && last < base) || (first >= base + n && last >= base + n))
+			return;
+	}
+}
+
 /* ---------------------------------------------------------- arguments */
 
 static const char *const err_unit = "ERR unsupported unit provided. please use M, KM, FT, MI";
@@ -924,13 +1039,15 @@ geo_run(GeoSearch *g, const Zset *z, GeoPoints *pts, long *returned)
 	memset(pts, 0, sizeof(*pts));
 	geo_collect(z, &g->shape, g->any ? (long) g->count : 0, pts);
 	*returned = (g->count == 0 || pts->n < g->count) ? pts->n : (long) g->count;
-	if (g->sort != SORT_NONE && pts->n > 1)
+	if (g->sort != SORT_NONE && pts->n > 1 && *returned == pts->n)
 	{
 		GeoPoint *tmp = MemAlloc(sizeof(GeoPoint) * (size_t) pts->n);
 
 		geo_sort(pts->p, pts->n, g->sort == SORT_DESC, tmp);
 		MemFree(tmp);
 	}
+	else if (g->sort != SORT_NONE && pts->n > 1)
+		geo_partial_sort(pts->p, 0, pts->n, g->sort == SORT_DESC, 0, *returned - 1);
 }
 
 static void

@@ -303,7 +303,15 @@ AddReplyHumanLongDouble(ReplyBuf *r, long double v)
 	char buf[5 * 1024];
 	int n = FormatHumanLongDouble(buf, sizeof(buf), v);
 
-	AddReplyBulk(r, buf, (size_t) n);
+	if (r->resp > 2)
+	{
+		/* Redis's addReplyHumanLongDouble: a RESP3 double, same digits */
+		ReplyAppend(r, ",", 1);
+		ReplyAppend(r, buf, (size_t) n);
+		ReplyAppend(r, "\r\n", 2);
+	}
+	else
+		AddReplyBulk(r, buf, (size_t) n);
 }
 
 size_t
