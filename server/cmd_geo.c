@@ -39,6 +39,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define GEO_STEP_MAX 26 /* bits per coordinate */
 #define GEO_LAT_MIN	 -85.05112878
@@ -1201,6 +1202,19 @@ geo_search_generic(Client *c, int keyi, int flags)
 	g.flags = flags;
 	g.keyi = keyi;
 	geo_search_read(c, &g);
+}
+
+int
+GeoStoreKeyIndex(int argc, const char *const *argv, const size_t *argv_len)
+{
+	int store = 0;
+
+	/* Redis's georadiusGetKeys: the last STORE/STOREDIST wins */
+	for (int i = 5; i + 1 < argc; i++)
+		if ((argv_len[i] == 5 && strncasecmp(argv[i], "store", 5) == 0) ||
+			(argv_len[i] == 9 && strncasecmp(argv[i], "storedist", 9) == 0))
+			store = ++i;
+	return store;
 }
 
 void

@@ -305,6 +305,11 @@ const char *SetEncodingName(const char *value, size_t len);
 
 /* server/cmd_zset.c, server/cmd_zset_ops.c */
 /* cmd_geo.c */
+/*
+ * The argv index of the key GEORADIUS or GEORADIUSBYMEMBER stores into
+ * (after its last STORE/STOREDIST), 0 if none: COMMAND GETKEYS.
+ */
+int			GeoStoreKeyIndex(int argc, const char *const *argv, const size_t *argv_len);
 void		GeoaddCommand(Client *c);
 void		GeodistCommand(Client *c);
 void		GeohashCommand(Client *c);
