@@ -136,7 +136,8 @@ geo_decode(GeoHash h)
 	a.lat.min = GEO_LAT_MIN + (ilat * 1.0 / cells) * (GEO_LAT_MAX - GEO_LAT_MIN);
 	a.lat.max = GEO_LAT_MIN + ((uint32_t) (ilat + 1) * 1.0 / cells) * (GEO_LAT_MAX - GEO_LAT_MIN);
 	a.lon.min = GEO_LONG_MIN + (ilon * 1.0 / cells) * (GEO_LONG_MAX - GEO_LONG_MIN);
-	a.lon.max = GEO_LONG_MIN + ((uint32_t) (ilon + 1) * 1.0 / cells) * (GEO_LONG_MAX - GEO_LONG_MIN);
+	a.lon.max =
+		GEO_LONG_MIN + ((uint32_t) (ilon + 1) * 1.0 / cells) * (GEO_LONG_MAX - GEO_LONG_MIN);
 	return a;
 }
 
@@ -315,15 +316,14 @@ geo_areas(const GeoShape *s, GeoHash *cells)
 	double width = s->conversion * (s->box ? s->width / 2 : s->radius);
 	double lat_delta = rad_deg(height / EARTH_RADIUS_METERS);
 	double lon_delta_top = rad_deg(width / EARTH_RADIUS_METERS / cos(deg_rad(lat + lat_delta)));
-	double lon_delta_bottom =
-		rad_deg(width / EARTH_RADIUS_METERS / cos(deg_rad(lat - lat_delta)));
+	double lon_delta_bottom = rad_deg(width / EARTH_RADIUS_METERS / cos(deg_rad(lat - lat_delta)));
 	/* the bounding box widens towards the pole */
 	double lon_delta = lat < 0 ? lon_delta_bottom : lon_delta_top;
 	double min_lon = lon - lon_delta, max_lon = lon + lon_delta;
 	double min_lat = lat - lat_delta, max_lat = lat + lat_delta;
-	double radius_meters = s->box ? sqrt((s->width / 2) * (s->width / 2) +
-										 (s->height / 2) * (s->height / 2))
-								  : s->radius;
+	double radius_meters =
+		s->box ? sqrt((s->width / 2) * (s->width / 2) + (s->height / 2) * (s->height / 2))
+			   : s->radius;
 	int step;
 	GeoArea area, north, south, east, west;
 
@@ -336,8 +336,8 @@ geo_areas(const GeoShape *s, GeoHash *cells)
 	south = geo_decode(cells[N_SOUTH]);
 	east = geo_decode(cells[N_EAST]);
 	west = geo_decode(cells[N_WEST]);
-	if (step > 1 && (north.lat.max < max_lat || south.lat.min > min_lat ||
-					 east.lon.max < max_lon || west.lon.min > min_lon))
+	if (step > 1 && (north.lat.max < max_lat || south.lat.min > min_lat || east.lon.max < max_lon ||
+					 west.lon.min > min_lon))
 	{
 		step--;
 		geo_neighbours(geo_encode(geo_lon_range, geo_lat_range, lon, lat, step), cells);
@@ -616,11 +616,9 @@ geo_lonlat_or_reply(Client *c, int argi, double *xy)
 	for (int i = 0; i < 2; i++)
 		if (!geo_double_or_reply(c, argi + i, &xy[i], NULL))
 			return false;
-	if (xy[0] < GEO_LONG_MIN || xy[0] > GEO_LONG_MAX || xy[1] < GEO_LAT_MIN ||
-		xy[1] > GEO_LAT_MAX)
+	if (xy[0] < GEO_LONG_MIN || xy[0] > GEO_LONG_MAX || xy[1] < GEO_LAT_MIN || xy[1] > GEO_LAT_MAX)
 	{
-		AddReplyErrorFormat(&c->reply, "ERR invalid longitude,latitude pair %f,%f", xy[0],
-							xy[1]);
+		AddReplyErrorFormat(&c->reply, "ERR invalid longitude,latitude pair %f,%f", xy[0], xy[1]);
 		return false;
 	}
 	return true;
@@ -869,8 +867,8 @@ enum
 typedef struct GeoSearch
 {
 	int flags;
-	int keyi;	 /* the source */
-	int storei;	 /* the destination, 0: none */
+	int keyi;	/* the source */
+	int storei; /* the destination, 0: none */
 	bool storedist;
 	GeoShape shape;
 	bool withdist, withhash, withcoord, any;
@@ -893,11 +891,11 @@ geo_parse(Client *c, GeoSearch *g, const Zset *z, const ZsetIndex *idx, bool qui
 	int flags = g->flags;
 
 /* a check that replies on failure; the dry run skips it */
-#define CHECK(expr)                                                                              \
-	do                                                                                           \
-	{                                                                                            \
-		if (!quiet && !(expr))                                                                   \
-			return false;                                                                        \
+#define CHECK(expr)                                                                                \
+	do                                                                                             \
+	{                                                                                              \
+		if (!quiet && !(expr))                                                                     \
+			return false;                                                                          \
 	} while (0)
 
 	if (flags & GEO_RADIUS_COORDS)
@@ -957,8 +955,7 @@ geo_parse(Client *c, GeoSearch *g, const Zset *z, const ZsetIndex *idx, bool qui
 		}
 		else if (ArgEquals(c, i, "storedist") && (flags & GEO_SEARCHSTORE))
 			g->storedist = true;
-		else if (ArgEquals(c, i, "frommember") && left >= 1 && (flags & GEO_SEARCH) &&
-				 !g->fromloc)
+		else if (ArgEquals(c, i, "frommember") && left >= 1 && (flags & GEO_SEARCH) && !g->fromloc)
 		{
 			if (z)
 				CHECK(member_xy_or_reply(c, z, idx, i + 1, g->shape.xy));
@@ -999,10 +996,9 @@ geo_parse(Client *c, GeoSearch *g, const Zset *z, const ZsetIndex *idx, bool qui
 
 	if (g->storei && (g->withdist || g->withhash || g->withcoord))
 	{
-		AddReplyErrorFormat(&c->reply,
-							"ERR %s is not compatible with WITHDIST, WITHHASH and WITHCOORD options",
-							(flags & GEO_SEARCHSTORE) ? "GEOSEARCHSTORE"
-													  : "STORE option in GEORADIUS");
+		AddReplyErrorFormat(
+			&c->reply, "ERR %s is not compatible with WITHDIST, WITHHASH and WITHCOORD options",
+			(flags & GEO_SEARCHSTORE) ? "GEOSEARCHSTORE" : "STORE option in GEORADIUS");
 		return false;
 	}
 	if ((flags & GEO_SEARCH) && !(g->frommember || g->fromloc))
@@ -1157,8 +1153,7 @@ geo_search_store(Client *c, GeoSearch *g)
 		{
 			const GeoPoint *p = &pts.p[i];
 
-			ZsetAppend(&out, g->storedist ? p->dist / g->shape.conversion : p->score, p->m,
-					   p->len);
+			ZsetAppend(&out, g->storedist ? p->dist / g->shape.conversion : p->score, p->m, p->len);
 		}
 		ZsetSort(&out);
 	}
