@@ -711,6 +711,27 @@ reply_distance(Client *c, double d)
 	AddReplyBulk(&c->reply, buf, (size_t) len);
 }
 
+/*
+ * A coordinate as Redis's addReplyHumanLongDouble sends it: "%.17Lf"
+ * trimmed, a bulk string in RESP2, a double in RESP3 (AddReplyHumanLongDouble
+ * is INCRBYFLOAT's, a bulk string in both).
+ */
+static void
+reply_coord(Client *c, double v)
+{
+	char buf[5 * 1024];
+	int n = FormatHumanLongDouble(buf, sizeof(buf), v);
+
+	if (c->reply.resp > 2)
+	{
+		ReplyAppend(&c->reply, ",", 1);
+		ReplyAppend(&c->reply, buf, (size_t) n);
+		ReplyAppend(&c->reply, "\r\n", 2);
+	}
+	else
+		AddReplyBulk(&c->reply, buf, (size_t) n);
+}
+
 /* ----------------------------------------------------------- commands */
 
 void
@@ -773,8 +794,8 @@ GeoposCommand(Client *c)
 			continue;
 		}
 		AddReplyArrayLen(&c->reply, 2);
-		AddReplyHumanLongDouble(&c->reply, xy[0]);
-		AddReplyHumanLongDouble(&c->reply, xy[1]);
+		reply_coord(c, xy[0]);
+		reply_coord(c, xy[1]);
 	}
 	ZsetIndexFree(&idx);
 	ZsetFree(&z);
@@ -1067,8 +1088,8 @@ geo_reply_points(Client *c, const GeoSearch *g, const GeoPoints *pts, long n)
 		if (g->withcoord)
 		{
 			AddReplyArrayLen(&c->reply, 2);
-			AddReplyHumanLongDouble(&c->reply, p->xy[0]);
-			AddReplyHumanLongDouble(&c->reply, p->xy[1]);
+			reply_coord(c, p->xy[0]);
+			reply_coord(c, p->xy[1]);
 		}
 	}
 }

@@ -303,15 +303,7 @@ AddReplyHumanLongDouble(ReplyBuf *r, long double v)
 	char buf[5 * 1024];
 	int n = FormatHumanLongDouble(buf, sizeof(buf), v);
 
-	if (r->resp > 2)
-	{
-		/* Redis's addReplyHumanLongDouble: a RESP3 double, same digits */
-		ReplyAppend(r, ",", 1);
-		ReplyAppend(r, buf, (size_t) n);
-		ReplyAppend(r, "\r\n", 2);
-	}
-	else
-		AddReplyBulk(r, buf, (size_t) n);
+	AddReplyBulk(r, buf, (size_t) n);
 }
 
 size_t

@@ -51,7 +51,6 @@ void		AddReplySetLen(ReplyBuf *r, long long n);
 void		AddReplyPushLen(ReplyBuf *r, long long n);
 void		AddReplyVerbatim(ReplyBuf *r, const char *text, size_t len, const char *ext);
 void		AddReplyBigNum(ReplyBuf *r, const char *digits, size_t len);
-/* "%.17Lf" trimmed (INCRBYFLOAT's digits): RESP2 bulk, RESP3 double (GEOPOS) */
 void		AddReplyHumanLongDouble(ReplyBuf *r, long double v);
 
 /*
