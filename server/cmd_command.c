@@ -670,7 +670,7 @@ CommandGetkeysCommand(Client *c)
 {
 	const Command *cmd = CommandLookup(c->argv[2], c->argv_len[2]);
 	int			n = c->argc - 2;	/* the command's own argc */
-	int			first, last, step;
+	int			first, last, step, store;
 
 	if (cmd && cmd->subcommands && n >= 2)
 		cmd = CommandLookupSub(cmd, c->argv[3], c->argv_len[3]);
@@ -691,7 +691,13 @@ CommandGetkeysCommand(Client *c)
 					  : "ERR The command has no key arguments");
 		return;
 	}
-	AddReplyArrayLen(&c->reply, (last - first) / step + 1);
+	/* GEORADIUS[BYMEMBER] name a second key after STORE/STOREDIST */
+	store = (cmd->proc == GeoradiusCommand || cmd->proc == GeoradiusbymemberCommand)
+				? GeoStoreKeyIndex(n, c->argv + 2, c->argv_len + 2)
+				: 0;
+	AddReplyArrayLen(&c->reply, (last - first) / step + 1 + (store > 0));
 	for (int i = first; i <= last; i += step)
 		AddReplyBulk(&c->reply, c->argv[2 + i], c->argv_len[2 + i]);
+	if (store > 0)
+		AddReplyBulk(&c->reply, c->argv[2 + store], c->argv_len[2 + store]);
 }

@@ -612,18 +612,13 @@ zset_write(Client *c, ZsetWriteFn fn, void *arg, void (*reply)(Client *c, void *
 	KsValueRelease(&cur);
 }
 
-#define ZADD_NX	  0x01
-#define ZADD_XX	  0x02
-#define ZADD_GT	  0x04
-#define ZADD_LT	  0x08
-#define ZADD_CH	  0x10
-#define ZADD_INCR 0x20
-
 typedef struct ZaddArg
 {
 	int flags;
 	int first; /* argv index of the first score */
-	double *scores;
+	int step;  /* arguments per element; the member is the last */
+	int n;	   /* elements */
+	const double *scores;
 	long long added, updated, processed;
 	double last_score; /* INCR's reply */
 } ZaddArg;
@@ -641,9 +636,9 @@ zadd_fn(Client *c, Zset *z, const KsValue *cur, bool *changed, void *argp)
 	if (!cur->exists && (flags & ZADD_XX))
 		return true;
 	ZsetIndexBuild(z, &idx);
-	for (int k = 0; arg->first + 2 * k < c->argc; k++)
+	for (int k = 0; k < arg->n; k++)
 	{
-		int mi = arg->first + 2 * k + 1;
+		int mi = arg->first + arg->step * k + arg->step - 1;
 		const char *m = c->argv[mi];
 		size_t len = c->argv_len[mi];
 		double score = arg->scores[k];
@@ -719,10 +714,9 @@ zadd_reply(Client *c, void *argp)
 static void
 zadd_generic(Client *c, int flags, int first)
 {
-	ZaddArg arg;
+	double *scores;
 	int elements = c->argc - first;
 
-	memset(&arg, 0, sizeof(arg));
 	if (elements % 2 != 0 || elements == 0)
 	{
 		ReplySyntaxError(c);
@@ -746,17 +740,29 @@ zadd_generic(Client *c, int flags, int first)
 		AddReplyError(&c->reply, "ERR INCR option supports a single increment-element pair");
 		return;
 	}
-	arg.flags = flags;
-	arg.first = first;
-	arg.scores = MemAlloc(sizeof(double) * (size_t) elements);
+	scores = MemAlloc(sizeof(double) * (size_t) elements);
 	for (int k = 0; k < elements; k++)
-		if (!get_score_or_reply(c, first + 2 * k, &arg.scores[k], NULL))
+		if (!get_score_or_reply(c, first + 2 * k, &scores[k], NULL))
 		{
-			MemFree(arg.scores);
+			MemFree(scores);
 			return;
 		}
+	ZaddScored(c, flags, first, 2, scores, elements);
+	MemFree(scores);
+}
+
+void
+ZaddScored(Client *c, int flags, int first, int step, const double *scores, int n)
+{
+	ZaddArg arg;
+
+	memset(&arg, 0, sizeof(arg));
+	arg.flags = flags;
+	arg.first = first;
+	arg.step = step;
+	arg.n = n;
+	arg.scores = scores;
 	zset_write(c, zadd_fn, &arg, zadd_reply);
-	MemFree(arg.scores);
 }
 
 void

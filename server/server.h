@@ -309,6 +309,22 @@ void		SunionstoreCommand(Client *c);
 const char *SetEncodingName(const char *value, size_t len, uint8_t flags);
 
 /* server/cmd_zset.c, server/cmd_zset_ops.c */
+/* cmd_geo.c */
+/*
+ * The argv index of the key GEORADIUS or GEORADIUSBYMEMBER stores into
+ * (after its last STORE/STOREDIST), 0 if none: COMMAND GETKEYS.
+ */
+int			GeoStoreKeyIndex(int argc, const char *const *argv, const size_t *argv_len);
+void		GeoaddCommand(Client *c);
+void		GeodistCommand(Client *c);
+void		GeohashCommand(Client *c);
+void		GeoposCommand(Client *c);
+void		GeoradiusCommand(Client *c);
+void		GeoradiusRoCommand(Client *c);
+void		GeoradiusbymemberCommand(Client *c);
+void		GeoradiusbymemberRoCommand(Client *c);
+void		GeosearchCommand(Client *c);
+void		GeosearchstoreCommand(Client *c);
 void		ZaddCommand(Client *c);
 void		ZcardCommand(Client *c);
 void		ZcountCommand(Client *c);

@@ -85,6 +85,22 @@ void ZsetIndexFree(ZsetIndex *idx);
  */
 void ZsetReplyElems(Client *c, const ZElem *e, long n, int step, bool withscores);
 
+/* ZADD's options */
+#define ZADD_NX	  0x01
+#define ZADD_XX	  0x02
+#define ZADD_GT	  0x04
+#define ZADD_LT	  0x08
+#define ZADD_CH	  0x10
+#define ZADD_INCR 0x20
+
+/*
+ * ZADD's work on key argv[1] once the arguments are checked: n elements
+ * scored scores[k], the member of element k being argv[first + step * k +
+ * step - 1] (ZADD: step 2; GEOADD: step 3, longitude latitude member).
+ * Replies as ZADD does, after the commit.
+ */
+void ZaddScored(Client *c, int flags, int first, int step, const double *scores, int n);
+
 extern const char *const err_zset_too_big;
 
 #endif

@@ -5,7 +5,7 @@
  *	  shapes, concurrent ZINCRBY (no lost update), readers that never see
  *	  half of a ZADD or ZREM, members moved between two sorted sets inside
  *	  MULTI/EXEC while ZUNION/ZINTERCARD/ZUNIONSTORE read them, and sorted
- *	  sets across a restart and a SIGKILL.
+ *	  sets across a restart and a SIGKILL, geo sets (server/cmd_geo.c) too.
  *
  * NOTES
  *	  Replies and errors are compared with redis-server by
@@ -359,6 +359,50 @@ START_TEST(test_multi_and_restart)
 }
 END_TEST
 
+/*
+ * A geo set is a sorted set: its scores, positions and a GEOSEARCHSTORE
+ * result survive a SIGKILL; a refused GEOADD changes nothing. The numbers
+ * are redis-server 7.0's.
+ */
+START_TEST(test_geo_kill9)
+{
+	TuskServer s;
+	redisContext *c;
+	redisReply *r;
+
+	HarnessStartOk(&s, NULL, false);
+	c = HarnessConnectOk(&s);
+	HarnessExpectInt(c, 2, "GEOADD Sicily 13.361389 38.115556 Palermo 15.087269 37.502669 Catania");
+	HarnessExpectError(c, "ERR invalid longitude,latitude pair 200.000000,100.000000",
+					   "GEOADD Sicily 1 1 a 200 100 b");
+	HarnessExpectInt(c, 2, "GEOSEARCHSTORE near Sicily FROMLONLAT 15 37 BYRADIUS 200 km STOREDIST");
+	redisFree(c);
+
+	HarnessKill9(&s);
+	HarnessRestartOk(&s, NULL);
+	c = HarnessConnectOk(&s);
+	HarnessExpectStatus(c, "zset", "TYPE Sicily");
+	HarnessExpectInt(c, 2, "ZCARD Sicily");
+	HarnessExpectBulk(c, "3479099956230698", "ZSCORE Sicily Palermo");
+	HarnessExpectBulk(c, "166.2742", "GEODIST Sicily Palermo Catania km");
+	r = HarnessCommandOk(c, "GEOPOS Sicily Catania");
+	ck_assert_uint_eq(r->elements, 1);
+	ck_assert_uint_eq(r->element[0]->elements, 2);
+	ck_assert_str_eq(r->element[0]->element[0]->str, "15.08726745843887329");
+	ck_assert_str_eq(r->element[0]->element[1]->str, "37.50266842333162032");
+	freeReplyObject(r);
+	r = HarnessCommandOk(c, "GEOSEARCH Sicily FROMMEMBER Palermo BYRADIUS 200 km ASC");
+	ck_assert_uint_eq(r->elements, 2);
+	ck_assert_str_eq(r->element[0]->str, "Palermo");
+	ck_assert_str_eq(r->element[1]->str, "Catania");
+	freeReplyObject(r);
+	HarnessExpectBulk(c, "56.441257870158204", "ZSCORE near Catania");
+	HarnessExpectBulk(c, "190.44242984775784", "ZSCORE near Palermo");
+	redisFree(c);
+	HarnessStopOk(&s);
+}
+END_TEST
+
 static Suite *
 zset_suite(void)
 {
@@ -371,6 +415,7 @@ zset_suite(void)
 	tcase_add_test(tc, test_concurrent);
 	tcase_add_test(tc, test_moves_conserve);
 	tcase_add_test(tc, test_multi_and_restart);
+	tcase_add_test(tc, test_geo_kill9);
 	suite_add_tcase(su, tc);
 	return su;
 }
