@@ -178,7 +178,6 @@ MemoryHelpCommand(Client *c)
 void
 MemoryUsageCommand(Client *c)
 {
-	CmdTxn		t;
 	KsValue		v;
 
 	for (int j = 3; j < c->argc; j += 2)
@@ -201,15 +200,12 @@ MemoryUsageCommand(Client *c)
 			return;
 		}
 	}
-	if (!CmdReadKey(c, &t, 2, &v))
+	if (!CmdReadOneKey(c, 2, &v))
 		return;
-	if (CmdReadEnd(c, &t))
-	{
-		if (!v.exists)
-			AddReplyNull(&c->reply);
-		else
-			AddReplyLongLong(&c->reply, (long long) KsFootprint(c->argv_len[2], v.value_len));
-	}
+	if (!v.exists)
+		AddReplyNull(&c->reply);
+	else
+		AddReplyLongLong(&c->reply, (long long) KsFootprint(c->argv_len[2], v.value_len));
 	KsValueRelease(&v);
 }
 

@@ -183,15 +183,8 @@ parse_unit(Client *c, int argi, bool *in_bits)
 static bool
 read_string(Client *c, KsValue *v)
 {
-	CmdTxn		t;
-
-	if (!CmdReadKey(c, &t, 1, v))
+	if (!CmdReadOneKey(c, 1, v))
 		return false;
-	if (!CmdReadEnd(c, &t))
-	{
-		KsValueRelease(v);
-		return false;
-	}
 	if (v->exists && v->type != KS_TYPE_STRING)
 	{
 		AddReplyError(&c->reply, err_wrongtype);

@@ -701,7 +701,6 @@ PfcountCommand(Client *c)
 {
 	long long	count;
 	KsValue		v;
-	CmdTxn		t;
 
 	if (c->argc > 2)
 	{
@@ -709,13 +708,8 @@ PfcountCommand(Client *c)
 		return;
 	}
 	/* a fresh cache is only read; a stale one is recomputed and stored */
-	if (!CmdReadKey(c, &t, 1, &v))
+	if (!CmdReadOneKey(c, 1, &v))
 		return;
-	if (!CmdReadEnd(c, &t))
-	{
-		KsValueRelease(&v);
-		return;
-	}
 	if (!v.exists)
 		AddReplyLongLong(&c->reply, 0);
 	else if (v.type != KS_TYPE_STRING)

@@ -316,22 +316,9 @@ ZsetReplyElems(Client *c, const ZElem *e, long n, int step, bool withscores)
 static bool
 zset_read(Client *c, KsValue *v, Zset *z, void (*missing_reply)(Client *c))
 {
-	CmdTxn t;
-
 	memset(z, 0, sizeof(*z));
-	if (!CmdReadKey(c, &t, 1, v))
+	if (!CollReadValue(c, v, missing_reply))
 		return false;
-	if (!CmdReadEnd(c, &t))
-	{
-		KsValueRelease(v);
-		return false;
-	}
-	if (!v->exists)
-	{
-		missing_reply(c);
-		KsValueRelease(v);
-		return false;
-	}
 	if (!ZsetFromValue(c, v, false, z))
 	{
 		KsValueRelease(v);

@@ -183,25 +183,26 @@ CollAsElems(Client *c, const KsValue *v, uint8_t type, CollElems *a)
 }
 
 bool
-CollReadElems(Client *c, KsValue *v, uint8_t type, CollElems *a,
-			  void (*missing_reply) (Client *c))
+CollReadValue(Client *c, KsValue *v, void (*missing_reply) (Client *c))
 {
-	CmdTxn		t;
-
-	memset(a, 0, sizeof(*a));
-	if (!CmdReadKey(c, &t, 1, v))
+	if (!CmdReadOneKey(c, 1, v))
 		return false;
-	if (!CmdReadEnd(c, &t))
-	{
-		KsValueRelease(v);
-		return false;
-	}
 	if (!v->exists)
 	{
 		missing_reply(c);
 		KsValueRelease(v);
 		return false;
 	}
+	return true;
+}
+
+bool
+CollReadElems(Client *c, KsValue *v, uint8_t type, CollElems *a,
+			  void (*missing_reply) (Client *c))
+{
+	memset(a, 0, sizeof(*a));
+	if (!CollReadValue(c, v, missing_reply))
+		return false;
 	if (!CollAsElems(c, v, type, a))
 	{
 		KsValueRelease(v);

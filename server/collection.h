@@ -62,6 +62,12 @@ bool		CollParseScanOptions(Client *c, int first, const char **pattern, size_t *p
 bool		CollAsElems(Client *c, const KsValue *v, uint8_t type, CollElems *a);
 
 /*
+ * Read argv[1]: false after a reply (an error, or missing_reply for a
+ * missing key); on true the caller decodes *v, replies and releases it.
+ */
+bool		CollReadValue(Client *c, KsValue *v, void (*missing_reply) (Client *c));
+
+/*
  * Read argv[1] as a collection of `type`: false after a reply (an error,
  * or missing_reply for a missing key); on true the caller replies, then
  * frees *a and releases *v.

@@ -305,13 +305,10 @@ lookup_ok(KsStatus st)
 	return st == KS_OK || st == KS_NOT_FOUND || st == KS_KEY_TOO_LONG;
 }
 
+/* A lookup's status into *v: not found is a missing key; false after an error reply. */
 static bool
-load_visible(Client *c, CmdTxn *t, int argi, KsValue *v)
+lookup_result(Client *c, KsStatus st, KsValue *v)
 {
-	KsStatus st;
-
-	KsValueInit(v);
-	st = KsGet(t->snap, c->db, c->argv[argi], c->argv_len[argi], t->now_ms, v);
 	if (!lookup_ok(st))
 		return ReplyKsError(c, st);
 	if (st != KS_OK)
@@ -319,29 +316,40 @@ load_visible(Client *c, CmdTxn *t, int argi, KsValue *v)
 	return true;
 }
 
-/* After a read of argv[argi]: the hit or miss, and an expired key to delete. */
+static bool
+load_visible_key(Client *c, CmdTxn *t, int db, const char *key, size_t len, KsValue *v)
+{
+	KsValueInit(v);
+	return lookup_result(c, KsGet(t->snap, db, key, len, t->now_ms, v), v);
+}
+
+static bool
+load_visible(Client *c, CmdTxn *t, int argi, KsValue *v)
+{
+	return load_visible_key(c, t, c->db, c->argv[argi], c->argv_len[argi], v);
+}
+
+/* After a read of a key: the hit or miss, and an expired key to delete. */
+static void
+note_lookup(Client *c, int db, const char *key, size_t len, const KsValue *v)
+{
+	if (v->expired)
+		CmdNoteExpired(c, db, key, len);
+	StatsKeyspaceLookup(v->exists);
+}
+
 static void
 count_lookup(Client *c, int argi, const KsValue *v)
 {
-	if (v->expired)
-		CmdNoteExpired(c, c->db, c->argv[argi], c->argv_len[argi]);
-	StatsKeyspaceLookup(v->exists);
+	note_lookup(c, c->db, c->argv[argi], c->argv_len[argi], v);
 }
 
 bool
 CmdLoadVisibleKey(Client *c, CmdTxn *t, int db, const char *key, size_t len, KsValue *v)
 {
-	KsStatus st;
-
-	KsValueInit(v);
-	st = KsGet(t->snap, db, key, len, t->now_ms, v);
-	if (!lookup_ok(st))
-		return ReplyKsError(c, st);
-	if (st != KS_OK)
-		v->exists = false;
-	if (v->expired)
-		CmdNoteExpired(c, db, key, len);
-	StatsKeyspaceLookup(v->exists);
+	if (!load_visible_key(c, t, db, key, len, v))
+		return false;
+	note_lookup(c, db, key, len, v);
 	return true;
 }
 
@@ -439,6 +447,21 @@ CmdReadKey(Client *c, CmdTxn *t, int argi, KsValue *v)
 	return false;
 }
 
+bool
+CmdReadOneKey(Client *c, int argi, KsValue *v)
+{
+	CmdTxn		t;
+
+	if (!CmdReadKey(c, &t, argi, v))
+		return false;
+	if (!CmdReadEnd(c, &t))
+	{
+		KsValueRelease(v);
+		return false;
+	}
+	return true;
+}
+
 static bool
 load_latest(Client *c, CmdTxn *t, int db, const char *key, size_t len, KsValue *v, bool want_value)
 {
@@ -447,10 +470,8 @@ load_latest(Client *c, CmdTxn *t, int db, const char *key, size_t len, KsValue *
 	KsValueInit(v);
 	st = want_value ? KsGetLatest(db, key, len, t->now_ms, v)
 		: KsGetLatestMeta(db, key, len, t->now_ms, v);
-	if (!lookup_ok(st))
-		return ReplyKsError(c, st);
-	if (st != KS_OK)
-		v->exists = false;
+	if (!lookup_result(c, st, v))
+		return false;
 	if (v->expired)
 		CmdNoteExpired(c, db, key, len);
 	return true;

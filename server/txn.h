@@ -62,6 +62,12 @@ bool		CmdLoadVisible(Client *c, CmdTxn *t, int argi, KsValue *v);
  */
 bool		CmdReadKey(Client *c, CmdTxn *t, int argi, KsValue *v);
 /*
+ * CmdReadKey and CmdReadEnd at once, for a reply built from *v alone:
+ * false after an error reply (with *v released); on true the caller
+ * replies and releases *v.
+ */
+bool		CmdReadOneKey(Client *c, int argi, KsValue *v);
+/*
  * Several keys as one state (a durable read when synchronous_commit is
  * on, server/txn.c); false after an error reply, with vals released.
  */
