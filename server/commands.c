@@ -181,6 +181,14 @@ static const Command slowlog_subcommands[] = {
 	{NULL}
 };
 
+static const Command xinfo_subcommands[] = {
+	{SUB("xinfo", "help"), XinfoHelpCommand, 2, CMD_LOADING | CMD_STALE, 0, 0, 0,
+	 "@stream @slow", "stream", "5.0.0", "Show helpful text about the different subcommands", "O(1)", NULL, ""},
+	{SUB("xinfo", "stream"), XinfoStreamCommand, -3, CMD_READONLY, 2, 2, 1,
+	 "@read @stream @slow", "stream", "5.0.0", "Get information about a stream", "O(1)", NULL, "key [FULL [COUNT count]]"},
+	{NULL}
+};
+
 const Command command_table[] = {
 	{"append", AppendCommand, 3, CMD_WRITE | CMD_DENYOOM, 1, 1, 1,
 	 "@write @string @fast", "string", "1.0.0", "Append a value to a key", "O(1). The amortized time complexity is O(1) assuming the appended value is small and the already present value is of any size, since the dynamic string library used by Redis will double the free space available on every reallocation.", NULL, "key value"},
@@ -418,6 +426,24 @@ const Command command_table[] = {
 	 "@keyspace @read @fast", "generic", "1.0.0", "Determine the type stored at key", "O(1)", NULL, "key"},
 	{"unlink", UnlinkCommand, -2, CMD_WRITE | CMD_FAST, 1, -1, 1,
 	 "@keyspace @write @fast", "generic", "4.0.0", "Delete a key asynchronously in another thread. Otherwise it is just as DEL, but non blocking.", "O(1) for each key removed regardless of its size. Then the command does O(N) work in a different thread in order to reclaim memory, where N is the number of allocations the deleted objects where composed of.", NULL, "key ..."},
+	{"xadd", XaddCommand, -5, CMD_WRITE | CMD_DENYOOM | CMD_FAST, 1, 1, 1,
+	 "@write @stream @fast", "stream", "5.0.0", "Appends a new entry to a stream", "O(1) when adding a new entry, O(N) when trimming where N being the number of entries evicted.", NULL, "key [NOMKSTREAM] [MAXLEN|MINID [=|~] threshold [LIMIT count]] *|id (field value) ..."},
+	{"xdel", XdelCommand, -3, CMD_WRITE | CMD_FAST, 1, 1, 1,
+	 "@write @stream @fast", "stream", "5.0.0", "Removes the specified entries from the stream. Returns the number of items actually deleted, that may be different from the number of IDs passed in case certain IDs do not exist.", "O(1) for each single item to delete in the stream, regardless of the stream size.", NULL, "key id [id ...]"},
+	{"xinfo", NULL, -2, 0, 0, 0, 0,
+	 "@slow", "stream", "5.0.0", "A container for stream introspection commands", "Depends on subcommand.", xinfo_subcommands, ""},
+	{"xlen", XlenCommand, 2, CMD_READONLY | CMD_FAST, 1, 1, 1,
+	 "@read @stream @fast", "stream", "5.0.0", "Return the number of entries in a stream", "O(1)", NULL, "key"},
+	{"xrange", XrangeCommand, -4, CMD_READONLY, 1, 1, 1,
+	 "@read @stream @slow", "stream", "5.0.0", "Return a range of elements in a stream, with IDs matching the specified IDs interval", "O(N) with N being the number of elements being returned. If N is constant (e.g. always asking for the first 10 elements with COUNT), you can consider it O(1).", NULL, "key start end [COUNT count]"},
+	{"xread", XreadCommand, -4, CMD_READONLY | CMD_BLOCKING | CMD_MOVABLE_KEYS, 0, 0, 0,
+	 "@read @stream @slow @blocking", "stream", "5.0.0", "Return never seen elements in multiple streams, with IDs greater than the ones reported by the caller for each stream. Can block.", "For each stream mentioned: O(N) with N being the number of elements being returned, it means that XREAD-ing with a fixed COUNT is O(1). Note that when the BLOCK option is used, XADD will pay O(M) time in order to serve the M clients blocked on the stream getting new data.", NULL, "[COUNT count] [BLOCK milliseconds] STREAMS key [key ...] id [id ...]"},
+	{"xrevrange", XrevrangeCommand, -4, CMD_READONLY, 1, 1, 1,
+	 "@read @stream @slow", "stream", "5.0.0", "Return a range of elements in a stream, with IDs matching the specified IDs interval, in reverse order (from greater to smaller IDs) compared to XRANGE", "O(N) with N being the number of elements returned. If N is constant (e.g. always asking for the first 10 elements with COUNT), you can consider it O(1).", NULL, "key end start [COUNT count]"},
+	{"xsetid", XsetidCommand, -3, CMD_WRITE | CMD_DENYOOM | CMD_FAST, 1, 1, 1,
+	 "@write @stream @fast", "stream", "5.0.0", "An internal command for replicating stream values", "O(1)", NULL, "key last-id [ENTRIESADDED entries-added] [MAXDELETEDID max-deleted-id]"},
+	{"xtrim", XtrimCommand, -4, CMD_WRITE, 1, 1, 1,
+	 "@write @stream @slow", "stream", "5.0.0", "Trims the stream to (approximately if '~' is passed) a certain size", "O(N), with N being the number of evicted entries. Constant times are very small however, since entries are organized in macro nodes containing multiple entries that can be released with a single deallocation.", NULL, "key MAXLEN|MINID [=|~] threshold [LIMIT count]"},
 	{"zadd", ZaddCommand, -4, CMD_WRITE | CMD_DENYOOM | CMD_FAST, 1, 1, 1,
 	 "@write @sortedset @fast", "sorted-set", "1.2.0", "Add one or more members to a sorted set, or update its score if it already exists", "O(log(N)) for each item added, where N is the number of elements in the sorted set.", NULL, "key [NX|XX] [GT|LT] [CH] [INCR] (score member) ..."},
 	{"zcard", ZcardCommand, 2, CMD_READONLY | CMD_FAST, 1, 1, 1,

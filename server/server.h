@@ -338,6 +338,16 @@ void		ZrevrankCommand(Client *c);
 void		ZscanCommand(Client *c);
 void		ZscoreCommand(Client *c);
 void		ZunionCommand(Client *c);
+void		XaddCommand(Client *c);
+void		XdelCommand(Client *c);
+void		XinfoHelpCommand(Client *c);
+void		XinfoStreamCommand(Client *c);
+void		XlenCommand(Client *c);
+void		XrangeCommand(Client *c);
+void		XreadCommand(Client *c);
+void		XrevrangeCommand(Client *c);
+void		XsetidCommand(Client *c);
+void		XtrimCommand(Client *c);
 void		ZunionstoreCommand(Client *c);
 /* OBJECT ENCODING of a stored sorted set: "listpack" or "skiplist", as Redis 7.0 would say */
 const char *ZsetEncodingName(const char *value, size_t len, uint8_t flags);
