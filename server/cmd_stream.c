@@ -36,6 +36,7 @@
 #include "server/txn.h"
 #include "server/util.h"
 #include "storage/mem.h"
+#include "wal/xlog.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -1198,10 +1199,22 @@ xread_try(Client *c, void *argp, bool retry)
 	Stream	   *ss = MemAlloc(sizeof(Stream) * (size_t) a->n);
 	bool	   *has = MemAlloc(sizeof(bool) * (size_t) a->n);
 	long		nhas = 0;
+	XLogRecPtr	saved_commit_lsn = c->last_commit_lsn;
+	bool		loaded;
 
-	(void) retry;
+	/*
+	 * Woken by a writer's commit, which may not be flushed yet: a durable
+	 * read (server/txn.c) would not see it, and no other wake-up is coming
+	 * for it (BLPOP's retry is a write, which reads the newest version).
+	 * So the retry sees every commit inserted so far, as a client sees its
+	 * own, and its reply waits for the flush (CmdReadEnd).
+	 */
+	if (retry && XLogGetInsertPosition() > c->last_commit_lsn)
+		c->last_commit_lsn = XLogGetInsertPosition();
 	CmdReadBegin(c, &t);
-	if (!CmdLoadVisibleMany(c, &t, a->first, a->n, vals))
+	loaded = CmdLoadVisibleMany(c, &t, a->first, a->n, vals);
+	c->last_commit_lsn = saved_commit_lsn;
+	if (!loaded)
 	{
 		MemFree(vals);
 		MemFree(ss);
