@@ -122,6 +122,23 @@ START_TEST(test_concurrent_ids)
 	freeReplyObject(r);
 	HarnessExpectBulk(c, "99999999999999-6", "XADD t * a b");
 	HarnessExpectBulk(c, "99999999999999-7", "XADD t * a b");
+
+	/* the 1 MB limit: refused with the error, the stream unchanged */
+	{
+		size_t		len = 600 * 1024;
+		char	   *big = malloc(len);
+
+		memset(big, 'x', len);
+		r = HarnessCommandOk(c, "XADD t 99999999999999-8 f %b", big, len);
+		ck_assert_int_eq(r->type, REDIS_REPLY_STRING);
+		freeReplyObject(r);
+		r = HarnessCommandOk(c, "XADD t 99999999999999-9 f %b", big, len);
+		ck_assert_int_eq(r->type, REDIS_REPLY_ERROR);
+		ck_assert_msg(strstr(r->str, "stream too large") != NULL, "%s", r->str);
+		freeReplyObject(r);
+		free(big);
+		HarnessExpectInt(c, 4, "XLEN t");
+	}
 	redisFree(c);
 	HarnessStopOk(&s);
 }
