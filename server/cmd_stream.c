@@ -1,20 +1,22 @@
 /*
  * cmd_stream.c
  *	  Streams: XADD XLEN XRANGE XREVRANGE XDEL XTRIM XREAD (and its BLOCK
- *	  form) XSETID XINFO STREAM/HELP.
+ *	  form) XSETID XINFO STREAM/GROUPS/CONSUMERS/HELP, and consumer groups:
+ *	  XGROUP CREATE/SETID/DESTROY/CREATECONSUMER/DELCONSUMER/HELP,
+ *	  XREADGROUP (BLOCK too) XACK XPENDING.
  *
  * NOTES
  *	  A stream is stored inline, as one value of type KS_TYPE_STREAM: a
  *	  header with what Redis keeps beside the entries (last generated id,
  *	  first id, largest deleted id, entries added), then the entries in id
- *	  order, each an id (two u64) and its field/value strings
+ *	  order, each an id (two u64) and its field/value strings, then the
+ *	  consumer groups with their consumers and pending entries
  *	  (storage/README.md, "Keyspace"). Like the other inline collections a
  *	  write decodes, changes and stores a new version under the key's lock,
  *	  so it is atomic and O(size), and a stream is limited to
  *	  STREAM_MAX_BYTES encoded. Unlike them, an empty stream is kept (Redis
- *	  keeps a stream trimmed or XDELed to nothing, with its last id).
- *	  Consumer groups are not implemented; the header counts them (always
- *	  0 so far) so that they can be appended without a new type.
+ *	  keeps a stream trimmed or XDELed to nothing, with its last id and
+ *	  groups).
  *
  *	  Redis packs entries into listpack nodes of at most 100 entries under
  *	  a radix tree; XADD/XTRIM's `~` trimming removes whole nodes, and
@@ -27,7 +29,9 @@
  *	  fixed ($ resolved to the last id at that moment) and BlockRun
  *	  (server/blocking.h) retries the same read each time a writer that
  *	  added entries to one of the keys (XADD, RENAME, COPY, MOVE:
- *	  BlockNoteKey) commits.
+ *	  BlockNoteKey) commits. XREADGROUP changes the group (last id, pending
+ *	  entries), so each of its attempts is a write under the locks of every
+ *	  stream it names, like a blocking pop's.
  */
 #include "config.h"
 
@@ -91,10 +95,49 @@ typedef struct Stream
 	StreamStr  *str;
 	long		nstr;
 	long		strcap;
-	uint32_t	ngroups;
-	const char *groups;			/* consumer groups, kept as stored */
-	size_t		groups_len;
+	struct StreamGroup *g;		/* consumer groups, by name */
+	long		ng;
+	long		gcap;
 } Stream;
+
+/* A pending entry of a consumer group: delivered, not yet acknowledged. */
+typedef struct StreamNack
+{
+	StreamId	id;
+	int64_t		delivery_time;	/* ms */
+	uint64_t	delivery_count;
+	long		consumer;		/* index in the group's consumers */
+} StreamNack;
+
+typedef struct StreamConsumer
+{
+	const char *name;
+	size_t		len;
+	int64_t		seen_time;		/* ms */
+} StreamConsumer;
+
+/*
+ * A consumer group: its consumers by name, its pending entries (PEL) by
+ * id; a consumer's own PEL is the entries naming it.
+ */
+typedef struct StreamGroup
+{
+	const char *name;
+	size_t		len;
+	StreamId	last_id;
+	int64_t		entries_read;	/* -1: not known */
+	StreamConsumer *cons;
+	long		ncons;
+	long		conscap;
+	StreamNack *pel;
+	long		npel;
+	long		pelcap;
+} StreamGroup;
+
+#define ENTRIES_READ_UNKNOWN (-1)
+
+static int64_t entries_before(const Stream *s, const StreamId *id);
+static bool has_tombstones(const Stream *s, const StreamId *start, const StreamId *end);
 
 /* ------------------------------------------------------------ ids */
 
@@ -292,6 +335,12 @@ put_u32(char *p, uint32_t v)
 static void
 stream_free(Stream *s)
 {
+	for (long i = 0; i < s->ng; i++)
+	{
+		MemFree(s->g[i].cons);
+		MemFree(s->g[i].pel);
+	}
+	MemFree(s->g);
 	MemFree(s->e);
 	MemFree(s->str);
 	memset(s, 0, sizeof(*s));
@@ -327,11 +376,179 @@ add_entry(Stream *s, const StreamId *id)
 	return e;
 }
 
+/* Byte order of names, as Redis's radix trees keep groups and consumers. */
+static int
+name_cmp(const char *a, size_t alen, const char *b, size_t blen)
+{
+	int			r = memcmp(a, b, alen < blen ? alen : blen);
+
+	if (r != 0)
+		return r;
+	return alen < blen ? -1 : alen > blen ? 1 : 0;
+}
+
+/* Insert an empty group at position pos. */
+static StreamGroup *
+add_group(Stream *s, const char *name, size_t len, long pos)
+{
+	StreamGroup *g;
+
+	if (s->ng == s->gcap)
+	{
+		s->gcap = s->gcap ? s->gcap * 2 : 4;
+		s->g = MemRealloc(s->g, sizeof(StreamGroup) * (size_t) s->gcap);
+	}
+	memmove(&s->g[pos + 1], &s->g[pos], sizeof(StreamGroup) * (size_t) (s->ng - pos));
+	s->ng++;
+	g = &s->g[pos];
+	memset(g, 0, sizeof(*g));
+	g->name = name;
+	g->len = len;
+	g->entries_read = ENTRIES_READ_UNKNOWN;
+	return g;
+}
+
+/* Position of the group named so, or -(insertion point) - 1. */
+static long
+find_group(const Stream *s, const char *name, size_t len)
+{
+	for (long i = 0; i < s->ng; i++)
+	{
+		int			cmp = name_cmp(s->g[i].name, s->g[i].len, name, len);
+
+		if (cmp == 0)
+			return i;
+		if (cmp > 0)
+			return -i - 1;
+	}
+	return -s->ng - 1;
+}
+
+static StreamConsumer *
+add_consumer(StreamGroup *g, const char *name, size_t len, long pos)
+{
+	StreamConsumer *sc;
+
+	if (g->ncons == g->conscap)
+	{
+		g->conscap = g->conscap ? g->conscap * 2 : 4;
+		g->cons = MemRealloc(g->cons, sizeof(StreamConsumer) * (size_t) g->conscap);
+	}
+	memmove(&g->cons[pos + 1], &g->cons[pos], sizeof(StreamConsumer) * (size_t) (g->ncons - pos));
+	g->ncons++;
+	for (long k = 0; k < g->npel; k++)
+		if (g->pel[k].consumer >= pos)
+			g->pel[k].consumer++;
+	sc = &g->cons[pos];
+	sc->name = name;
+	sc->len = len;
+	sc->seen_time = 0;
+	return sc;
+}
+
+static long
+find_consumer(const StreamGroup *g, const char *name, size_t len)
+{
+	for (long i = 0; i < g->ncons; i++)
+	{
+		int			cmp = name_cmp(g->cons[i].name, g->cons[i].len, name, len);
+
+		if (cmp == 0)
+			return i;
+		if (cmp > 0)
+			return -i - 1;
+	}
+	return -g->ncons - 1;
+}
+
+/* The consumer named so, created if missing; its index. */
+static long
+lookup_or_add_consumer(StreamGroup *g, const char *name, size_t len, bool *created)
+{
+	long		pos = find_consumer(g, name, len);
+
+	*created = pos < 0;
+	if (pos < 0)
+	{
+		pos = -pos - 1;
+		add_consumer(g, name, len, pos);
+	}
+	return pos;
+}
+
+/* Remove consumer pos and its pending entries; returns how many. */
+static long
+remove_consumer(StreamGroup *g, long pos)
+{
+	long		removed = 0, k2 = 0;
+
+	for (long k = 0; k < g->npel; k++)
+	{
+		if (g->pel[k].consumer == pos)
+		{
+			removed++;
+			continue;
+		}
+		g->pel[k2] = g->pel[k];
+		if (g->pel[k2].consumer > pos)
+			g->pel[k2].consumer--;
+		k2++;
+	}
+	g->npel = k2;
+	memmove(&g->cons[pos], &g->cons[pos + 1], sizeof(StreamConsumer) * (size_t) (g->ncons - pos - 1));
+	g->ncons--;
+	return removed;
+}
+
+static long
+consumer_pending(const StreamGroup *g, long consumer)
+{
+	long		n = 0;
+
+	for (long k = 0; k < g->npel; k++)
+		if (g->pel[k].consumer == consumer)
+			n++;
+	return n;
+}
+
+/* Insert an entry at pel position pos. */
+static StreamNack *
+add_nack(StreamGroup *g, long pos)
+{
+	if (g->npel == g->pelcap)
+	{
+		g->pelcap = g->pelcap ? g->pelcap * 2 : 8;
+		g->pel = MemRealloc(g->pel, sizeof(StreamNack) * (size_t) g->pelcap);
+	}
+	memmove(&g->pel[pos + 1], &g->pel[pos], sizeof(StreamNack) * (size_t) (g->npel - pos));
+	g->npel++;
+	return &g->pel[pos];
+}
+
+/* First pel position with an id >= id. */
+static long
+pel_lower_bound(const StreamGroup *g, const StreamId *id)
+{
+	long		lo = 0, hi = g->npel;
+
+	while (lo < hi)
+	{
+		long		mid = lo + (hi - lo) / 2;
+
+		if (id_cmp(&g->pel[mid].id, id) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 static bool
 stream_decode(const char *data, size_t len, Stream *s)
 {
 	const char *p = data, *end = data + len;
-	uint32_t	n;
+	uint32_t	n,
+				ngroups;
 
 	memset(s, 0, sizeof(*s));
 	if (len < STREAM_HEADER_SIZE || data[0] != STREAM_FORMAT)
@@ -345,7 +562,7 @@ stream_decode(const char *data, size_t len, Stream *s)
 	s->max_deleted.seq = get_u64(p + 40);
 	s->entries_added = get_u64(p + 48);
 	n = get_u32(p + 56);
-	s->ngroups = get_u32(p + 60);
+	ngroups = get_u32(p + 60);
 	p += 64;
 	for (uint32_t i = 0; i < n; i++)
 	{
@@ -371,8 +588,56 @@ stream_decode(const char *data, size_t len, Stream *s)
 		}
 		e->nstr = nstr;
 	}
-	s->groups = p;
-	s->groups_len = (size_t) (end - p);
+	for (uint32_t i = 0; i < ngroups; i++)
+	{
+		StreamGroup *g;
+		uint32_t	glen, ncons, npel;
+
+		if (end - p < 4 || (glen = get_u32(p)) > (size_t) (end - p - 4) ||
+			(size_t) (end - p - 4) - glen < 28)
+			goto bad;
+		g = add_group(s, p + 4, glen, s->ng);
+		p += 4 + glen;
+		g->last_id.ms = get_u64(p);
+		g->last_id.seq = get_u64(p + 8);
+		g->entries_read = (int64_t) get_u64(p + 16);
+		ncons = get_u32(p + 24);
+		p += 28;
+		for (uint32_t k = 0; k < ncons; k++)
+		{
+			uint32_t	clen;
+			StreamConsumer *sc;
+
+			if (end - p < 4 || (clen = get_u32(p)) > (size_t) (end - p - 4) ||
+				(size_t) (end - p - 4) - clen < 8)
+				goto bad;
+			sc = add_consumer(g, p + 4, clen, g->ncons);
+			p += 4 + clen;
+			sc->seen_time = (int64_t) get_u64(p);
+			p += 8;
+		}
+		if (end - p < 4)
+			goto bad;
+		npel = get_u32(p);
+		p += 4;
+		if ((size_t) (end - p) / 36 < npel)
+			goto bad;
+		for (uint32_t k = 0; k < npel; k++)
+		{
+			StreamNack *nk = add_nack(g, g->npel);
+
+			nk->id.ms = get_u64(p);
+			nk->id.seq = get_u64(p + 8);
+			nk->delivery_time = (int64_t) get_u64(p + 16);
+			nk->delivery_count = get_u64(p + 24);
+			nk->consumer = (long) get_u32(p + 32);
+			if (nk->consumer >= g->ncons)
+				goto bad;
+			p += 36;
+		}
+	}
+	if (p != end)
+		goto bad;
 	return true;
 bad:
 	stream_free(s);
@@ -382,7 +647,14 @@ bad:
 static size_t
 stream_encoded_size(const Stream *s)
 {
-	size_t		size = STREAM_HEADER_SIZE + s->groups_len;
+	size_t		size = STREAM_HEADER_SIZE;
+
+	for (long i = 0; i < s->ng; i++)
+	{
+		size += 4 + s->g[i].len + 28 + 4 + 36 * (size_t) s->g[i].npel;
+		for (long k = 0; k < s->g[i].ncons; k++)
+			size += 4 + s->g[i].cons[k].len + 8;
+	}
 
 	for (long i = 0; i < s->n; i++)
 	{
@@ -408,7 +680,7 @@ stream_encode(const Stream *s, size_t *len)
 	p = put_u64(p, s->max_deleted.seq);
 	p = put_u64(p, s->entries_added);
 	p = put_u32(p, (uint32_t) s->n);
-	p = put_u32(p, s->ngroups);
+	p = put_u32(p, (uint32_t) s->ng);
 	for (long i = 0; i < s->n; i++)
 	{
 		const StreamEntry *e = &s->e[i];
@@ -425,8 +697,36 @@ stream_encode(const Stream *s, size_t *len)
 			p += x->len;
 		}
 	}
-	memcpy(p, s->groups, s->groups_len);
-	p += s->groups_len;
+	for (long i = 0; i < s->ng; i++)
+	{
+		const StreamGroup *g = &s->g[i];
+
+		p = put_u32(p, (uint32_t) g->len);
+		memcpy(p, g->name, g->len);
+		p += g->len;
+		p = put_u64(p, g->last_id.ms);
+		p = put_u64(p, g->last_id.seq);
+		p = put_u64(p, (uint64_t) g->entries_read);
+		p = put_u32(p, (uint32_t) g->ncons);
+		for (long k = 0; k < g->ncons; k++)
+		{
+			p = put_u32(p, (uint32_t) g->cons[k].len);
+			memcpy(p, g->cons[k].name, g->cons[k].len);
+			p += g->cons[k].len;
+			p = put_u64(p, (uint64_t) g->cons[k].seen_time);
+		}
+		p = put_u32(p, (uint32_t) g->npel);
+		for (long k = 0; k < g->npel; k++)
+		{
+			const StreamNack *nk = &g->pel[k];
+
+			p = put_u64(p, nk->id.ms);
+			p = put_u64(p, nk->id.seq);
+			p = put_u64(p, (uint64_t) nk->delivery_time);
+			p = put_u64(p, nk->delivery_count);
+			p = put_u32(p, (uint32_t) nk->consumer);
+		}
+	}
 	*len = (size_t) (p - out);
 	return out;
 }
@@ -553,7 +853,8 @@ typedef bool (*StreamWriteFn) (Client *c, Stream *s, bool exists, bool *changed,
 							   void *arg);
 
 static void
-stream_write(Client *c, StreamWriteFn fn, void *arg, void (*reply) (Client *c, void *arg))
+stream_write_key(Client *c, int argi, StreamWriteFn fn, void *arg,
+				 void (*reply) (Client *c, void *arg))
 {
 	CmdTxn		t;
 	KsValue		cur;
@@ -561,15 +862,15 @@ stream_write(Client *c, StreamWriteFn fn, void *arg, void (*reply) (Client *c, v
 	bool		ok, changed = false, added = false;
 
 	memset(&s, 0, sizeof(s));
-	if (!CmdWriteBeginKeys(c, &t, 1, 1, 1))
+	if (!CmdWriteBeginKeys(c, &t, argi, argi, 1))
 		return;
-	ok = CmdLoadLatest(c, &t, 1, &cur) && stream_from_value(c, &cur, &s);
+	ok = CmdLoadLatest(c, &t, argi, &cur) && stream_from_value(c, &cur, &s);
 	if (ok)
 		ok = fn(c, &s, cur.exists, &changed, &added, arg);
 	if (ok && changed)
-		ok = stream_store(c, 1, &s, &cur);
+		ok = stream_store(c, argi, &s, &cur);
 	if (ok && added)
-		BlockNoteKey(c->db, c->argv[1], c->argv_len[1]);
+		BlockNoteKey(c->db, c->argv[argi], c->argv_len[argi]);
 	if (!ok)
 		CmdWriteAbort(c, &t);
 	else if (!changed)
@@ -581,6 +882,12 @@ stream_write(Client *c, StreamWriteFn fn, void *arg, void (*reply) (Client *c, v
 		reply(c, arg);
 	stream_free(&s);
 	KsValueRelease(&cur);
+}
+
+static void
+stream_write(Client *c, StreamWriteFn fn, void *arg, void (*reply) (Client *c, void *arg))
+{
+	stream_write_key(c, 1, fn, arg, reply);
 }
 
 typedef enum TrimStrategy
@@ -1047,6 +1354,26 @@ XsetidCommand(Client *c)
 /* ------------------------------------------------------------ reads */
 
 /*
+ * Read argv[argi], a stream or missing (v->exists false, s empty); false
+ * after an error reply. On true the caller frees *s and releases *v.
+ */
+static bool
+stream_load(Client *c, int argi, KsValue *v, Stream *s)
+{
+	CmdTxn		t;
+
+	memset(s, 0, sizeof(*s));
+	if (!CmdReadKey(c, &t, argi, v))
+		return false;
+	if (!CmdReadEnd(c, &t) || !stream_from_value(c, v, s))
+	{
+		KsValueRelease(v);
+		return false;
+	}
+	return true;
+}
+
+/*
  * Read the stream argv[argi]: false after a reply (an error, or
  * missing_reply for a missing key); on true the caller replies, then
  * frees *s and releases *v.
@@ -1270,17 +1597,23 @@ xread_try(Client *c, void *argp, bool retry)
 	return nhas > 0;
 }
 
-/* XREAD [COUNT count] [BLOCK milliseconds] STREAMS key ... id ... */
-void
-XreadCommand(Client *c)
+/* The options of XREAD and XREADGROUP */
+typedef struct ReadOpts
 {
-	long long	timeout = -1, count = 0;
-	int			streams_arg = 0, nstreams = 0;
-	XreadArg	a;
-	CmdTxn		t;
-	KsValue    *vals;
-	bool		ok = true;
+	long long	timeout;		/* -1: no BLOCK */
+	long long	count;
+	int			streams_arg;
+	int			nstreams;
+	int			group_arg;		/* argv index of GROUP's group name, 0 if none */
+	bool		noack;
+} ReadOpts;
 
+/* Options up to STREAMS, in Redis's order of checks; false after the error reply. */
+static bool
+parse_read_opts(Client *c, bool xreadgroup, ReadOpts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->timeout = -1;
 	for (int i = 1; i < c->argc; i++)
 	{
 		int			more = c->argc - i - 1;
@@ -1288,102 +1621,401 @@ XreadCommand(Client *c)
 		if (ArgEquals(c, i, "block") && more)
 		{
 			i++;
-			if (!GetLongLongOrReply(c, i, &timeout, "ERR timeout is not an integer or out of range"))
-				return;
-			if (timeout < 0)
+			if (!GetLongLongOrReply(c, i, &o->timeout, "ERR timeout is not an integer or out of range"))
+				return false;
+			if (o->timeout < 0)
 			{
 				AddReplyError(&c->reply, "ERR timeout is negative");
-				return;
+				return false;
 			}
 		}
 		else if (ArgEquals(c, i, "count") && more)
 		{
 			i++;
-			if (!GetLongLongOrReply(c, i, &count, NULL))
-				return;
-			if (count < 0)
-				count = 0;
+			if (!GetLongLongOrReply(c, i, &o->count, NULL))
+				return false;
+			if (o->count < 0)
+				o->count = 0;
 		}
 		else if (ArgEquals(c, i, "streams") && more)
 		{
-			streams_arg = i + 1;
-			nstreams = c->argc - streams_arg;
-			if (nstreams % 2 != 0)
+			o->streams_arg = i + 1;
+			o->nstreams = c->argc - o->streams_arg;
+			if (o->nstreams % 2 != 0)
 			{
-				AddReplyError(&c->reply, "ERR Unbalanced XREAD list of streams: for each "
-							  "stream key an ID or '$' must be specified.");
-				return;
+				AddReplyErrorFormat(&c->reply, "ERR Unbalanced %s list of streams: for each stream "
+									"key an ID or '%c' must be specified.",
+									xreadgroup ? "XREADGROUP" : "XREAD", xreadgroup ? '>' : '$');
+				return false;
 			}
-			nstreams /= 2;
+			o->nstreams /= 2;
 			break;
+		}
+		else if (ArgEquals(c, i, "group") && more >= 2)
+		{
+			if (!xreadgroup)
+			{
+				AddReplyError(&c->reply, "ERR The GROUP option is only supported by XREADGROUP. "
+							  "You called XREAD instead.");
+				return false;
+			}
+			o->group_arg = i + 1;
+			i += 2;
+		}
+		else if (ArgEquals(c, i, "noack"))
+		{
+			if (!xreadgroup)
+			{
+				AddReplyError(&c->reply, "ERR The NOACK option is only supported by XREADGROUP. "
+							  "You called XREAD instead.");
+				return false;
+			}
+			o->noack = true;
 		}
 		else
 		{
 			ReplySyntaxError(c);
-			return;
+			return false;
 		}
 	}
-	if (streams_arg == 0)
+	if (o->streams_arg == 0)
 	{
 		ReplySyntaxError(c);
-		return;
+		return false;
 	}
+	if (xreadgroup && o->group_arg == 0)
+	{
+		AddReplyError(&c->reply, "ERR Missing GROUP option for XREADGROUP");
+		return false;
+	}
+	return true;
+}
 
-	/* the types, and "$" as each stream's last id now */
-	a.first = streams_arg;
-	a.n = nstreams;
-	a.count = count;
-	a.ids = MemAlloc(sizeof(StreamId) * (size_t) nstreams);
-	vals = MemAlloc(sizeof(KsValue) * (size_t) nstreams);
+/*
+ * The ids of XREAD / XREADGROUP into ids[], each key's type (and group)
+ * checked in turn as Redis does; "$" is the stream's last id now, ">"
+ * the largest id. False after the error reply.
+ */
+static bool
+parse_read_ids(Client *c, const ReadOpts *o, StreamId *ids)
+{
+	CmdTxn		t;
+	KsValue    *vals = MemAlloc(sizeof(KsValue) * (size_t) o->nstreams);
+	bool		ok = true;
+
 	CmdReadBegin(c, &t);
-	if (!CmdLoadVisibleMany(c, &t, streams_arg, nstreams, vals))
+	if (!CmdLoadVisibleMany(c, &t, o->streams_arg, o->nstreams, vals))
 	{
 		MemFree(vals);
-		MemFree(a.ids);
-		return;
+		return false;
 	}
 	if (!CmdReadEnd(c, &t))
 		ok = false;
-	for (int i = 0; ok && i < nstreams; i++)
+	for (int i = 0; ok && i < o->nstreams; i++)
 	{
-		int			idarg = streams_arg + nstreams + i;
+		int			keyarg = o->streams_arg + i;
+		int			idarg = keyarg + o->nstreams;
+		Stream		s;
 
-		if (vals[i].exists && vals[i].type != KS_TYPE_STREAM)
+		memset(&ids[i], 0, sizeof(StreamId));
+		if (!stream_from_value(c, &vals[i], &s))
 		{
-			AddReplyError(&c->reply, err_wrongtype);
+			ok = false;
+			break;
+		}
+		if (o->group_arg && (!vals[i].exists ||
+							 find_group(&s, c->argv[o->group_arg], c->argv_len[o->group_arg]) < 0))
+		{
+			AddReplyErrorFormat(&c->reply, "NOGROUP No such key '%.*s' or consumer group '%.*s' "
+								"in XREADGROUP with GROUP option",
+								(int) c->argv_len[keyarg], c->argv[keyarg],
+								(int) c->argv_len[o->group_arg], c->argv[o->group_arg]);
 			ok = false;
 		}
 		else if (c->argv_len[idarg] == 1 && c->argv[idarg][0] == '$')
 		{
-			Stream		s;
-
-			memset(&a.ids[i], 0, sizeof(StreamId));
-			if (vals[i].exists)
+			if (o->group_arg)
 			{
-				ok = stream_from_value(c, &vals[i], &s);
-				if (ok)
-					a.ids[i] = s.last_id;
-				stream_free(&s);
+				AddReplyError(&c->reply, "ERR The $ ID is meaningless in the context of "
+							  "XREADGROUP: you want to read the history of this consumer by "
+							  "specifying a proper ID, or use the > ID to get new messages. The "
+							  "$ ID would just return an empty result set.");
+				ok = false;
 			}
+			else if (vals[i].exists)
+				ids[i] = s.last_id;
 		}
 		else if (c->argv_len[idarg] == 1 && c->argv[idarg][0] == '>')
 		{
-			AddReplyError(&c->reply, "ERR The > ID can be specified only when calling "
-						  "XREADGROUP using the GROUP <group> <consumer> option.");
-			ok = false;
+			if (!o->group_arg)
+			{
+				AddReplyError(&c->reply, "ERR The > ID can be specified only when calling "
+							  "XREADGROUP using the GROUP <group> <consumer> option.");
+				ok = false;
+			}
+			ids[i].ms = UINT64_MAX;
+			ids[i].seq = UINT64_MAX;
 		}
 		else
-			ok = parse_strict_id(c, idarg, &a.ids[i], NULL);
+			ok = parse_strict_id(c, idarg, &ids[i], NULL);
+		stream_free(&s);
 	}
-	for (int i = 0; i < nstreams; i++)
+	for (int i = 0; i < o->nstreams; i++)
 		KsValueRelease(&vals[i]);
 	MemFree(vals);
-	if (ok && !xread_try(c, &a, false))
+	return ok;
+}
+
+/* XREAD [COUNT count] [BLOCK milliseconds] STREAMS key ... id ... */
+void
+XreadCommand(Client *c)
+{
+	ReadOpts	o;
+	XreadArg	a;
+
+	if (!parse_read_opts(c, false, &o))
+		return;
+	a.first = o.streams_arg;
+	a.n = o.nstreams;
+	a.count = o.count;
+	a.ids = MemAlloc(sizeof(StreamId) * (size_t) o.nstreams);
+	if (parse_read_ids(c, &o, a.ids) && !xread_try(c, &a, false))
 	{
-		if (timeout < 0 || CmdExecActive())
+		if (o.timeout < 0 || CmdExecActive())
 			AddReplyNullArray(&c->reply);
 		else
-			BlockRun(c, streams_arg, nstreams, timeout, xread_try, &a);
+			BlockRun(c, o.streams_arg, o.nstreams, o.timeout, xread_try, &a);
+	}
+	MemFree(a.ids);
+}
+
+/*
+ * XREADGROUP: what one attempt delivered from each stream, replied once
+ * the change is durable. An item is an entry index, or -1 for a pending
+ * id whose entry was deleted ([id, nil]).
+ */
+typedef struct GroupRead
+{
+	bool		served;
+	long	   *items;
+	StreamId   *ids;
+	long		n;
+} GroupRead;
+
+typedef struct XreadgroupArg
+{
+	ReadOpts	o;
+	StreamId   *ids;
+} XreadgroupArg;
+
+static void
+group_read_add(GroupRead *r, long item, const StreamId *id, long cap)
+{
+	if (r->items == NULL)
+	{
+		r->items = MemAlloc(sizeof(long) * (size_t) (cap + 1));
+		r->ids = MemAlloc(sizeof(StreamId) * (size_t) (cap + 1));
+	}
+	r->items[r->n] = item;
+	r->ids[r->n] = *id;
+	r->n++;
+}
+
+/* Deliver entries after the group's last id to consumer ci (">"). */
+static void
+deliver_new(Stream *s, StreamGroup *g, long ci, long long count, bool noack, int64_t now,
+			GroupRead *r)
+{
+	long		first = lower_bound(s, &g->last_id);
+
+	if (first < s->n && id_cmp(&s->e[first].id, &g->last_id) == 0)
+		first++;
+	for (long k = first; k < s->n && (count == 0 || r->n < count); k++)
+	{
+		const StreamId *id = &s->e[k].id;
+
+		if (id_cmp(id, &g->last_id) > 0)
+		{
+			if (g->entries_read != ENTRIES_READ_UNKNOWN && !has_tombstones(s, id, NULL))
+				g->entries_read++;
+			else if (s->entries_added)
+				g->entries_read = entries_before(s, id);
+			g->last_id = *id;
+		}
+		group_read_add(r, k, id, s->n - first);
+		if (!noack)
+		{
+			long		pos = pel_lower_bound(g, id);
+			StreamNack *nk;
+
+			if (pos < g->npel && id_cmp(&g->pel[pos].id, id) == 0)
+				nk = &g->pel[pos];
+			else
+			{
+				nk = add_nack(g, pos);
+				nk->id = *id;
+			}
+			nk->consumer = ci;
+			nk->delivery_time = now;
+			nk->delivery_count = 1;
+		}
+	}
+}
+
+/* Deliver consumer ci's pending entries with ids >= start (history). */
+static void
+deliver_history(Stream *s, StreamGroup *g, long ci, const StreamId *start, long long count,
+				int64_t now, GroupRead *r)
+{
+	for (long k = pel_lower_bound(g, start); k < g->npel && (count == 0 || r->n < count); k++)
+	{
+		StreamNack *nk = &g->pel[k];
+		long		pos;
+
+		if (nk->consumer != ci)
+			continue;
+		pos = lower_bound(s, &nk->id);
+		if (pos < s->n && id_cmp(&s->e[pos].id, &nk->id) == 0)
+		{
+			nk->delivery_time = now;
+			nk->delivery_count++;
+		}
+		else
+			pos = -1;
+		group_read_add(r, pos, &nk->id, g->npel - k);
+	}
+}
+
+/* One attempt (BlockTryFn): a write under the locks of every stream named. */
+static bool
+xreadgroup_try(Client *c, void *argp, bool retry)
+{
+	XreadgroupArg *a = argp;
+	const ReadOpts *o = &a->o;
+	int			n = o->nstreams;
+	CmdTxn		t;
+	KsValue    *cur = MemAlloc(sizeof(KsValue) * (size_t) n);
+	Stream	   *ss = MemAlloc(sizeof(Stream) * (size_t) n);
+	GroupRead  *rd = MemAlloc(sizeof(GroupRead) * (size_t) n);
+	int			loaded = 0;
+	long		nserved = 0;
+	bool		ok = true, changed = false;
+	int64_t		now = NowMs();
+	const char *cname = c->argv[o->group_arg + 1];
+	size_t		cnamelen = c->argv_len[o->group_arg + 1];
+
+	(void) retry;
+	memset(rd, 0, sizeof(GroupRead) * (size_t) n);
+	memset(ss, 0, sizeof(Stream) * (size_t) n);
+	if (!CmdWriteBeginKeys(c, &t, o->streams_arg, o->streams_arg + n - 1, 1))
+	{
+		MemFree(cur);
+		MemFree(ss);
+		MemFree(rd);
+		return true;
+	}
+	for (int i = 0; ok && i < n; i++)
+	{
+		long		gi;
+		StreamGroup *g;
+		long		ci;
+		bool		created;
+		bool		history = a->ids[i].ms != UINT64_MAX || a->ids[i].seq != UINT64_MAX;
+
+		ok = CmdLoadLatest(c, &t, o->streams_arg + i, &cur[i]);
+		if (!ok)
+			break;
+		loaded++;
+		if (!cur[i].exists || cur[i].type != KS_TYPE_STREAM)
+			continue;
+		if (!stream_from_value(c, &cur[i], &ss[i]))
+		{
+			ok = false;
+			break;
+		}
+		gi = find_group(&ss[i], c->argv[o->group_arg], c->argv_len[o->group_arg]);
+		if (gi < 0)
+			continue;
+		g = &ss[i].g[gi];
+		if (!history && (ss[i].n == 0 || id_cmp(&ss[i].e[ss[i].n - 1].id, &g->last_id) <= 0))
+			continue;
+		ci = lookup_or_add_consumer(g, cname, cnamelen, &created);
+		g->cons[ci].seen_time = now;
+		rd[i].served = true;
+		nserved++;
+		if (history)
+		{
+			StreamId	start = a->ids[i];
+
+			id_incr(&start);
+			deliver_history(&ss[i], g, ci, &start, o->count, now, &rd[i]);
+		}
+		else
+			deliver_new(&ss[i], g, ci, o->count, o->noack, now, &rd[i]);
+		ok = stream_store(c, o->streams_arg + i, &ss[i], &cur[i]);
+		changed = true;
+	}
+	if (!ok || !changed)
+		CmdWriteAbort(c, &t);
+	if (ok && changed && CmdWriteCommit(c, &t))
+	{
+		if (c->reply.resp == 2)
+			AddReplyArrayLen(&c->reply, nserved);
+		else
+			AddReplyMapLen(&c->reply, nserved);
+		for (int i = 0; i < n; i++)
+		{
+			if (!rd[i].served)
+				continue;
+			if (c->reply.resp == 2)
+				AddReplyArrayLen(&c->reply, 2);
+			AddReplyBulk(&c->reply, c->argv[o->streams_arg + i], c->argv_len[o->streams_arg + i]);
+			AddReplyArrayLen(&c->reply, rd[i].n);
+			for (long k = 0; k < rd[i].n; k++)
+			{
+				if (rd[i].items[k] >= 0)
+					reply_entry(c, &ss[i], &ss[i].e[rd[i].items[k]]);
+				else
+				{
+					AddReplyArrayLen(&c->reply, 2);
+					reply_id(c, &rd[i].ids[k]);
+					AddReplyNullArray(&c->reply);
+				}
+			}
+		}
+	}
+	for (int i = 0; i < n; i++)
+	{
+		MemFree(rd[i].items);
+		MemFree(rd[i].ids);
+		stream_free(&ss[i]);
+	}
+	for (int i = 0; i < loaded; i++)
+		KsValueRelease(&cur[i]);
+	MemFree(cur);
+	MemFree(ss);
+	MemFree(rd);
+	return !ok || nserved > 0;
+}
+
+/*
+ * XREADGROUP GROUP group consumer [COUNT count] [BLOCK milliseconds]
+ * [NOACK] STREAMS key ... id ...
+ */
+void
+XreadgroupCommand(Client *c)
+{
+	XreadgroupArg a;
+
+	if (!parse_read_opts(c, true, &a.o))
+		return;
+	a.ids = MemAlloc(sizeof(StreamId) * (size_t) a.o.nstreams);
+	if (parse_read_ids(c, &a.o, a.ids) && !xreadgroup_try(c, &a, false))
+	{
+		if (a.o.timeout < 0 || CmdExecActive())
+			AddReplyNullArray(&c->reply);
+		else
+			BlockRun(c, a.o.streams_arg, a.o.nstreams, a.o.timeout, xreadgroup_try, &a);
 	}
 	MemFree(a.ids);
 }
@@ -1488,7 +2120,7 @@ XinfoStreamCommand(Client *c)
 	AddReplyBulkCString(&c->reply, "recorded-first-entry-id");
 	reply_id(c, &s.first_id);
 	AddReplyBulkCString(&c->reply, "groups");
-	AddReplyLongLong(&c->reply, s.ngroups);
+	AddReplyLongLong(&c->reply, s.ng);
 	AddReplyBulkCString(&c->reply, "first-entry");
 	reply_entry_or_null(c, &s, 0);
 	AddReplyBulkCString(&c->reply, "last-entry");
@@ -1515,4 +2147,556 @@ void
 XinfoHelpCommand(Client *c)
 {
 	AddReplyHelp(&c->reply, xinfo_help);
+}
+
+/* ------------------------------------------------------------ consumer groups */
+
+/*
+ * Redis's estimate of how many entries were added up to id (the group's
+ * entries_read), or ENTRIES_READ_UNKNOWN when XDEL or an arbitrary id
+ * leaves it unknown.
+ */
+static int64_t
+entries_before(const Stream *s, const StreamId *id)
+{
+	int			cmp_last, cmp_first;
+
+	if (s->entries_added == 0)
+		return 0;
+	if (s->n == 0 && id_cmp(id, &s->last_id) < 1)
+		return (int64_t) s->entries_added;
+	cmp_last = id_cmp(id, &s->last_id);
+	if (cmp_last == 0)
+		return (int64_t) s->entries_added;
+	if (cmp_last > 0)
+		return ENTRIES_READ_UNKNOWN;
+	cmp_first = id_cmp(id, &s->first_id);
+	if (id_is_zero(&s->max_deleted) || id_cmp(&s->max_deleted, &s->first_id) < 0)
+	{
+		if (cmp_first < 0)
+			return (int64_t) (s->entries_added - (uint64_t) s->n);
+		if (cmp_first == 0)
+			return (int64_t) (s->entries_added - (uint64_t) s->n + 1);
+	}
+	return ENTRIES_READ_UNKNOWN;
+}
+
+/* Whether the largest deleted id lies in [start, end] (NULL: open). */
+static bool
+has_tombstones(const Stream *s, const StreamId *start, const StreamId *end)
+{
+	StreamId	lo = {0, 0}, hi = {UINT64_MAX, UINT64_MAX};
+
+	if (s->n == 0 || id_is_zero(&s->max_deleted))
+		return false;
+	if (id_cmp(&s->first_id, &s->max_deleted) > 0)
+		return false;
+	if (start)
+		lo = *start;
+	if (end)
+		hi = *end;
+	return id_cmp(&lo, &s->max_deleted) <= 0 && id_cmp(&s->max_deleted, &hi) <= 0;
+}
+
+static void
+reply_lag(Client *c, const Stream *s, const StreamGroup *g)
+{
+	int64_t		read;
+
+	if (s->entries_added == 0)
+		AddReplyLongLong(&c->reply, 0);
+	else if (g->entries_read != ENTRIES_READ_UNKNOWN && !has_tombstones(s, &g->last_id, NULL))
+		AddReplyLongLong(&c->reply, (long long) (s->entries_added - (uint64_t) g->entries_read));
+	else if ((read = entries_before(s, &g->last_id)) != ENTRIES_READ_UNKNOWN)
+		AddReplyLongLong(&c->reply, (long long) (s->entries_added - (uint64_t) read));
+	else
+		AddReplyNull(&c->reply);
+}
+
+static void
+reply_nogroup(Client *c, int keyi, int groupi)
+{
+	AddReplyErrorFormat(&c->reply, "NOGROUP No such consumer group '%.*s' for key name '%.*s'",
+						(int) c->argv_len[groupi], c->argv[groupi],
+						(int) c->argv_len[keyi], c->argv[keyi]);
+}
+
+static void
+reply_subcommand_syntax(Client *c)
+{
+	AddReplyErrorFormat(&c->reply, "ERR unknown subcommand or wrong number of arguments for "
+						"'%.*s'. Try XGROUP HELP.", (int) c->argv_len[1], c->argv[1]);
+}
+
+/* XGROUP's arguments after key and group name */
+typedef struct XgroupArgs
+{
+	char		sub;			/* C(reate) S(etid) D(estroy) c(reateconsumer) d(elconsumer) */
+	bool		mkstream;
+	int64_t		entries_read;
+	long long	result;
+} XgroupArgs;
+
+static bool
+xgroup_fn(Client *c, Stream *s, bool exists, bool *changed, bool *added, void *argp)
+{
+	XgroupArgs *a = argp;
+	long		gi;
+	StreamGroup *g = NULL;
+	StreamId	id;
+
+	(void) added;
+	if (!exists && !(a->sub == 'C' && a->mkstream))
+	{
+		AddReplyError(&c->reply, "ERR The XGROUP subcommand requires the key to exist. Note "
+					  "that for CREATE you may want to use the MKSTREAM option to create an "
+					  "empty stream automatically.");
+		return false;
+	}
+	gi = find_group(s, c->argv[3], c->argv_len[3]);
+	if (gi >= 0)
+		g = &s->g[gi];
+	else if (a->sub == 'S' || a->sub == 'c' || a->sub == 'd')
+	{
+		reply_nogroup(c, 2, 3);
+		return false;
+	}
+	switch (a->sub)
+	{
+		case 'C':
+		case 'S':
+			if (c->argv_len[4] == 1 && c->argv[4][0] == '$')
+				id = s->last_id;
+			else if (!parse_id(c, c->argv[4], c->argv_len[4], &id, 0, a->sub == 'C', NULL))
+				return false;
+			if (a->sub == 'S')
+			{
+				g->last_id = id;
+				g->entries_read = a->entries_read;
+				break;
+			}
+			if (g)
+			{
+				AddReplyError(&c->reply, "BUSYGROUP Consumer Group name already exists");
+				return false;
+			}
+			g = add_group(s, c->argv[3], c->argv_len[3], -gi - 1);
+			g->last_id = id;
+			g->entries_read = a->entries_read;
+			break;
+		case 'D':
+			a->result = g != NULL;
+			if (!g)
+				return true;
+			MemFree(g->cons);
+			MemFree(g->pel);
+			memmove(&s->g[gi], &s->g[gi + 1], sizeof(StreamGroup) * (size_t) (s->ng - gi - 1));
+			s->ng--;
+			break;
+		case 'c':
+			{
+				bool		created;
+				long		ci = lookup_or_add_consumer(g, c->argv[4], c->argv_len[4], &created);
+
+				a->result = created;
+				if (!created)
+					return true;
+				g->cons[ci].seen_time = NowMs();
+				break;
+			}
+		case 'd':
+			{
+				long		ci = find_consumer(g, c->argv[4], c->argv_len[4]);
+
+				if (ci < 0)
+					return true;
+				a->result = remove_consumer(g, ci);
+				break;
+			}
+	}
+	*changed = true;
+	return true;
+}
+
+static void
+xgroup_reply(Client *c, void *argp)
+{
+	XgroupArgs *a = argp;
+
+	if (a->sub == 'C' || a->sub == 'S')
+		AddReplyOk(&c->reply);
+	else
+		AddReplyLongLong(&c->reply, a->result);
+}
+
+/* MKSTREAM and ENTRIESREAD from argv[5] on; false after the error reply. */
+static bool
+xgroup_parse(Client *c, XgroupArgs *a)
+{
+	a->entries_read = ENTRIES_READ_UNKNOWN;
+	if (a->sub == 'S' && c->argc != 5 && !(c->argc == 7 && ArgEquals(c, 5, "entriesread")))
+	{
+		reply_subcommand_syntax(c);
+		return false;
+	}
+	if (a->sub == 'C' && c->argc > 8)
+	{
+		reply_subcommand_syntax(c);
+		return false;
+	}
+	for (int i = 5; i < c->argc;)
+	{
+		if (a->sub == 'C' && ArgEquals(c, i, "mkstream"))
+		{
+			a->mkstream = true;
+			i++;
+		}
+		else if (ArgEquals(c, i, "entriesread") && i + 1 < c->argc)
+		{
+			long long	n;
+
+			if (!GetLongLongOrReply(c, i + 1, &n, NULL))
+				return false;
+			if (n < 0 && n != ENTRIES_READ_UNKNOWN)
+			{
+				AddReplyError(&c->reply, "ERR value for ENTRIESREAD must be positive or -1");
+				return false;
+			}
+			a->entries_read = n;
+			i += 2;
+		}
+		else
+		{
+			reply_subcommand_syntax(c);
+			return false;
+		}
+	}
+	return true;
+}
+
+static void
+xgroup_generic(Client *c, char sub)
+{
+	XgroupArgs	a;
+
+	memset(&a, 0, sizeof(a));
+	a.sub = sub;
+	if (xgroup_parse(c, &a))
+		stream_write_key(c, 2, xgroup_fn, &a, xgroup_reply);
+}
+
+/* XGROUP CREATE key group id|$ [MKSTREAM] [ENTRIESREAD n] */
+void
+XgroupCreateCommand(Client *c)
+{
+	xgroup_generic(c, 'C');
+}
+
+/* XGROUP SETID key group id|$ [ENTRIESREAD n] */
+void
+XgroupSetidCommand(Client *c)
+{
+	xgroup_generic(c, 'S');
+}
+
+void
+XgroupDestroyCommand(Client *c)
+{
+	xgroup_generic(c, 'D');
+}
+
+void
+XgroupCreateconsumerCommand(Client *c)
+{
+	xgroup_generic(c, 'c');
+}
+
+void
+XgroupDelconsumerCommand(Client *c)
+{
+	xgroup_generic(c, 'd');
+}
+
+static const char *const xgroup_help[] = {
+	"XGROUP <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+	"CREATE <key> <groupname> <id|$> [option]",
+	"    Create a new consumer group. Options are:",
+	"    * MKSTREAM",
+	"      Create the empty stream if it does not exist.",
+	"    * ENTRIESREAD entries_read",
+	"      Set the group's entries_read counter (internal use).",
+	"CREATECONSUMER <key> <groupname> <consumer>",
+	"    Create a new consumer in the specified group.",
+	"DELCONSUMER <key> <groupname> <consumer>",
+	"    Remove the specified consumer.",
+	"DESTROY <key> <groupname>",
+	"    Remove the specified group.",
+	"SETID <key> <groupname> <id|$> [ENTRIESREAD entries_read]",
+	"    Set the current group ID and entries_read counter.",
+	"HELP",
+	"    Prints this help.",
+	NULL
+};
+
+void
+XgroupHelpCommand(Client *c)
+{
+	AddReplyHelp(&c->reply, xgroup_help);
+}
+
+/* XINFO GROUPS key */
+void
+XinfoGroupsCommand(Client *c)
+{
+	KsValue		v;
+	Stream		s;
+
+	if (!stream_read(c, 2, &v, &s, reply_no_such_key))
+		return;
+	AddReplyArrayLen(&c->reply, s.ng);
+	for (long i = 0; i < s.ng; i++)
+	{
+		const StreamGroup *g = &s.g[i];
+
+		AddReplyMapLen(&c->reply, 6);
+		AddReplyBulkCString(&c->reply, "name");
+		AddReplyBulk(&c->reply, g->name, g->len);
+		AddReplyBulkCString(&c->reply, "consumers");
+		AddReplyLongLong(&c->reply, g->ncons);
+		AddReplyBulkCString(&c->reply, "pending");
+		AddReplyLongLong(&c->reply, g->npel);
+		AddReplyBulkCString(&c->reply, "last-delivered-id");
+		reply_id(c, &g->last_id);
+		AddReplyBulkCString(&c->reply, "entries-read");
+		if (g->entries_read != ENTRIES_READ_UNKNOWN)
+			AddReplyLongLong(&c->reply, g->entries_read);
+		else
+			AddReplyNull(&c->reply);
+		AddReplyBulkCString(&c->reply, "lag");
+		reply_lag(c, &s, g);
+	}
+	stream_free(&s);
+	KsValueRelease(&v);
+}
+
+/* XINFO CONSUMERS key group */
+void
+XinfoConsumersCommand(Client *c)
+{
+	KsValue		v;
+	Stream		s;
+	long		gi;
+	int64_t		now = NowMs();
+
+	if (!stream_read(c, 2, &v, &s, reply_no_such_key))
+		return;
+	gi = find_group(&s, c->argv[3], c->argv_len[3]);
+	if (gi < 0)
+		reply_nogroup(c, 2, 3);
+	else
+	{
+		const StreamGroup *g = &s.g[gi];
+
+		AddReplyArrayLen(&c->reply, g->ncons);
+		for (long k = 0; k < g->ncons; k++)
+		{
+			int64_t		idle = now - g->cons[k].seen_time;
+
+			AddReplyMapLen(&c->reply, 3);
+			AddReplyBulkCString(&c->reply, "name");
+			AddReplyBulk(&c->reply, g->cons[k].name, g->cons[k].len);
+			AddReplyBulkCString(&c->reply, "pending");
+			AddReplyLongLong(&c->reply, consumer_pending(g, k));
+			AddReplyBulkCString(&c->reply, "idle");
+			AddReplyLongLong(&c->reply, idle < 0 ? 0 : idle);
+		}
+	}
+	stream_free(&s);
+	KsValueRelease(&v);
+}
+
+/* XACK key group id ... */
+static bool
+xack_fn(Client *c, Stream *s, bool exists, bool *changed, bool *added, void *argp)
+{
+	long long  *acked = argp;
+	long		gi;
+	StreamGroup *g;
+	StreamId   *ids;
+	int			n = c->argc - 3;
+
+	(void) added;
+	if (!exists || (gi = find_group(s, c->argv[2], c->argv_len[2])) < 0)
+		return true;
+	g = &s->g[gi];
+	/* all or nothing: every id is checked first */
+	ids = MemAlloc(sizeof(StreamId) * (size_t) n);
+	for (int i = 0; i < n; i++)
+		if (!parse_strict_id(c, i + 3, &ids[i], NULL))
+		{
+			MemFree(ids);
+			return false;
+		}
+	for (int i = 0; i < n; i++)
+	{
+		long		pos = pel_lower_bound(g, &ids[i]);
+
+		if (pos < g->npel && id_cmp(&g->pel[pos].id, &ids[i]) == 0)
+		{
+			memmove(&g->pel[pos], &g->pel[pos + 1], sizeof(StreamNack) * (size_t) (g->npel - pos - 1));
+			g->npel--;
+			(*acked)++;
+		}
+	}
+	MemFree(ids);
+	*changed = *acked > 0;
+	return true;
+}
+
+static void
+reply_count(Client *c, void *arg)
+{
+	AddReplyLongLong(&c->reply, *(long long *) arg);
+}
+
+void
+XackCommand(Client *c)
+{
+	long long	acked = 0;
+
+	stream_write(c, xack_fn, &acked, reply_count);
+}
+
+/* XPENDING key group [[IDLE min-idle-time] start end count [consumer]] */
+void
+XpendingCommand(Client *c)
+{
+	bool		summary = c->argc == 3;
+	StreamId	start, end;
+	bool		startex, endex;
+	long long	count = 0, minidle = 0;
+	int			consumeri = 0;
+	KsValue		v;
+	Stream		s;
+	long		gi;
+	StreamGroup *g;
+	int64_t		now = NowMs();
+
+	if (c->argc != 3 && (c->argc < 6 || c->argc > 9))
+	{
+		ReplySyntaxError(c);
+		return;
+	}
+	if (c->argc >= 6)
+	{
+		int			si = 3;
+
+		if (ArgEquals(c, 3, "idle"))
+		{
+			if (!GetLongLongOrReply(c, 4, &minidle, NULL))
+				return;
+			if (c->argc < 8)
+			{
+				ReplySyntaxError(c);
+				return;
+			}
+			si += 2;
+		}
+		if (!GetLongLongOrReply(c, si + 2, &count, NULL))
+			return;
+		if (count < 0)
+			count = 0;
+		if (!parse_range_id(c, si, &start, &startex, 0))
+			return;
+		if (startex && !id_incr(&start))
+		{
+			AddReplyError(&c->reply, "ERR invalid start ID for the interval");
+			return;
+		}
+		if (!parse_range_id(c, si + 1, &end, &endex, UINT64_MAX))
+			return;
+		if (endex && !id_decr(&end))
+		{
+			AddReplyError(&c->reply, "ERR invalid end ID for the interval");
+			return;
+		}
+		if (si + 3 < c->argc)
+			consumeri = si + 3;
+	}
+	if (!stream_load(c, 1, &v, &s))
+		return;
+	gi = v.exists ? find_group(&s, c->argv[2], c->argv_len[2]) : -1;
+	if (gi < 0)
+		AddReplyErrorFormat(&c->reply, "NOGROUP No such key '%.*s' or consumer group '%.*s'",
+							(int) c->argv_len[1], c->argv[1], (int) c->argv_len[2], c->argv[2]);
+	else if (summary)
+	{
+		g = &s.g[gi];
+		AddReplyArrayLen(&c->reply, 4);
+		AddReplyLongLong(&c->reply, g->npel);
+		if (g->npel == 0)
+		{
+			AddReplyNull(&c->reply);
+			AddReplyNull(&c->reply);
+			AddReplyNullArray(&c->reply);
+		}
+		else
+		{
+			long		n = 0;
+
+			reply_id(c, &g->pel[0].id);
+			reply_id(c, &g->pel[g->npel - 1].id);
+			for (long k = 0; k < g->ncons; k++)
+				if (consumer_pending(g, k) > 0)
+					n++;
+			AddReplyArrayLen(&c->reply, n);
+			for (long k = 0; k < g->ncons; k++)
+			{
+				long		p = consumer_pending(g, k);
+
+				if (p == 0)
+					continue;
+				AddReplyArrayLen(&c->reply, 2);
+				AddReplyBulk(&c->reply, g->cons[k].name, g->cons[k].len);
+				AddReplyBulkLongLong(&c->reply, p);
+			}
+		}
+	}
+	else
+	{
+		long		ci = -1;
+
+		g = &s.g[gi];
+		if (consumeri)
+			ci = find_consumer(g, c->argv[consumeri], c->argv_len[consumeri]);
+		if (consumeri && ci < 0)
+			AddReplyArrayLen(&c->reply, 0);
+		else
+		{
+			size_t		handle = AddReplyDeferredLen(&c->reply);
+			long		n = 0;
+
+			for (long k = pel_lower_bound(g, &start);
+				 count > 0 && k < g->npel && id_cmp(&g->pel[k].id, &end) <= 0; k++)
+			{
+				const StreamNack *nk = &g->pel[k];
+				int64_t		idle = now - nk->delivery_time;
+
+				if (ci >= 0 && nk->consumer != ci)
+					continue;
+				if (minidle && idle < minidle)
+					continue;
+				n++;
+				count--;
+				AddReplyArrayLen(&c->reply, 4);
+				reply_id(c, &nk->id);
+				AddReplyBulk(&c->reply, g->cons[nk->consumer].name, g->cons[nk->consumer].len);
+				AddReplyLongLong(&c->reply, idle < 0 ? 0 : idle);
+				AddReplyLongLong(&c->reply, (long long) nk->delivery_count);
+			}
+			SetDeferredArrayLen(&c->reply, handle, n);
+		}
+	}
+	stream_free(&s);
+	KsValueRelease(&v);
 }

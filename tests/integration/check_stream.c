@@ -5,7 +5,9 @@
  *	  counts every entry; a client blocked in XREAD BLOCK is woken by
  *	  another client's XADD (and by a RENAME onto its key), XREAD BLOCK
  *	  times out with a null reply, not early; a stream with its last id
- *	  and counters survives a clean restart and a SIGKILL.
+ *	  and counters survives a clean restart and a SIGKILL; consumers
+ *	  blocked in XREADGROUP BLOCK each get a different new entry, which
+ *	  stays pending until XACK, across a SIGKILL too.
  *
  * NOTES
  *	  What redis-compat/seq/streams.txt cannot compare: ids made from the
@@ -291,6 +293,64 @@ START_TEST(test_restart)
 }
 END_TEST
 
+/*
+ * XREADGROUP GROUP g c<index> COUNT 1 BLOCK 0 STREAMS s >: exactly one
+ * entry (which one is up to who is woken first).
+ */
+static void
+xreadgroup_block(redisContext *c, int index)
+{
+	redisReply *r = redisCommand(c, "XREADGROUP GROUP g c%d COUNT 1 BLOCK 0 STREAMS s >", index);
+
+	if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != 1 ||
+		r->element[0]->element[1]->elements != 1)
+		_exit(3);
+	_exit(0);
+}
+
+START_TEST(test_groups)
+{
+	TuskServer	s;
+	redisContext *c;
+	redisReply *r;
+	pid_t		pids[2];
+
+	HarnessStartOk(&s, NULL, false);
+	c = HarnessConnectOk(&s);
+	HarnessExpectStatus(c, "OK", "XGROUP CREATE s g $ MKSTREAM");
+	pids[0] = HarnessSpawnClient(s.port, xreadgroup_block, 0);
+	pids[1] = HarnessSpawnClient(s.port, xreadgroup_block, 1);
+	wait_blocked(c, 2);
+	HarnessExpectBulk(c, "1-1", "XADD s 1-1 a 1");
+	wait_blocked(c, 1);
+	HarnessExpectBulk(c, "2-1", "XADD s 2-1 a 2");
+	HarnessWaitClients(pids, 2);
+
+	/* each entry went to exactly one consumer, and is pending for it */
+	r = HarnessCommandOk(c, "XPENDING s g - + 10");
+	ck_assert_uint_eq(r->elements, 2);
+	ck_assert_str_eq(r->element[0]->element[0]->str, "1-1");
+	ck_assert_str_eq(r->element[1]->element[0]->str, "2-1");
+	ck_assert_str_ne(r->element[0]->element[1]->str, r->element[1]->element[1]->str);
+	freeReplyObject(r);
+	HarnessExpectInt(c, 1, "XACK s g 1-1");
+	redisFree(c);
+
+	HarnessKill9(&s);
+	HarnessRestartOk(&s, NULL);
+	c = HarnessConnectOk(&s);
+	r = HarnessCommandOk(c, "XPENDING s g");
+	ck_assert_int_eq(r->element[0]->integer, 1);
+	ck_assert_str_eq(r->element[1]->str, "2-1");
+	freeReplyObject(r);
+	r = HarnessCommandOk(c, "XINFO GROUPS s");
+	ck_assert_str_eq(r->element[0]->element[7]->str, "2-1");	/* last-delivered-id */
+	freeReplyObject(r);
+	redisFree(c);
+	HarnessStopOk(&s);
+}
+END_TEST
+
 static Suite *
 stream_suite(void)
 {
@@ -302,6 +362,7 @@ stream_suite(void)
 	tcase_add_test(tc, test_block_woken);
 	tcase_add_test(tc, test_block_timeout);
 	tcase_add_test(tc, test_restart);
+	tcase_add_test(tc, test_groups);
 	suite_add_tcase(su, tc);
 	return su;
 }
