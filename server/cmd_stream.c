@@ -3,7 +3,7 @@
  *	  Streams: XADD XLEN XRANGE XREVRANGE XDEL XTRIM XREAD (and its BLOCK
  *	  form) XSETID XINFO STREAM/GROUPS/CONSUMERS/HELP, and consumer groups:
  *	  XGROUP CREATE/SETID/DESTROY/CREATECONSUMER/DELCONSUMER/HELP,
- *	  XREADGROUP (BLOCK too) XACK XPENDING.
+ *	  XREADGROUP (BLOCK too) XACK XPENDING XCLAIM XAUTOCLAIM.
  *
  * NOTES
  *	  A stream is stored inline, as one value of type KS_TYPE_STREAM: a
@@ -44,6 +44,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -2699,4 +2700,352 @@ XpendingCommand(Client *c)
 	}
 	stream_free(&s);
 	KsValueRelease(&v);
+}
+
+/* What XCLAIM / XAUTOCLAIM claimed, replied once the change is durable. */
+typedef struct ClaimArgs
+{
+	/* parsed */
+	long long	minidle;
+	int64_t		delivery_time;	/* -1: now */
+	long long	retrycount;		/* -1: not given */
+	bool		force;
+	bool		justid;
+	StreamId	last_id;
+	int			nids;			/* XCLAIM: ids are argv[5 .. 5+nids-1] */
+	StreamId	start;			/* XAUTOCLAIM */
+	long long	count;
+	/* results */
+	GroupRead	claimed;
+	StreamId   *deleted;
+	long		ndeleted;
+	StreamId	cursor;
+	const Stream *s;			/* for the reply: entries of the stored stream */
+	bool		autoclaim;
+} ClaimArgs;
+
+/*
+ * Give pending entry pos of g to consumer *ci (created on first use), as
+ * Redis's XCLAIM and XAUTOCLAIM do.
+ */
+static void
+claim_one(Client *c, StreamGroup *g, long pos, long *ci, int64_t delivery_time,
+		  long long retrycount, bool justid)
+{
+	StreamNack *nk = &g->pel[pos];
+
+	if (*ci < 0)
+	{
+		bool		created;
+
+		*ci = lookup_or_add_consumer(g, c->argv[3], c->argv_len[3], &created);
+		g->cons[*ci].seen_time = NowMs();
+		/* a new consumer shifted the indices of the ones after it */
+		nk = &g->pel[pos];
+	}
+	nk->delivery_time = delivery_time;
+	if (retrycount >= 0)
+		nk->delivery_count = (uint64_t) retrycount;
+	else if (!justid)
+		nk->delivery_count++;
+	nk->consumer = *ci;
+}
+
+static bool
+xclaim_fn(Client *c, Stream *s, bool exists, bool *changed, bool *added, void *argp)
+{
+	ClaimArgs  *a = argp;
+	long		gi, ci = -1;
+	StreamGroup *g;
+	StreamId   *ids;
+	int64_t		now = NowMs();
+	int			j;
+
+	(void) added;
+	if (!exists || (gi = find_group(s, c->argv[2], c->argv_len[2])) < 0)
+	{
+		AddReplyErrorFormat(&c->reply, "NOGROUP No such key '%.*s' or consumer group '%.*s'",
+							(int) c->argv_len[1], c->argv[1], (int) c->argv_len[2], c->argv[2]);
+		return false;
+	}
+	g = &s->g[gi];
+	if (!GetLongLongOrReply(c, 4, &a->minidle, "ERR Invalid min-idle-time argument for XCLAIM"))
+		return false;
+	if (a->minidle < 0)
+		a->minidle = 0;
+	ids = MemAlloc(sizeof(StreamId) * (size_t) c->argc);
+	for (j = 5; j < c->argc; j++)
+		if (!parse_id(NULL, c->argv[j], c->argv_len[j], &ids[j - 5], 0, true, NULL))
+			break;
+	a->nids = j - 5;
+	a->delivery_time = -1;
+	a->retrycount = -1;
+	for (; j < c->argc; j++)
+	{
+		bool		more = c->argc - 1 - j > 0;
+
+		if (ArgEquals(c, j, "force"))
+			a->force = true;
+		else if (ArgEquals(c, j, "justid"))
+			a->justid = true;
+		else if (ArgEquals(c, j, "idle") && more)
+		{
+			long long	idle;
+
+			if (!GetLongLongOrReply(c, ++j, &idle, "ERR Invalid IDLE option argument for XCLAIM"))
+				goto fail;
+			a->delivery_time = now - idle;
+		}
+		else if (ArgEquals(c, j, "time") && more)
+		{
+			long long	t;
+
+			if (!GetLongLongOrReply(c, ++j, &t, "ERR Invalid TIME option argument for XCLAIM"))
+				goto fail;
+			a->delivery_time = t;
+		}
+		else if (ArgEquals(c, j, "retrycount") && more)
+		{
+			if (!GetLongLongOrReply(c, ++j, &a->retrycount,
+									"ERR Invalid RETRYCOUNT option argument for XCLAIM"))
+				goto fail;
+		}
+		else if (ArgEquals(c, j, "lastid") && more)
+		{
+			if (!parse_strict_id(c, ++j, &a->last_id, NULL))
+				goto fail;
+		}
+		else
+		{
+			AddReplyErrorFormat(&c->reply, "ERR Unrecognized XCLAIM option '%.*s'",
+								(int) c->argv_len[j], c->argv[j]);
+			goto fail;
+		}
+	}
+	if (a->delivery_time < 0 || a->delivery_time > now)
+		a->delivery_time = now;
+	if (id_cmp(&a->last_id, &g->last_id) > 0)
+	{
+		g->last_id = a->last_id;
+		*changed = true;
+	}
+	for (int i = 0; i < a->nids; i++)
+	{
+		long		pos = pel_lower_bound(g, &ids[i]);
+		bool		in_pel = pos < g->npel && id_cmp(&g->pel[pos].id, &ids[i]) == 0;
+		long		epos = lower_bound(s, &ids[i]);
+		bool		forced = false;
+
+		if (epos == s->n || id_cmp(&s->e[epos].id, &ids[i]) != 0)
+		{
+			/* the entry is gone: so is its pending entry */
+			if (in_pel)
+			{
+				memmove(&g->pel[pos], &g->pel[pos + 1], sizeof(StreamNack) * (size_t) (g->npel - pos - 1));
+				g->npel--;
+				*changed = true;
+			}
+			continue;
+		}
+		if (!in_pel && a->force)
+		{
+			StreamNack *nk = add_nack(g, pos);
+
+			nk->id = ids[i];
+			nk->delivery_time = now;
+			nk->delivery_count = 1;
+			nk->consumer = -1;
+			in_pel = forced = true;
+		}
+		if (!in_pel)
+			continue;
+		if (!forced && a->minidle && now - g->pel[pos].delivery_time < a->minidle)
+			continue;
+		claim_one(c, g, pos, &ci, a->delivery_time, a->retrycount, a->justid);
+		group_read_add(&a->claimed, epos, &ids[i], a->nids);
+		*changed = true;
+	}
+	MemFree(ids);
+	return true;
+fail:
+	MemFree(ids);
+	return false;
+}
+
+static void
+reply_claimed(Client *c, const ClaimArgs *a)
+{
+	AddReplyArrayLen(&c->reply, a->claimed.n);
+	for (long k = 0; k < a->claimed.n; k++)
+	{
+		if (a->justid)
+			reply_id(c, &a->claimed.ids[k]);
+		else
+			reply_entry(c, a->s, &a->s->e[a->claimed.items[k]]);
+	}
+}
+
+static void xclaim_reply(Client *c, void *argp);
+
+/*
+ * XCLAIM and XAUTOCLAIM reply from the decoded stream, which stream_write
+ * frees after the reply: a variant that keeps it until then.
+ */
+static void
+claim_write(Client *c, StreamWriteFn fn, ClaimArgs *a)
+{
+	CmdTxn		t;
+	KsValue		cur;
+	Stream		s;
+	bool		ok, changed = false, added = false;
+
+	memset(&s, 0, sizeof(s));
+	if (!CmdWriteBeginKeys(c, &t, 1, 1, 1))
+		return;
+	ok = CmdLoadLatest(c, &t, 1, &cur) && stream_from_value(c, &cur, &s);
+	if (ok)
+		ok = fn(c, &s, cur.exists, &changed, &added, a);
+	if (ok && changed)
+		ok = stream_store(c, 1, &s, &cur);
+	a->s = &s;
+	if (!ok)
+		CmdWriteAbort(c, &t);
+	else if (!changed)
+	{
+		CmdWriteAbort(c, &t);
+		xclaim_reply(c, a);
+	}
+	else if (CmdWriteCommit(c, &t))
+		xclaim_reply(c, a);
+	MemFree(a->claimed.items);
+	MemFree(a->claimed.ids);
+	MemFree(a->deleted);
+	stream_free(&s);
+	KsValueRelease(&cur);
+}
+
+static void
+xclaim_reply(Client *c, void *argp)
+{
+	ClaimArgs  *a = argp;
+
+	if (!a->autoclaim)
+	{
+		reply_claimed(c, a);
+		return;
+	}
+	AddReplyArrayLen(&c->reply, 3);
+	reply_id(c, &a->cursor);
+	reply_claimed(c, a);
+	AddReplyArrayLen(&c->reply, a->ndeleted);
+	for (long k = 0; k < a->ndeleted; k++)
+		reply_id(c, &a->deleted[k]);
+}
+
+/*
+ * XCLAIM key group consumer min-idle-time id ... [IDLE ms] [TIME ms]
+ * [RETRYCOUNT count] [FORCE] [JUSTID] [LASTID id]
+ */
+void
+XclaimCommand(Client *c)
+{
+	ClaimArgs	a;
+
+	memset(&a, 0, sizeof(a));
+	claim_write(c, xclaim_fn, &a);
+}
+
+static bool
+xautoclaim_fn(Client *c, Stream *s, bool exists, bool *changed, bool *added, void *argp)
+{
+	ClaimArgs  *a = argp;
+	long		gi, ci = -1, k;
+	StreamGroup *g;
+	int64_t		now = NowMs();
+	long long	attempts = a->count * 10, count = a->count;
+
+	(void) added;
+	if (!exists || (gi = find_group(s, c->argv[2], c->argv_len[2])) < 0)
+	{
+		AddReplyErrorFormat(&c->reply, "NOGROUP No such key '%.*s' or consumer group '%.*s'",
+							(int) c->argv_len[1], c->argv[1], (int) c->argv_len[2], c->argv[2]);
+		return false;
+	}
+	g = &s->g[gi];
+	k = pel_lower_bound(g, &a->start);
+	while (attempts > 0 && count > 0 && k < g->npel)
+	{
+		StreamId	id = g->pel[k].id;
+		long		epos = lower_bound(s, &id);
+
+		attempts--;
+		if (epos == s->n || id_cmp(&s->e[epos].id, &id) != 0)
+		{
+			if (a->deleted == NULL)
+				a->deleted = MemAlloc(sizeof(StreamId) * (size_t) (a->count + 1));
+			a->deleted[a->ndeleted++] = id;
+			memmove(&g->pel[k], &g->pel[k + 1], sizeof(StreamNack) * (size_t) (g->npel - k - 1));
+			g->npel--;
+			count--;
+			*changed = true;
+			continue;
+		}
+		if (a->minidle && now - g->pel[k].delivery_time < a->minidle)
+		{
+			k++;
+			continue;
+		}
+		claim_one(c, g, k, &ci, now, -1, a->justid);
+		group_read_add(&a->claimed, epos, &id, a->count < g->npel ? a->count : g->npel);
+		*changed = true;
+		k++;
+		count--;
+	}
+	if (k < g->npel)
+		a->cursor = g->pel[k].id;
+	return true;
+}
+
+/* XAUTOCLAIM key group consumer min-idle-time start [COUNT count] [JUSTID] */
+void
+XautoclaimCommand(Client *c)
+{
+	ClaimArgs	a;
+	bool		startex;
+
+	memset(&a, 0, sizeof(a));
+	a.autoclaim = true;
+	a.count = 100;
+	if (!GetLongLongOrReply(c, 4, &a.minidle, "ERR Invalid min-idle-time argument for XAUTOCLAIM"))
+		return;
+	if (a.minidle < 0)
+		a.minidle = 0;
+	if (!parse_range_id(c, 5, &a.start, &startex, 0))
+		return;
+	if (startex && !id_incr(&a.start))
+	{
+		AddReplyError(&c->reply, "ERR invalid start ID for the interval");
+		return;
+	}
+	for (int j = 6; j < c->argc; j++)
+	{
+		if (ArgEquals(c, j, "count") && c->argc - 1 - j > 0)
+		{
+			if (!StringToLongLong(c->argv[j + 1], c->argv_len[j + 1], &a.count) ||
+				a.count < 1 || a.count > LONG_MAX / 16)
+			{
+				AddReplyError(&c->reply, "ERR COUNT must be > 0");
+				return;
+			}
+			j++;
+		}
+		else if (ArgEquals(c, j, "justid"))
+			a.justid = true;
+		else
+		{
+			ReplySyntaxError(c);
+			return;
+		}
+	}
+	claim_write(c, xautoclaim_fn, &a);
 }

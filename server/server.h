@@ -340,6 +340,8 @@ void		ZscoreCommand(Client *c);
 void		ZunionCommand(Client *c);
 void		XackCommand(Client *c);
 void		XaddCommand(Client *c);
+void		XautoclaimCommand(Client *c);
+void		XclaimCommand(Client *c);
 void		XgroupCreateCommand(Client *c);
 void		XgroupCreateconsumerCommand(Client *c);
 void		XgroupDelconsumerCommand(Client *c);

@@ -7,7 +7,8 @@
  *	  times out with a null reply, not early; a stream with its last id
  *	  and counters survives a clean restart and a SIGKILL; consumers
  *	  blocked in XREADGROUP BLOCK each get a different new entry, which
- *	  stays pending until XACK, across a SIGKILL too.
+ *	  stays pending until XACK, across a SIGKILL too, and XCLAIM and
+ *	  XAUTOCLAIM move it and count deliveries.
  *
  * NOTES
  *	  What redis-compat/seq/streams.txt cannot compare: ids made from the
@@ -345,6 +346,19 @@ START_TEST(test_groups)
 	freeReplyObject(r);
 	r = HarnessCommandOk(c, "XINFO GROUPS s");
 	ck_assert_str_eq(r->element[0]->element[7]->str, "2-1");	/* last-delivered-id */
+	freeReplyObject(r);
+
+	/* XCLAIM moves it and counts a delivery; XAUTOCLAIM JUSTID does not */
+	r = HarnessCommandOk(c, "XCLAIM s g other 0 2-1");
+	ck_assert_uint_eq(r->elements, 1);
+	freeReplyObject(r);
+	r = HarnessCommandOk(c, "XAUTOCLAIM s g third 0 0 JUSTID");
+	ck_assert_uint_eq(r->element[1]->elements, 1);
+	freeReplyObject(r);
+	r = HarnessCommandOk(c, "XPENDING s g - + 10");
+	ck_assert_uint_eq(r->elements, 1);
+	ck_assert_str_eq(r->element[0]->element[1]->str, "third");
+	ck_assert_int_eq(r->element[0]->element[3]->integer, 2);
 	freeReplyObject(r);
 	redisFree(c);
 	HarnessStopOk(&s);
