@@ -467,9 +467,9 @@ const Command command_table[] = {
 	{"xrange", XrangeCommand, -4, CMD_READONLY, 1, 1, 1,
 	 "@read @stream @slow", "stream", "5.0.0", "Return a range of elements in a stream, with IDs matching the specified IDs interval", "O(N) with N being the number of elements being returned. If N is constant (e.g. always asking for the first 10 elements with COUNT), you can consider it O(1).", NULL, "key start end [COUNT count]"},
 	{"xread", XreadCommand, -4, CMD_READONLY | CMD_BLOCKING | CMD_MOVABLE_KEYS, 0, 0, 0,
-	 "@read @stream @slow @blocking", "stream", "5.0.0", "Return never seen elements in multiple streams, with IDs greater than the ones reported by the caller for each stream. Can block.", "For each stream mentioned: O(N) with N being the number of elements being returned, it means that XREAD-ing with a fixed COUNT is O(1). Note that when the BLOCK option is used, XADD will pay O(M) time in order to serve the M clients blocked on the stream getting new data.", NULL, "[COUNT count] [BLOCK milliseconds] STREAMS key [key ...] id [id ...]"},
+	 "@read @stream @slow @blocking", "stream", "5.0.0", "Return never seen elements in multiple streams, with IDs greater than the ones reported by the caller for each stream. Can block.", "For each stream mentioned: O(N) with N being the number of elements being returned, it means that XREAD-ing with a fixed COUNT is O(1). Note that when the BLOCK option is used, XADD will pay O(M) time in order to serve the M clients blocked on the stream getting new data.", NULL, "[COUNT count] [BLOCK milliseconds] STREAMS key [key ...] id [id ...]", 0, "streams", 1},
 	{"xreadgroup", XreadgroupCommand, -7, CMD_WRITE | CMD_BLOCKING | CMD_MOVABLE_KEYS, 0, 0, 0,
-	 "@write @stream @slow @blocking", "stream", "5.0.0", "Return new entries from a stream using a consumer group, or access the history of the pending entries for a given consumer. Can block.", "For each stream mentioned: O(M) with M being the number of elements returned. If M is constant (e.g. always asking for the first 10 elements with COUNT), you can consider it O(1). On the other side when XREADGROUP blocks, XADD will pay the O(N) time in order to serve the N clients blocked on the stream getting new data.", NULL, "GROUP group consumer [COUNT count] [BLOCK milliseconds] [NOACK] STREAMS key [key ...] id [id ...]"},
+	 "@write @stream @slow @blocking", "stream", "5.0.0", "Return new entries from a stream using a consumer group, or access the history of the pending entries for a given consumer. Can block.", "For each stream mentioned: O(M) with M being the number of elements returned. If M is constant (e.g. always asking for the first 10 elements with COUNT), you can consider it O(1). On the other side when XREADGROUP blocks, XADD will pay the O(N) time in order to serve the N clients blocked on the stream getting new data.", NULL, "GROUP group consumer [COUNT count] [BLOCK milliseconds] [NOACK] STREAMS key [key ...] id [id ...]", 0, "streams", 4},
 	{"xrevrange", XrevrangeCommand, -4, CMD_READONLY, 1, 1, 1,
 	 "@read @stream @slow", "stream", "5.0.0", "Return a range of elements in a stream, with IDs matching the specified IDs interval, in reverse order (from greater to smaller IDs) compared to XRANGE", "O(N) with N being the number of elements returned. If N is constant (e.g. always asking for the first 10 elements with COUNT), you can consider it O(1).", NULL, "key end start [COUNT count]"},
 	{"xsetid", XsetidCommand, -3, CMD_WRITE | CMD_DENYOOM | CMD_FAST, 1, 1, 1,
@@ -772,6 +772,22 @@ CommandKeyRange(const Command *cmd, int argc, const char *const *argv, const siz
 			return false;
 		*first = cmd->numkeys_arg + 1;
 		*last = cmd->numkeys_arg + (int) numkeys;
+		*step = 1;
+		return true;
+	}
+	if (cmd->key_keyword)
+	{
+		int			kw = -1,
+					nkeys;
+
+		for (int i = cmd->keyword_from; i < argc && kw < 0; i++)
+			if (strlen(cmd->key_keyword) == argv_len[i] &&
+				strncasecmp(argv[i], cmd->key_keyword, argv_len[i]) == 0)
+				kw = i;
+		if (kw < 0 || (nkeys = (argc - kw - 1) / 2) == 0)
+			return false;
+		*first = kw + 1;
+		*last = kw + nkeys;
 		*step = 1;
 		return true;
 	}

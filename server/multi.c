@@ -288,9 +288,18 @@ needs_all_databases(const QueuedCommand *q)
 	 * a fixed key as well (ZUNIONSTORE dest numkeys key ...) is not
 	 * described by the table, so EXEC takes every database lock for it.
 	 */
-	if ((q->cmd->flags & CMD_MOVABLE_KEYS) && q->cmd->numkeys_arg == 0)
+	if ((q->cmd->flags & CMD_MOVABLE_KEYS) && q->cmd->numkeys_arg == 0 &&
+		q->cmd->key_keyword == NULL)
 		return true;
-	return (q->cmd->flags & CMD_WRITE) && q->cmd->first_key == 0 && q->cmd->numkeys_arg == 0;
+	/*
+	 * Keys after a keyword (XREAD ... STREAMS key ...) are exact for
+	 * XREAD, whose other arguments are numbers; XREADGROUP's group or
+	 * consumer may be named "streams", so a write locks everything.
+	 */
+	if ((q->cmd->flags & CMD_WRITE) && q->cmd->key_keyword != NULL)
+		return true;
+	return (q->cmd->flags & CMD_WRITE) && q->cmd->first_key == 0 && q->cmd->numkeys_arg == 0 &&
+		q->cmd->key_keyword == NULL;
 }
 
 /* Append the hashes of q's keys (the command table's key positions). */

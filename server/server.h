@@ -122,6 +122,11 @@ typedef struct Command
 	int			numkeys_arg;	/* > 0: the keys are the numkeys_arg + 1 ...
 								 * arguments, as many as argv[numkeys_arg]
 								 * says (LMPOP); first_key is then 0 */
+	const char *key_keyword;	/* non-NULL: the keys follow the first
+								 * argument equal to it from argv[keyword_from]
+								 * on, as many as half the arguments after it
+								 * (XREAD's STREAMS); first_key is then 0 */
+	int			keyword_from;
 } Command;
 
 extern const Command command_table[];
