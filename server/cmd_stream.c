@@ -1,7 +1,7 @@
 /*
  * cmd_stream.c
  *	  Streams: XADD XLEN XRANGE XREVRANGE XDEL XTRIM XREAD (and its BLOCK
- *	  form) XSETID XINFO STREAM/GROUPS/CONSUMERS/HELP, and consumer groups:
+ *	  form) XSETID XINFO STREAM (FULL too)/GROUPS/CONSUMERS/HELP, and consumer groups:
  *	  XGROUP CREATE/SETID/DESTROY/CREATECONSUMER/DELCONSUMER/HELP,
  *	  XREADGROUP (BLOCK too) XACK XPENDING XCLAIM XAUTOCLAIM.
  *
@@ -139,6 +139,7 @@ typedef struct StreamGroup
 
 static int64_t entries_before(const Stream *s, const StreamId *id);
 static bool has_tombstones(const Stream *s, const StreamId *start, const StreamId *end);
+static void reply_lag(Client *c, const Stream *s, const StreamGroup *g);
 
 /* ------------------------------------------------------------ ids */
 
@@ -2070,7 +2071,78 @@ reply_entry_or_null(Client *c, const Stream *s, long pos)
 		reply_entry(c, s, &s->e[pos]);
 }
 
-/* XINFO STREAM key (FULL is not implemented) */
+/*
+ * XINFO STREAM FULL's groups: each with its pending entries and consumers
+ * (with theirs), at most count pending entries in each list (0: all).
+ */
+static void
+reply_full_groups(Client *c, const Stream *s, long long count)
+{
+	AddReplyArrayLen(&c->reply, s->ng);
+	for (long i = 0; i < s->ng; i++)
+	{
+		const StreamGroup *g = &s->g[i];
+		long		n = count > 0 && g->npel > count ? (long) count : g->npel;
+
+		AddReplyMapLen(&c->reply, 7);
+		AddReplyBulkCString(&c->reply, "name");
+		AddReplyBulk(&c->reply, g->name, g->len);
+		AddReplyBulkCString(&c->reply, "last-delivered-id");
+		reply_id(c, &g->last_id);
+		AddReplyBulkCString(&c->reply, "entries-read");
+		if (g->entries_read != ENTRIES_READ_UNKNOWN)
+			AddReplyLongLong(&c->reply, g->entries_read);
+		else
+			AddReplyNull(&c->reply);
+		AddReplyBulkCString(&c->reply, "lag");
+		reply_lag(c, s, g);
+		AddReplyBulkCString(&c->reply, "pel-count");
+		AddReplyLongLong(&c->reply, g->npel);
+		AddReplyBulkCString(&c->reply, "pending");
+		AddReplyArrayLen(&c->reply, n);
+		for (long k = 0; k < n; k++)
+		{
+			const StreamNack *nk = &g->pel[k];
+
+			AddReplyArrayLen(&c->reply, 4);
+			reply_id(c, &nk->id);
+			AddReplyBulk(&c->reply, g->cons[nk->consumer].name, g->cons[nk->consumer].len);
+			AddReplyLongLong(&c->reply, nk->delivery_time);
+			AddReplyLongLong(&c->reply, (long long) nk->delivery_count);
+		}
+		AddReplyBulkCString(&c->reply, "consumers");
+		AddReplyArrayLen(&c->reply, g->ncons);
+		for (long ci = 0; ci < g->ncons; ci++)
+		{
+			long		pending = consumer_pending(g, ci);
+			long		m = count > 0 && pending > count ? (long) count : pending;
+
+			AddReplyMapLen(&c->reply, 4);
+			AddReplyBulkCString(&c->reply, "name");
+			AddReplyBulk(&c->reply, g->cons[ci].name, g->cons[ci].len);
+			AddReplyBulkCString(&c->reply, "seen-time");
+			AddReplyLongLong(&c->reply, g->cons[ci].seen_time);
+			AddReplyBulkCString(&c->reply, "pel-count");
+			AddReplyLongLong(&c->reply, pending);
+			AddReplyBulkCString(&c->reply, "pending");
+			AddReplyArrayLen(&c->reply, m);
+			for (long k = 0; k < g->npel && m > 0; k++)
+			{
+				const StreamNack *nk = &g->pel[k];
+
+				if (nk->consumer != ci)
+					continue;
+				AddReplyArrayLen(&c->reply, 3);
+				reply_id(c, &nk->id);
+				AddReplyLongLong(&c->reply, nk->delivery_time);
+				AddReplyLongLong(&c->reply, (long long) nk->delivery_count);
+				m--;
+			}
+		}
+	}
+}
+
+/* XINFO STREAM key [FULL [COUNT count]] */
 void
 XinfoStreamCommand(Client *c)
 {
@@ -2078,20 +2150,26 @@ XinfoStreamCommand(Client *c)
 	Stream		s;
 	long		nkeys;
 	unsigned char (*keys)[16];
+	bool		full = false;
+	long long	count = 10;
 
 	if (!stream_read(c, 2, &v, &s, reply_no_such_key))
 		return;
 	/* the key is looked at before the arguments, as in Redis */
 	if (c->argc > 3)
 	{
-		if (ArgEquals(c, 3, "full"))
-			AddReplyError(&c->reply, "ERR XINFO STREAM FULL is not implemented in tusk yet");
-		else
+		if ((c->argc != 4 && c->argc != 6) || !ArgEquals(c, 3, "full") ||
+			(c->argc == 6 && !ArgEquals(c, 4, "count")))
+		{
 			AddReplyErrorFormat(&c->reply, "ERR unknown subcommand or wrong number of arguments "
 								"for '%.*s'. Try XINFO HELP.", (int) c->argv_len[1], c->argv[1]);
-		stream_free(&s);
-		KsValueRelease(&v);
-		return;
+			goto done;
+		}
+		if (c->argc == 6 && !GetLongLongOrReply(c, 5, &count, NULL))
+			goto done;
+		if (count < 0)
+			count = 0;
+		full = true;
 	}
 	nkeys = (s.n + STREAM_NODE_ENTRIES - 1) / STREAM_NODE_ENTRIES;
 	keys = MemAlloc(16 * (size_t) (nkeys + 1));
@@ -2105,7 +2183,7 @@ XinfoStreamCommand(Client *c)
 			keys[k][8 + b] = (unsigned char) (id->seq >> (56 - 8 * b));
 		}
 	}
-	AddReplyMapLen(&c->reply, 10);
+	AddReplyMapLen(&c->reply, full ? 9 : 10);
 	AddReplyBulkCString(&c->reply, "length");
 	AddReplyLongLong(&c->reply, s.n);
 	AddReplyBulkCString(&c->reply, "radix-tree-keys");
@@ -2120,13 +2198,26 @@ XinfoStreamCommand(Client *c)
 	AddReplyLongLong(&c->reply, (long long) s.entries_added);
 	AddReplyBulkCString(&c->reply, "recorded-first-entry-id");
 	reply_id(c, &s.first_id);
-	AddReplyBulkCString(&c->reply, "groups");
-	AddReplyLongLong(&c->reply, s.ng);
-	AddReplyBulkCString(&c->reply, "first-entry");
-	reply_entry_or_null(c, &s, 0);
-	AddReplyBulkCString(&c->reply, "last-entry");
-	reply_entry_or_null(c, &s, s.n - 1);
+	if (full)
+	{
+		StreamId	lo = {0, 0}, hi = {UINT64_MAX, UINT64_MAX};
+
+		AddReplyBulkCString(&c->reply, "entries");
+		reply_range(c, &s, &lo, &hi, false, count);
+		AddReplyBulkCString(&c->reply, "groups");
+		reply_full_groups(c, &s, count);
+	}
+	else
+	{
+		AddReplyBulkCString(&c->reply, "groups");
+		AddReplyLongLong(&c->reply, s.ng);
+		AddReplyBulkCString(&c->reply, "first-entry");
+		reply_entry_or_null(c, &s, 0);
+		AddReplyBulkCString(&c->reply, "last-entry");
+		reply_entry_or_null(c, &s, s.n - 1);
+	}
 	MemFree(keys);
+done:
 	stream_free(&s);
 	KsValueRelease(&v);
 }
