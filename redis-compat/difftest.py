@@ -1420,6 +1420,15 @@ def gen_random(n, seed):
         (2, zsetop_cmd),
         (1, lambda: [b'ZINTERCARD', b'2', key(), key()] + rnd.choice([[], [b'LIMIT', b'1']])),
         (1, lambda: [b'ZRANDMEMBER', key()] + rnd.choice([[], [b'2'], [b'-3', b'WITHSCORES'], [b'5', b'WITHSCORES']])),
+        # streams on the same keys, with explicit ids (a generated id is the clock)
+        (3, lambda: [b'XADD', key()] + rnd.choice([[], [], [b'MAXLEN', b'2'], [b'NOMKSTREAM'], [b'MINID', b'2']]) +
+                    [rnd.choice([b'1-*', b'2-*', b'3', b'2-5', b'0-1', b'9-9'])] + [x for _ in range(rnd.randint(1, 2)) for x in (field(), val())]),
+        (1, lambda: [rnd.choice([b'XRANGE', b'XREVRANGE']), key(), rnd.choice([b'-', b'+', b'2', b'(2-0']),
+                     rnd.choice([b'-', b'+', b'3', b'(9-9'])] + rnd.choice([[], [b'COUNT', b'1']])),
+        (1, lambda: rnd.choice([[b'XLEN'], [b'XINFO', b'STREAM']]) + [key()]),
+        (1, lambda: [b'XDEL', key(), rnd.choice([b'1-0', b'2-0', b'2-5', b'x'])]),
+        (1, lambda: [b'XTRIM', key(), rnd.choice([b'MAXLEN', b'MINID']), rnd.choice([b'0', b'1', b'2-1'])]),
+        (1, lambda: [b'XREAD', b'STREAMS', key(), key(), rnd.choice([b'0', b'$', b'2']), b'0']),
         # a transaction of deterministic commands (EXEC's reply is compared exactly)
         (2, lambda: [[b'MULTI']] + [rnd.choice(tx_cmds)() for _ in range(rnd.randint(0, 4))] + [[b'EXEC']]),
     ]
@@ -1440,7 +1449,8 @@ def gen_random(n, seed):
         items.append(Item(no, 'cmd', cmd))
         no += 1
     for k in RAND_KEYS:
-        for c in ([b'TYPE', k], [b'GET', k], [b'TTL', k], [b'ZRANGE', k, b'0', b'-1', b'WITHSCORES']):
+        for c in ([b'TYPE', k], [b'GET', k], [b'TTL', k], [b'ZRANGE', k, b'0', b'-1', b'WITHSCORES'],
+                  [b'XINFO', b'STREAM', k, b'FULL']):
             items.append(Item(no, 'cmd', c))
             no += 1
     seq = Sequence('random(seed=%s)' % seed)

@@ -9,6 +9,7 @@
 #include "server/server.h"
 #include "server/util.h"
 
+#include <ctype.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -86,12 +87,58 @@ reply_keynum_spec(ReplyBuf *r, const Command *cmd)
 	AddReplyLongLong(r, 1);
 }
 
+/* Keys after a keyword: begin_search keyword, find_keys range with limit 2. */
+static void
+reply_keyword_spec(ReplyBuf *r, const Command *cmd)
+{
+	char		upper[32];
+	size_t		n = strlen(cmd->key_keyword);
+
+	if (n >= sizeof(upper))
+		n = sizeof(upper) - 1;
+	for (size_t i = 0; i < n; i++)
+		upper[i] = (char) toupper((unsigned char) cmd->key_keyword[i]);
+	upper[n] = '\0';
+	AddReplyArrayLen(r, 1);
+	AddReplyMapLen(r, 3);
+	AddReplyBulkCString(r, "flags");
+	AddReplySetLen(r, 1);
+	AddReplyStatus(r, (cmd->flags & CMD_WRITE) ? "RW" : "RO");
+	AddReplyBulkCString(r, "begin_search");
+	AddReplyMapLen(r, 2);
+	AddReplyBulkCString(r, "type");
+	AddReplyBulkCString(r, "keyword");
+	AddReplyBulkCString(r, "spec");
+	AddReplyMapLen(r, 2);
+	AddReplyBulkCString(r, "keyword");
+	AddReplyBulkCString(r, upper);
+	AddReplyBulkCString(r, "startfrom");
+	AddReplyLongLong(r, cmd->keyword_from);
+	AddReplyBulkCString(r, "find_keys");
+	AddReplyMapLen(r, 2);
+	AddReplyBulkCString(r, "type");
+	AddReplyBulkCString(r, "range");
+	AddReplyBulkCString(r, "spec");
+	AddReplyMapLen(r, 3);
+	AddReplyBulkCString(r, "lastkey");
+	AddReplyLongLong(r, -1);
+	AddReplyBulkCString(r, "keystep");
+	AddReplyLongLong(r, 1);
+	AddReplyBulkCString(r, "limit");
+	AddReplyLongLong(r, 2);
+}
+
 static void
 reply_key_specs(ReplyBuf *r, const Command *cmd)
 {
 	if (cmd->numkeys_arg > 0)
 	{
 		reply_keynum_spec(r, cmd);
+		return;
+	}
+	if (cmd->key_keyword)
+	{
+		reply_keyword_spec(r, cmd);
 		return;
 	}
 	if (cmd->first_key == 0)
@@ -687,7 +734,7 @@ CommandGetkeysCommand(Client *c)
 	if ((cmd->flags & CMD_KEYS_NOT_KEY) ||
 		!CommandKeyRange(cmd, n, c->argv + 2, c->argv_len + 2, &first, &last, &step))
 	{
-		AddReplyError(&c->reply, cmd->numkeys_arg > 0 ? "ERR Invalid arguments specified for command"
+		AddReplyError(&c->reply, cmd->numkeys_arg > 0 || cmd->key_keyword ? "ERR Invalid arguments specified for command"
 					  : "ERR The command has no key arguments");
 		return;
 	}

@@ -67,7 +67,8 @@ put_key(Client *c, int db, const char *key, size_t len, const KsValue *src, cons
 	KsStatus st = KsPutFlags(db, key, len, src->type, src->flags, src->value, src->value_len,
 							 src->expire_ms, cur);
 
-	if (st == KS_OK && (src->type == KS_TYPE_LIST || src->type == KS_TYPE_ZSET))
+	if (st == KS_OK && (src->type == KS_TYPE_LIST || src->type == KS_TYPE_ZSET ||
+						 src->type == KS_TYPE_STREAM))
 		BlockNoteKey(db, key, len);	/* RENAME, COPY, MOVE: a client may wait on it */
 	return st == KS_OK || ReplyKsError(c, st);
 }

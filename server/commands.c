@@ -197,6 +197,34 @@ static const Command slowlog_subcommands[] = {
 	{NULL}
 };
 
+static const Command xgroup_subcommands[] = {
+	{SUB("xgroup", "create"), XgroupCreateCommand, -5, CMD_WRITE | CMD_DENYOOM, 2, 2, 1,
+	 "@write @stream @slow", "stream", "5.0.0", "Create a consumer group.", "O(1)", NULL, "key group id|$ [MKSTREAM] [ENTRIESREAD entries-read]"},
+	{SUB("xgroup", "createconsumer"), XgroupCreateconsumerCommand, 5, CMD_WRITE | CMD_DENYOOM, 2, 2, 1,
+	 "@write @stream @slow", "stream", "6.2.0", "Create a consumer in a consumer group.", "O(1)", NULL, "key group consumer"},
+	{SUB("xgroup", "delconsumer"), XgroupDelconsumerCommand, 5, CMD_WRITE, 2, 2, 1,
+	 "@write @stream @slow", "stream", "5.0.0", "Delete a consumer from a consumer group.", "O(1)", NULL, "key group consumer"},
+	{SUB("xgroup", "destroy"), XgroupDestroyCommand, 4, CMD_WRITE, 2, 2, 1,
+	 "@write @stream @slow", "stream", "5.0.0", "Destroy a consumer group.", "O(N) where N is the number of entries in the group's pending entries list (PEL).", NULL, "key group"},
+	{SUB("xgroup", "help"), XgroupHelpCommand, 2, CMD_LOADING | CMD_STALE, 0, 0, 0,
+	 "@stream @slow", "stream", "5.0.0", "Show helpful text about the different subcommands", "O(1)", NULL, ""},
+	{SUB("xgroup", "setid"), XgroupSetidCommand, -5, CMD_WRITE, 2, 2, 1,
+	 "@write @stream @slow", "stream", "5.0.0", "Set a consumer group to an arbitrary last delivered ID value.", "O(1)", NULL, "key group id|$ [ENTRIESREAD entries-read]"},
+	{NULL}
+};
+
+static const Command xinfo_subcommands[] = {
+	{SUB("xinfo", "consumers"), XinfoConsumersCommand, 4, CMD_READONLY, 2, 2, 1,
+	 "@read @stream @slow", "stream", "5.0.0", "List the consumers in a consumer group", "O(1)", NULL, "key group"},
+	{SUB("xinfo", "groups"), XinfoGroupsCommand, 3, CMD_READONLY, 2, 2, 1,
+	 "@read @stream @slow", "stream", "5.0.0", "List the consumer groups of a stream", "O(1)", NULL, "key"},
+	{SUB("xinfo", "help"), XinfoHelpCommand, 2, CMD_LOADING | CMD_STALE, 0, 0, 0,
+	 "@stream @slow", "stream", "5.0.0", "Show helpful text about the different subcommands", "O(1)", NULL, ""},
+	{SUB("xinfo", "stream"), XinfoStreamCommand, -3, CMD_READONLY, 2, 2, 1,
+	 "@read @stream @slow", "stream", "5.0.0", "Get information about a stream", "O(1)", NULL, "key [FULL [COUNT count]]"},
+	{NULL}
+};
+
 const Command command_table[] = {
 	{"append", AppendCommand, 3, CMD_WRITE | CMD_DENYOOM, 1, 1, 1,
 	 "@write @string @fast", "string", "1.0.0", "Append a value to a key", "O(1). The amortized time complexity is O(1) assuming the appended value is small and the already present value is of any size, since the dynamic string library used by Redis will double the free space available on every reallocation.", NULL, "key value"},
@@ -458,6 +486,36 @@ const Command command_table[] = {
 	 "@keyspace @read @fast", "generic", "1.0.0", "Determine the type stored at key", "O(1)", NULL, "key"},
 	{"unlink", UnlinkCommand, -2, CMD_WRITE | CMD_FAST, 1, -1, 1,
 	 "@keyspace @write @fast", "generic", "4.0.0", "Delete a key asynchronously in another thread. Otherwise it is just as DEL, but non blocking.", "O(1) for each key removed regardless of its size. Then the command does O(N) work in a different thread in order to reclaim memory, where N is the number of allocations the deleted objects where composed of.", NULL, "key ..."},
+	{"xack", XackCommand, -4, CMD_WRITE | CMD_FAST, 1, 1, 1,
+	 "@write @stream @fast", "stream", "5.0.0", "Marks a pending message as correctly processed, effectively removing it from the pending entries list of the consumer group. Return value of the command is the number of messages successfully acknowledged, that is, the IDs we were actually able to resolve in the PEL.", "O(1) for each message ID processed.", NULL, "key group id [id ...]"},
+	{"xadd", XaddCommand, -5, CMD_WRITE | CMD_DENYOOM | CMD_FAST, 1, 1, 1,
+	 "@write @stream @fast", "stream", "5.0.0", "Appends a new entry to a stream", "O(1) when adding a new entry, O(N) when trimming where N being the number of entries evicted.", NULL, "key [NOMKSTREAM] [MAXLEN|MINID [=|~] threshold [LIMIT count]] *|id (field value) ..."},
+	{"xautoclaim", XautoclaimCommand, -6, CMD_WRITE | CMD_FAST, 1, 1, 1,
+	 "@write @stream @fast", "stream", "6.2.0", "Changes (or acquires) ownership of messages in a consumer group, as if the messages were delivered to the specified consumer.", "O(1) if COUNT is small.", NULL, "key group consumer min-idle-time start [COUNT count] [JUSTID]"},
+	{"xclaim", XclaimCommand, -6, CMD_WRITE | CMD_FAST, 1, 1, 1,
+	 "@write @stream @fast", "stream", "5.0.0", "Changes (or acquires) ownership of a message in a consumer group, as if the message was delivered to the specified consumer.", "O(log N) with N being the number of messages in the PEL of the consumer group.", NULL, "key group consumer min-idle-time id [id ...] [IDLE ms] [TIME unix-time-milliseconds] [RETRYCOUNT count] [FORCE] [JUSTID] [LASTID lastid]"},
+	{"xdel", XdelCommand, -3, CMD_WRITE | CMD_FAST, 1, 1, 1,
+	 "@write @stream @fast", "stream", "5.0.0", "Removes the specified entries from the stream. Returns the number of items actually deleted, that may be different from the number of IDs passed in case certain IDs do not exist.", "O(1) for each single item to delete in the stream, regardless of the stream size.", NULL, "key id [id ...]"},
+	{"xgroup", NULL, -2, 0, 0, 0, 0,
+	 "@slow", "stream", "5.0.0", "A container for consumer groups commands", "Depends on subcommand.", xgroup_subcommands, ""},
+	{"xinfo", NULL, -2, 0, 0, 0, 0,
+	 "@slow", "stream", "5.0.0", "A container for stream introspection commands", "Depends on subcommand.", xinfo_subcommands, ""},
+	{"xlen", XlenCommand, 2, CMD_READONLY | CMD_FAST, 1, 1, 1,
+	 "@read @stream @fast", "stream", "5.0.0", "Return the number of entries in a stream", "O(1)", NULL, "key"},
+	{"xpending", XpendingCommand, -3, CMD_READONLY, 1, 1, 1,
+	 "@read @stream @slow", "stream", "5.0.0", "Return information and entries from a stream consumer group pending entries list, that are messages fetched but never acknowledged.", "O(N) with N being the number of elements returned, so asking for a small fixed number of entries per call is O(1). O(M), where M is the total number of entries scanned when used with the IDLE filter. When the command returns just the summary and the list of consumers is small, it runs in O(1) time; otherwise, an additional O(N) time for iterating every consumer.", NULL, "key group [[IDLE min-idle-time] start end count [consumer]]"},
+	{"xrange", XrangeCommand, -4, CMD_READONLY, 1, 1, 1,
+	 "@read @stream @slow", "stream", "5.0.0", "Return a range of elements in a stream, with IDs matching the specified IDs interval", "O(N) with N being the number of elements being returned. If N is constant (e.g. always asking for the first 10 elements with COUNT), you can consider it O(1).", NULL, "key start end [COUNT count]"},
+	{"xread", XreadCommand, -4, CMD_READONLY | CMD_BLOCKING | CMD_MOVABLE_KEYS, 0, 0, 0,
+	 "@read @stream @slow @blocking", "stream", "5.0.0", "Return never seen elements in multiple streams, with IDs greater than the ones reported by the caller for each stream. Can block.", "For each stream mentioned: O(N) with N being the number of elements being returned, it means that XREAD-ing with a fixed COUNT is O(1). Note that when the BLOCK option is used, XADD will pay O(M) time in order to serve the M clients blocked on the stream getting new data.", NULL, "[COUNT count] [BLOCK milliseconds] STREAMS key [key ...] id [id ...]", 0, "streams", 1},
+	{"xreadgroup", XreadgroupCommand, -7, CMD_WRITE | CMD_BLOCKING | CMD_MOVABLE_KEYS, 0, 0, 0,
+	 "@write @stream @slow @blocking", "stream", "5.0.0", "Return new entries from a stream using a consumer group, or access the history of the pending entries for a given consumer. Can block.", "For each stream mentioned: O(M) with M being the number of elements returned. If M is constant (e.g. always asking for the first 10 elements with COUNT), you can consider it O(1). On the other side when XREADGROUP blocks, XADD will pay the O(N) time in order to serve the N clients blocked on the stream getting new data.", NULL, "GROUP group consumer [COUNT count] [BLOCK milliseconds] [NOACK] STREAMS key [key ...] id [id ...]", 0, "streams", 4},
+	{"xrevrange", XrevrangeCommand, -4, CMD_READONLY, 1, 1, 1,
+	 "@read @stream @slow", "stream", "5.0.0", "Return a range of elements in a stream, with IDs matching the specified IDs interval, in reverse order (from greater to smaller IDs) compared to XRANGE", "O(N) with N being the number of elements returned. If N is constant (e.g. always asking for the first 10 elements with COUNT), you can consider it O(1).", NULL, "key end start [COUNT count]"},
+	{"xsetid", XsetidCommand, -3, CMD_WRITE | CMD_DENYOOM | CMD_FAST, 1, 1, 1,
+	 "@write @stream @fast", "stream", "5.0.0", "An internal command for replicating stream values", "O(1)", NULL, "key last-id [ENTRIESADDED entries-added] [MAXDELETEDID max-deleted-id]"},
+	{"xtrim", XtrimCommand, -4, CMD_WRITE, 1, 1, 1,
+	 "@write @stream @slow", "stream", "5.0.0", "Trims the stream to (approximately if '~' is passed) a certain size", "O(N), with N being the number of evicted entries. Constant times are very small however, since entries are organized in macro nodes containing multiple entries that can be released with a single deallocation.", NULL, "key MAXLEN|MINID [=|~] threshold [LIMIT count]"},
 	{"zadd", ZaddCommand, -4, CMD_WRITE | CMD_DENYOOM | CMD_FAST, 1, 1, 1,
 	 "@write @sortedset @fast", "sorted-set", "1.2.0", "Add one or more members to a sorted set, or update its score if it already exists", "O(log(N)) for each item added, where N is the number of elements in the sorted set.", NULL, "key [NX|XX] [GT|LT] [CH] [INCR] (score member) ..."},
 	{"zcard", ZcardCommand, 2, CMD_READONLY | CMD_FAST, 1, 1, 1,
@@ -764,6 +822,22 @@ CommandKeyRange(const Command *cmd, int argc, const char *const *argv, const siz
 			return false;
 		*first = cmd->numkeys_arg + 1;
 		*last = cmd->numkeys_arg + (int) numkeys;
+		*step = 1;
+		return true;
+	}
+	if (cmd->key_keyword)
+	{
+		int			kw = -1,
+					nkeys;
+
+		for (int i = cmd->keyword_from; i < argc && kw < 0; i++)
+			if (strlen(cmd->key_keyword) == argv_len[i] &&
+				strncasecmp(argv[i], cmd->key_keyword, argv_len[i]) == 0)
+				kw = i;
+		if (kw < 0 || (nkeys = (argc - kw - 1) / 2) == 0)
+			return false;
+		*first = kw + 1;
+		*last = kw + nkeys;
 		*step = 1;
 		return true;
 	}

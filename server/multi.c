@@ -291,9 +291,18 @@ MultiNeedsAllDatabases(const Command *cmd)
 	 * a fixed key as well (ZUNIONSTORE dest numkeys key ...) is not
 	 * described by the table, so EXEC takes every database lock for it.
 	 */
-	if ((cmd->flags & CMD_MOVABLE_KEYS) && cmd->numkeys_arg == 0)
+	if ((cmd->flags & CMD_MOVABLE_KEYS) && cmd->numkeys_arg == 0 &&
+		cmd->key_keyword == NULL)
 		return true;
-	return (cmd->flags & CMD_WRITE) && cmd->first_key == 0 && cmd->numkeys_arg == 0;
+	/*
+	 * Keys after a keyword (XREAD ... STREAMS key ...) are exact for
+	 * XREAD, whose other arguments are numbers; XREADGROUP's group or
+	 * consumer may be named "streams", so a write locks everything.
+	 */
+	if ((cmd->flags & CMD_WRITE) && cmd->key_keyword != NULL)
+		return true;
+	return (cmd->flags & CMD_WRITE) && cmd->first_key == 0 && cmd->numkeys_arg == 0 &&
+		cmd->key_keyword == NULL;
 }
 
 /* Append the hashes of q's keys (the command table's key positions). */

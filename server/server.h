@@ -124,6 +124,11 @@ typedef struct Command
 	int			numkeys_arg;	/* > 0: the keys are the numkeys_arg + 1 ...
 								 * arguments, as many as argv[numkeys_arg]
 								 * says (LMPOP); first_key is then 0 */
+	const char *key_keyword;	/* non-NULL: the keys follow the first
+								 * argument equal to it from argv[keyword_from]
+								 * on, as many as half the arguments after it
+								 * (XREAD's STREAMS); first_key is then 0 */
+	int			keyword_from;
 } Command;
 
 extern const Command command_table[];
@@ -359,6 +364,29 @@ void		ZrevrankCommand(Client *c);
 void		ZscanCommand(Client *c);
 void		ZscoreCommand(Client *c);
 void		ZunionCommand(Client *c);
+void		XackCommand(Client *c);
+void		XaddCommand(Client *c);
+void		XautoclaimCommand(Client *c);
+void		XclaimCommand(Client *c);
+void		XgroupCreateCommand(Client *c);
+void		XgroupCreateconsumerCommand(Client *c);
+void		XgroupDelconsumerCommand(Client *c);
+void		XgroupDestroyCommand(Client *c);
+void		XgroupHelpCommand(Client *c);
+void		XgroupSetidCommand(Client *c);
+void		XinfoConsumersCommand(Client *c);
+void		XinfoGroupsCommand(Client *c);
+void		XpendingCommand(Client *c);
+void		XreadgroupCommand(Client *c);
+void		XdelCommand(Client *c);
+void		XinfoHelpCommand(Client *c);
+void		XinfoStreamCommand(Client *c);
+void		XlenCommand(Client *c);
+void		XrangeCommand(Client *c);
+void		XreadCommand(Client *c);
+void		XrevrangeCommand(Client *c);
+void		XsetidCommand(Client *c);
+void		XtrimCommand(Client *c);
 void		ZunionstoreCommand(Client *c);
 /* OBJECT ENCODING of a stored sorted set: "listpack" or "skiplist", as Redis 7.0 would say */
 const char *ZsetEncodingName(const char *value, size_t len, uint8_t flags);
