@@ -62,6 +62,8 @@ typedef struct BlockShared
 } BlockShared;
 
 static BlockShared *block_shared;
+/* a retry of BlockRun skipped a key that holds another type (BlockNoteOtherType) */
+static bool retry_saw_other_type;
 
 /* This transaction's keys to wake after its commit (private memory). */
 typedef struct BlockNote
@@ -139,7 +141,7 @@ waits_on(const BlockSlot *s, int db, uint64_t hash)
  * Caller holds the lock exclusive.
  */
 static void
-wake_key_locked(int db, uint64_t hash)
+wake_key_after_locked(int db, uint64_t hash, uint64_t after)
 {
 	BlockSlot  *oldest = NULL;
 
@@ -147,7 +149,7 @@ wake_key_locked(int db, uint64_t hash)
 	{
 		BlockSlot  *s = &block_shared->slots[i];
 
-		if (!waits_on(s, db, hash) || !owner_alive(i, s))
+		if (!waits_on(s, db, hash) || s->since <= after || !owner_alive(i, s))
 			continue;
 		if (s->any_key)
 			wake_slot(s);
@@ -156,6 +158,12 @@ wake_key_locked(int db, uint64_t hash)
 	}
 	if (oldest)
 		wake_slot(oldest);
+}
+
+static void
+wake_key_locked(int db, uint64_t hash)
+{
+	wake_key_after_locked(db, hash, 0);
 }
 
 /* Every live waiter in db (db < 0: in any database). Lock held exclusive. */
@@ -363,11 +371,26 @@ BlockRun(Client *c, int first, int nkeys, long long timeout_ms, BlockTryFn try, 
 
 		/* cleared before the retry: a push after its look wakes us again */
 		atomic_store(&me->woken, 0);
+		retry_saw_other_type = false;
 		ProcStorageEnter();
 		served = try(c, arg, true);
 		ProcStorageLeave();
 		if (served)
 			break;
+		/*
+		 * One of our keys holds another type now: the wake-up may have
+		 * been meant for a waiter of that type (a BZPOPMIN behind our
+		 * BLPOP on one key name). Pass it on to the waiters that blocked
+		 * after us, in order; it never comes back to an older waiter, so
+		 * the chain ends.
+		 */
+		if (retry_saw_other_type && !me->any_key)
+		{
+			LWLockAcquire(&block_shared->lock, LW_EXCLUSIVE);
+			for (int k = 0; k < me->nkeys; k++)
+				wake_key_after_locked(me->db, me->keys[k], me->since);
+			LWLockRelease(&block_shared->lock);
+		}
 		for (;;)
 		{
 			int64_t		until = MonotonicUs() + BLOCK_TICK_US;
@@ -397,6 +420,12 @@ BlockRun(Client *c, int first, int nkeys, long long timeout_ms, BlockTryFn try, 
 		wake_keys(c->db, me->any_key, me->keys, me->nkeys);
 	ProcStorageEnter();
 	c->blocked_us += MonotonicUs() - start;
+}
+
+void
+BlockNoteOtherType(void)
+{
+	retry_saw_other_type = true;
 }
 
 void

@@ -61,6 +61,13 @@ void		BlockRun(Client *c, int first, int nkeys, long long timeout_ms, BlockTryFn
  */
 bool		BlockParseTimeout(Client *c, int argi, long long *timeout_ms);
 
+/*
+ * A retry (retry true) skipped one of its keys because it holds another
+ * type: BlockRun then passes the wake-up on to the waiters that blocked
+ * after this one, since it may have been meant for a waiter of that type.
+ */
+void		BlockNoteOtherType(void);
+
 /* The backend leaves its client: drop any registration left behind. */
 void		BlockClientDone(void);
 

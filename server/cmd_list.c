@@ -445,7 +445,10 @@ move_try(Client *c, bool from_left, bool to_left, bool retry)
 	same = c->argv_len[1] == c->argv_len[2] && memcmp(c->argv[1], c->argv[2], c->argv_len[1]) == 0;
 	ok = CmdLoadLatest(c, &t, 1, &src);
 	if (ok && retry && src.exists && src.type != KS_TYPE_LIST)
+	{
 		src.exists = false;		/* Redis keeps the client blocked */
+		BlockNoteOtherType();
+	}
 	ok = ok && CollAsElems(c, &src, KS_TYPE_LIST, &sl);
 	if (ok && sl.n == 0)
 	{
@@ -593,6 +596,8 @@ mpop_try(Client *c, void *argp, bool retry)
 		}
 		if (!cur.exists || (retry && cur.type != KS_TYPE_LIST))
 		{
+			if (cur.exists)
+				BlockNoteOtherType();
 			KsValueRelease(&cur);	/* a blocked client skips other types, as in Redis */
 			continue;
 		}

@@ -1568,6 +1568,8 @@ xread_try(Client *c, void *argp, bool retry)
 			ss[i].n > 0 && id_cmp(&ss[i].e[ss[i].n - 1].id, &a->ids[i]) > 0;
 		if (has[i])
 			nhas++;
+		else if (retry && vals[i].exists && vals[i].type != KS_TYPE_STREAM)
+			BlockNoteOtherType();
 	}
 	if (nhas > 0)
 	{

@@ -1085,6 +1085,8 @@ zmpop_try(Client *c, void *argp, bool retry)
 		}
 		if (!cur.exists || (retry && cur.type != KS_TYPE_ZSET))
 		{
+			if (cur.exists)
+				BlockNoteOtherType();
 			KsValueRelease(&cur);
 			continue;
 		}

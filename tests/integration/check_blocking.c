@@ -186,6 +186,32 @@ bzmpop_expect(redisContext *c, int index)
 	freeReplyObject(r);
 }
 
+/* BLPOP mk 10: expects [mk, x]. */
+static void
+mixed_blpop(redisContext *c, int index)
+{
+	redisReply *r = redisCommand(c, "BLPOP mk 10");
+
+	(void) index;
+	if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+		strcmp(r->element[1]->str, "x") != 0)
+		_exit(3);
+	freeReplyObject(r);
+}
+
+/* BZPOPMIN mk 10: expects [mk, m, 1]. */
+static void
+mixed_bzpopmin(redisContext *c, int index)
+{
+	redisReply *r = redisCommand(c, "BZPOPMIN mk 10");
+
+	(void) index;
+	if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != 3 ||
+		strcmp(r->element[1]->str, "m") != 0)
+		_exit(3);
+	freeReplyObject(r);
+}
+
 /* ------------------------------------------------------------- tests */
 
 /* A client blocked in BLPOP is served by another client's LPUSH. */
@@ -621,6 +647,38 @@ START_TEST(test_sorted_sets)
 }
 END_TEST
 
+/*
+ * A BLPOP and then a BZPOPMIN blocked on one key name: a ZADD wakes the
+ * older BLPOP first, which finds a sorted set, stays blocked and passes the
+ * wake-up on, so the BZPOPMIN is served at once (not after its timeout);
+ * then an RPUSH serves the BLPOP.
+ */
+START_TEST(test_mixed_types)
+{
+	TuskServer	s;
+	redisContext *c;
+	pid_t		list_waiter,
+				zset_waiter;
+	double		t0;
+
+	HarnessStartOk(&s, NULL, false);
+	c = HarnessConnectOk(&s);
+	list_waiter = HarnessSpawnClient(s.port, mixed_blpop, 0);
+	wait_blocked(c, 1);
+	zset_waiter = HarnessSpawnClient(s.port, mixed_bzpopmin, 0);
+	wait_blocked(c, 2);
+	t0 = now_seconds();
+	HarnessExpectInt(c, 1, "ZADD mk 1 m");
+	HarnessWaitClients(&zset_waiter, 1);
+	ck_assert_msg(now_seconds() - t0 < 5, "BZPOPMIN waited %.1f s for a ZADD", now_seconds() - t0);
+	wait_blocked(c, 1);
+	HarnessExpectInt(c, 1, "RPUSH mk x");
+	HarnessWaitClients(&list_waiter, 1);
+	redisFree(c);
+	HarnessStopOk(&s);
+}
+END_TEST
+
 START_TEST(test_shutdown)
 {
 	TuskServer	s;
@@ -659,6 +717,7 @@ blocking_suite(void)
 	tcase_add_test(tc, test_hangup);
 	tcase_add_test(tc, test_multi);
 	tcase_add_test(tc, test_sorted_sets);
+	tcase_add_test(tc, test_mixed_types);
 	tcase_add_test(tc, test_shutdown);
 	suite_add_tcase(su, tc);
 	return su;
