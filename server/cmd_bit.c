@@ -29,7 +29,6 @@
 #include <stdint.h>
 #include <string.h>
 
-#define STRING_MAX_SIZE ((size_t) 512 * 1024 * 1024)
 
 static const char err_bit_offset[] = "ERR bit offset is not an integer or out of range";
 static const char err_too_big[] =
@@ -216,7 +215,7 @@ setbit_fn(Client *c, const KsValue *cur, char **newval, size_t *newlen, uint8_t 
 	/* unchanged, and already raw: nothing to write */
 	if (cur->exists && need <= oldlen && arg->old == arg->on && (cur->flags & KS_FLAG_RAW))
 		return true;
-	if (len > STRING_MAX_SIZE)
+	if (len > KS_MAX_VALUE)
 	{
 		AddReplyError(&c->reply, err_too_big);
 		return false;
@@ -677,7 +676,7 @@ bitfield_fn(Client *c, const KsValue *cur, char **newval, size_t *newlen, uint8_
 		if (op->kind != 'g' && need > len)
 			len = need;
 	}
-	if (len > STRING_MAX_SIZE)
+	if (len > KS_MAX_VALUE)
 	{
 		AddReplyError(&c->reply, err_too_big);
 		return false;

@@ -65,9 +65,17 @@ bool
 ClientPauseCovers(const Client *c, const Command *cmd)
 {
 	int			mode;
+	int64_t		end;
 
-	if (client_pause == NULL || atomic_load(&client_pause->end_ms) <= NowMs())
+	/* every command passes here: no clock read unless a pause was set */
+	if (client_pause == NULL || (end = atomic_load(&client_pause->end_ms)) == 0)
 		return false;
+	if (end <= NowMs())
+	{
+		/* over: clear it, unless a new pause replaced it meanwhile */
+		atomic_compare_exchange_strong(&client_pause->end_ms, &end, 0);
+		return false;
+	}
 	mode = atomic_load(&client_pause->mode);
 	if (mode == PAUSE_ALL)
 		return true;

@@ -290,15 +290,7 @@ hash_write(Client *c, HashWriteFn fn, void *arg, void (*reply) (Client *c, void 
 		if (st != KS_OK)
 			ok = ReplyKsError(c, st);
 	}
-	if (!ok)
-		CmdWriteAbort(c, &t);
-	else if (!changed)
-	{
-		CmdWriteAbort(c, &t);	/* nothing written: no commit record */
-		reply(c, arg);
-	}
-	else if (CmdWriteCommit(c, &t))
-		reply(c, arg);
+	CmdWriteFinish(c, &t, ok, changed, reply, arg);
 	MemFree(encoded);
 	hash_free(&h);
 	KsValueRelease(&cur);

@@ -92,15 +92,7 @@ list_write(Client *c, ListWriteFn fn, void *arg, void (*reply) (Client *c, void 
 		ok = fn(c, &l, cur.exists, &changed, arg);
 	if (ok && changed)
 		ok = store_list(c, 1, &l, &cur);
-	if (!ok)
-		CmdWriteAbort(c, &t);
-	else if (!changed)
-	{
-		CmdWriteAbort(c, &t);	/* nothing written: no commit record */
-		reply(c, arg);
-	}
-	else if (CmdWriteCommit(c, &t))
-		reply(c, arg);
+	CmdWriteFinish(c, &t, ok, changed, reply, arg);
 	CollElemsFree(&l);
 	KsValueRelease(&cur);
 }

@@ -101,15 +101,7 @@ set_write(Client *c, SetWriteFn fn, void *arg, void (*reply) (Client *c, void *a
 		ok = fn(c, &s, &changed, arg);
 	if (ok && changed)
 		ok = store_set(c, 1, &s, &cur, true);
-	if (!ok)
-		CmdWriteAbort(c, &t);
-	else if (!changed)
-	{
-		CmdWriteAbort(c, &t);	/* nothing written: no commit record */
-		reply(c, arg);
-	}
-	else if (CmdWriteCommit(c, &t))
-		reply(c, arg);
+	CmdWriteFinish(c, &t, ok, changed, reply, arg);
 	CollElemsFree(&s);
 	KsValueRelease(&cur);
 }

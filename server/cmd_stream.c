@@ -874,15 +874,7 @@ stream_write_key(Client *c, int argi, StreamWriteFn fn, void *arg,
 		ok = stream_store(c, argi, &s, &cur);
 	if (ok && added)
 		BlockNoteKey(c->db, c->argv[argi], c->argv_len[argi]);
-	if (!ok)
-		CmdWriteAbort(c, &t);
-	else if (!changed)
-	{
-		CmdWriteAbort(c, &t);	/* nothing written: no commit record */
-		reply(c, arg);
-	}
-	else if (CmdWriteCommit(c, &t))
-		reply(c, arg);
+	CmdWriteFinish(c, &t, ok, changed, reply, arg);
 	stream_free(&s);
 	KsValueRelease(&cur);
 }

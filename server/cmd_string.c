@@ -24,7 +24,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#define STRING_MAX_SIZE ((size_t) 512 * 1024 * 1024)
 
 static bool
 put_value_flags(Client *c, int argi, const char *val, size_t len, int64_t expire_ms,
@@ -211,7 +210,7 @@ set_generic(Client *c, int keyi, int vali, int flags, int expire_arg, int reply_
 	int64_t expire_ms = 0;
 	bool exists, ok = true, already_expired = false;
 
-	if (c->argv_len[vali] > STRING_MAX_SIZE)
+	if (c->argv_len[vali] > KS_MAX_VALUE)
 	{
 		AddReplyError(&c->reply, "ERR string exceeds maximum allowed size (proto-max-bulk-len)");
 		return;
@@ -555,14 +554,7 @@ StringModifyKey(Client *c, int argi, StringModifyFn fn, void *arg,
 		ok = fn(c, &cur, &newval, &newlen, &flags, arg);
 	if (ok && newval)
 		ok = put_value_flags(c, argi, newval, newlen, cur.exists ? cur.expire_ms : 0, &cur, flags);
-	if (ok && newval == NULL)
-	{
-		/* nothing to write: no commit record needed */
-		CmdWriteAbort(c, &t);
-		reply(c, arg);
-	}
-	else if (commit_or_abort(c, &t, ok))
-		reply(c, arg);
+	CmdWriteFinish(c, &t, ok, newval != NULL, reply, arg);
 	MemFree(newval);
 	KsValueRelease(&cur);
 }
@@ -700,7 +692,7 @@ append_fn(Client *c, const KsValue *cur, char **newval, size_t *newlen,
 	size_t oldlen = cur->exists ? cur->value_len : 0;
 	size_t addlen = c->argv_len[2];
 
-	if (oldlen + addlen > STRING_MAX_SIZE)
+	if (oldlen + addlen > KS_MAX_VALUE)
 	{
 		AddReplyError(&c->reply, "ERR string exceeds maximum allowed size (proto-max-bulk-len)");
 		return false;
@@ -740,7 +732,7 @@ setrange_fn(Client *c, const KsValue *cur, char **newval, size_t *newlen,
 		arg->number = (long long) oldlen;
 		return true;
 	}
-	if ((unsigned long long) offset + vlen > STRING_MAX_SIZE)
+	if ((unsigned long long) offset + vlen > KS_MAX_VALUE)
 	{
 		AddReplyError(&c->reply, "ERR string exceeds maximum allowed size (proto-max-bulk-len)");
 		return false;

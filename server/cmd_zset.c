@@ -586,15 +586,7 @@ zset_write(Client *c, ZsetWriteFn fn, void *arg, void (*reply)(Client *c, void *
 		ZsetSort(&z);
 		ok = ZsetStore(c, 1, &z, &cur, true);
 	}
-	if (!ok)
-		CmdWriteAbort(c, &t);
-	else if (!changed)
-	{
-		CmdWriteAbort(c, &t); /* nothing written: no commit record */
-		reply(c, arg);
-	}
-	else if (CmdWriteCommit(c, &t))
-		reply(c, arg);
+	CmdWriteFinish(c, &t, ok, changed, reply, arg);
 	ZsetFree(&z);
 	KsValueRelease(&cur);
 }

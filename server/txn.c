@@ -495,6 +495,21 @@ CmdLoadLatestMeta(Client *c, CmdTxn *t, int argi, KsValue *v)
 	return load_latest(c, t, c->db, c->argv[argi], c->argv_len[argi], v, false);
 }
 
+void
+CmdWriteFinish(Client *c, CmdTxn *t, bool ok, bool changed,
+			   void (*reply) (Client *c, void *arg), void *arg)
+{
+	if (!ok)
+		CmdWriteAbort(c, t);
+	else if (!changed)
+	{
+		CmdWriteAbort(c, t);	/* nothing written: no commit record */
+		reply(c, arg);
+	}
+	else if (CmdWriteCommit(c, t))
+		reply(c, arg);
+}
+
 /* ------------------------------------------------------------------ EXEC */
 
 bool

@@ -47,6 +47,13 @@ bool		CmdWriteBegin(Client *c, CmdTxn *t, const char *const *keys, const size_t 
 /* Commit and wait; false with an error reply if the commit failed. */
 bool		CmdWriteCommit(Client *c, CmdTxn *t);
 void		CmdWriteAbort(Client *c, CmdTxn *t);
+/*
+ * The end of a read-modify-write of one key: after a failure (!ok, an
+ * error already replied) abort; if nothing changed abort (no commit
+ * record) and reply(c, arg); else commit, and reply once that succeeded.
+ */
+void		CmdWriteFinish(Client *c, CmdTxn *t, bool ok, bool changed,
+						   void (*reply) (Client *c, void *arg), void *arg);
 
 /*
  * Load one key; false after an error reply. A key tusk cannot store (too

@@ -453,6 +453,7 @@ KsPutFlags(int db, const char *key, size_t len, uint8_t type, uint8_t user_flags
 	const char *stored = value;
 	size_t stored_len = value_len;
 	uint8_t flags = user_flags & KS_USER_FLAGS;
+	uint64_t hash = KsHash(key, len);
 	char *dir = NULL;
 	KsStatus st;
 	HeapStatus hs;
@@ -542,7 +543,7 @@ store:
 	/* taken over in place: the index already points at the new version */
 	if (!prev_indexed || !ItemPointerEquals(&tid, &cur->index_tid))
 	{
-		br = BtInsertOrUpdate(REL_KEYSPACE_INDEX, xid, (uint16_t) db, KsHash(key, len), key, len,
+		br = BtInsertOrUpdate(REL_KEYSPACE_INDEX, xid, (uint16_t) db, hash, key, len,
 							  tid, NULL);
 		if (br == BT_KEY_TOO_LONG)
 			return KS_KEY_TOO_LONG;
@@ -553,7 +554,7 @@ store:
 	KsCountersNote(db, cur->has_latest && cur->latest_live, cur->tup.expire_ms, true, expire_ms);
 	if (cur->has_latest && cur->latest_live)
 		VacuumNoteDeadVersions(db, 1);
-	KeyLockNoteChange(db, KsHash(key, len));	/* WATCH */
+	KeyLockNoteChange(db, hash);	/* WATCH */
 	return KS_OK;
 }
 
