@@ -71,6 +71,7 @@ static volatile sig_atomic_t reply_owed_fd = -1;
 static volatile sig_atomic_t serving_fd = -1;
 
 static void backend_exit(Client *c, int status) __attribute__((noreturn));
+static void process_input(Client *c);
 
 /*
  * Reuse (see BackendMain): the channel to the postmaster, -1 when this
@@ -141,7 +142,7 @@ copy_bounded(char *dst, size_t cap, const char *src)
 void
 ClientPublish(Client *c, const char *cmdname)
 {
-	ProcSlot *slot = MyProc;
+	ProcSlot *slot = c->slot;
 
 	ProcSlotBeginWrite(slot);
 	slot->db = c->db;
@@ -156,6 +157,8 @@ ClientPublish(Client *c, const char *cmdname)
 		copy_bounded(slot->cmd, sizeof(slot->cmd), cmdname);
 	copy_bounded(slot->name, sizeof(slot->name), c->name ? c->name : "");
 	ProcSlotEndWrite(slot);
+	if (c->flags & CLIENT_SHARED)
+		return;					/* a shared backend's title counts clients */
 
 	/* the title's prefix changes only with the database: format it then */
 	if (c->db != title_db)
@@ -490,7 +493,29 @@ set_argv(Client *c)
 	}
 }
 
-/* Run every complete request in the query buffer. */
+/* Undo set_argv's terminators: the request is to be parsed again elsewhere. */
+static void
+unterminate_argv(Client *c)
+{
+	RespParser *p = &c->parser;
+	char	   *req = c->qbuf + c->qbuf_pos;
+
+	if (p->inline_argv)
+		return;
+	for (int i = 0; i < p->argc; i++)
+		req[p->argv[i].offset + p->argv[i].len] = '\r';
+}
+
+/*
+ * Run every complete request in the query buffer (up to one that must
+ * move to a backend of its own: CLIENT_MOVE, backend_mux.c).
+ */
+void
+BackendProcessInput(Client *c)
+{
+	process_input(c);
+}
+
 static void
 process_input(Client *c)
 {
@@ -532,6 +557,13 @@ process_input(Client *c)
 				LWLockReleaseAll();
 			}
 			ProcStorageLeave();
+			if (c->flags & CLIENT_MOVE)
+			{
+				/* not run: it goes, unconsumed, to a backend of its own */
+				unterminate_argv(c);
+				RespParserReset(&c->parser);
+				break;
+			}
 		}
 		c->qbuf_pos += c->parser.consumed;
 		RespParserReset(&c->parser);
@@ -689,57 +721,88 @@ die_handler(int sig)
 	die_requested = 1;
 }
 
-/* Serve one client on fd until it is done (returns through client_done). */
-static void
-serve_client(Client *c, int fd, bool unix_socket)
+/*
+ * Set c up for the socket fd and show it in slot (CLIENT LIST). A new
+ * connection gets a new id and counts in total_connections; a client that
+ * moved here from a shared backend (moved >= 0, its state in that memfd,
+ * server/backend_mux.c) keeps its id and everything else it had.
+ */
+void
+BackendClientInit(Client *c, int fd, bool unix_socket, ProcSlot *slot, int moved)
 {
 	struct sockaddr_storage peer, local;
 	socklen_t len;
-	struct timeval one_second = {1, 0};
 	char unix_path[CONFIG_PATH_LEN];
 	int one = 1;
 
 	memset(c, 0, sizeof(*c));
 	c->fd = fd;
-	serving_fd = fd;
+	c->slot = slot;
 	c->resp = 2;
 	c->db = 0;
 	c->authenticated = false;
-	c->id = atomic_fetch_add(&proc_array->next_client_id, 1);
-	c->ctime_ms = c->last_interaction_ms = NowMs();
 	RespParserInit(&c->parser, server_config->proto_max_bulk_len);
 	ReplyInit(&c->reply);
-	/* blocking socket; the receive timeout wakes us for the idle timeout */
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &one_second, sizeof(one_second));
 	if (!unix_socket)
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (!unix_socket && server_config->tcp_keepalive > 0)
 		setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
-
-	len = sizeof(peer);
-	memset(&peer, 0, sizeof(peer));
-	memset(&local, 0, sizeof(local));
-	getpeername(fd, (struct sockaddr *) &peer, &len);
-	len = sizeof(local);
-	getsockname(fd, (struct sockaddr *) &local, &len);
-	ConfigReadString(server_config->unixsocket, unix_path, sizeof(unix_path));
-	format_address(&peer, unix_socket, unix_path, c->addr, sizeof(c->addr));
-	format_address(&local, unix_socket, unix_path, c->laddr, sizeof(c->laddr));
+	if (moved >= 0 && BackendMuxRestoreClient(c, moved))
+		;
+	else
+	{
+		c->id = atomic_fetch_add(&proc_array->next_client_id, 1);
+		c->ctime_ms = c->last_interaction_ms = NowMs();
+		len = sizeof(peer);
+		memset(&peer, 0, sizeof(peer));
+		memset(&local, 0, sizeof(local));
+		getpeername(fd, (struct sockaddr *) &peer, &len);
+		len = sizeof(local);
+		getsockname(fd, (struct sockaddr *) &local, &len);
+		ConfigReadString(server_config->unixsocket, unix_path, sizeof(unix_path));
+		format_address(&peer, unix_socket, unix_path, c->addr, sizeof(c->addr));
+		format_address(&local, unix_socket, unix_path, c->laddr, sizeof(c->laddr));
+		atomic_fetch_add(&proc_array->total_connections, 1);
+	}
 	if (unix_socket)
 		c->flags |= CLIENT_UNIX_SOCKET;
 
-	ProcSlotBeginWrite(MyProc);
-	MyProc->client_id = c->id;
-	MyProc->fd = fd;
-	MyProc->connect_time_ms = c->ctime_ms;
-	snprintf(MyProc->addr, sizeof(MyProc->addr), "%.127s", c->addr);
-	snprintf(MyProc->laddr, sizeof(MyProc->laddr), "%.127s", c->laddr);
-	ProcSlotEndWrite(MyProc);
-	atomic_fetch_add(&proc_array->total_connections, 1);
+	ProcSlotBeginWrite(slot);
+	slot->client_id = c->id;
+	slot->fd = fd;
+	slot->connect_time_ms = c->ctime_ms;
+	snprintf(slot->addr, sizeof(slot->addr), "%.127s", c->addr);
+	snprintf(slot->laddr, sizeof(slot->laddr), "%.127s", c->laddr);
+	ProcSlotEndWrite(slot);
+}
+
+/* Serve one client on fd until it is done (returns through client_done). */
+static void
+serve_client(Client *c, int fd, bool unix_socket, int moved)
+{
+	struct timeval one_second = {1, 0};
+
+	BackendClientInit(c, fd, unix_socket, MyProc, moved);
+	serving_fd = fd;
+	/* blocking socket; the receive timeout wakes us for the idle timeout */
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &one_second, sizeof(one_second));
 	title_db = -1;
 	HandoffNewClient();
 	ClientPublish(c, NULL);
 	clients_served++;
+	if (moved >= 0)
+	{
+		/* what it sent after the request that moved it is here already */
+		reply_owed_fd = c->fd;
+		process_input(c);
+		if (c->flags & CLIENT_CLOSE_NOW)
+			backend_exit(c, 0);
+		if (c->reply.len > c->reply.sent)
+			flush_reply(c);
+		else if (c->flags & CLIENT_CLOSE_AFTER_REPLY)
+			backend_exit(c, 0);
+		reply_owed_fd = -1;
+	}
 	for (;;)
 		read_and_process(c);
 }
@@ -808,12 +871,13 @@ chan_readable(int chan, int timeout_s)
  * postmaster said so or went away, or nothing came for BACKEND_POOL_IDLE_S.
  */
 static int
-wait_for_client(bool *unix_socket)
+wait_for_client(bool *unix_socket, int *moved)
 {
 	char byte = 'I';
 	struct timeval idle = {BACKEND_POOL_IDLE_S, 0};
 	ssize_t		n;
 	int			fd;
+	int			fds[2] = {-1, -1};
 
 	if (write(backend_chan, &byte, 1) != 1)
 		return -1;
@@ -822,26 +886,35 @@ wait_for_client(bool *unix_socket)
 	n = -1;
 	while (chan_readable(backend_chan, BACKEND_POOL_IDLE_S))
 	{
-		n = RecvWithFd(backend_chan, &byte, 1, &fd, 0);
+		n = RecvWithFds(backend_chan, &byte, 1, fds, 0);
 		if (n >= 0 || errno != EINTR || die_requested)
 			break;
 	}
-	if (n != 1 || die_requested || (byte != 'T' && byte != 'U') || fd < 0)
+	fd = fds[0];
+	*moved = -1;
+	if (n == 1 && (byte == 'R' || byte == 'r') && fds[1] >= 0)
+		*moved = fds[1];		/* a client moving here from a shared backend */
+	else if (fds[1] >= 0)
+		close(fds[1]);
+	if (n != 1 || die_requested || (byte != 'T' && byte != 'U' && *moved < 0) || fd < 0)
 	{
 		if (fd >= 0)
 			close(fd);
+		if (*moved >= 0)
+			close(*moved);
 		return -1;
 	}
-	*unix_socket = byte == 'U';
+	*unix_socket = byte == 'U' || byte == 'r';
 	return fd;
 }
 
 void
-BackendMain(int fd, int slotno, bool unix_socket, int chan)
+BackendMain(int fd, int moved, int slotno, bool unix_socket, int chan)
 {
 	static Client client;
 	static int	client_fd;		/* static: read after longjmp */
 	static bool client_unix;
+	static int	client_moved;
 	Client	   *c = &client;
 	struct sigaction sa;
 
@@ -887,14 +960,15 @@ BackendMain(int fd, int slotno, bool unix_socket, int chan)
 	 */
 	client_fd = fd;
 	client_unix = unix_socket;
+	client_moved = moved;
 	if (setjmp(client_done) != 0)
 	{
 		forget_client(c);
-		client_fd = wait_for_client(&client_unix);
+		client_fd = wait_for_client(&client_unix, &client_moved);
 		if (client_fd < 0)
 			exit(0);
 	}
-	serve_client(c, client_fd, client_unix);
+	serve_client(c, client_fd, client_unix, client_moved);
 	exit(0);
 }
 

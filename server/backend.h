@@ -17,9 +17,29 @@
  * (SCM_RIGHTS, with 'T' for TCP or 'U' for the unix socket); -1 to serve
  * one client and exit.
  */
-void		BackendMain(int fd, int slotno, bool unix_socket, int chan) __attribute__((noreturn));
+void		BackendMain(int fd, int moved, int slotno, bool unix_socket, int chan) __attribute__((noreturn));
 
 struct Client;
+struct ProcSlot;
+struct Command;
+
+/*
+ * moved: -1, or a memfd with the state of a client that moves here from
+ * a shared backend (then fd is its socket; the postmaster sends 'R', or
+ * 'r' for the unix socket, with both descriptors).
+ */
+void		BackendClientInit(struct Client *c, int fd, bool unix_socket, struct ProcSlot *slot, int moved);
+void		BackendProcessInput(struct Client *c);
+
+/*
+ * Shared backends (server/backend_mux.c): one process serves many
+ * clients with epoll, and moves a client to a backend of its own (a
+ * dedicated one) before a command that would make the others wait
+ * (blocking, MULTI, subscribing, scripts; see CommandNeedsOwnBackend).
+ */
+void		BackendMuxMain(int slotno, int chan) __attribute__((noreturn));
+bool		BackendMuxRestoreClient(struct Client *c, int moved);
+bool		CommandNeedsOwnBackend(struct Client *c, const struct Command *cmd);
 
 /*
  * Blocking commands (server/blocking.c). BackendSendPending writes the

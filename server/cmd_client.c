@@ -268,7 +268,7 @@ append_client(ReplyBuf *out, int slotno, const Client *c)
 
 	if (!ProcSlotRead(slotno, &copy) || copy.kind != PROC_KIND_BACKEND || copy.client_id == 0)
 		return false;
-	self = &proc_array->slots[slotno] == MyProc;
+	self = &proc_array->slots[slotno] == c->slot;
 	n = format_line(line, sizeof(line), &copy, self, c);
 	if (n > (int) sizeof(line) - 1)
 		n = sizeof(line) - 1;
@@ -288,7 +288,7 @@ ClientInfoCommand(Client *c)
 	ReplyBuf text;
 
 	ReplyInit(&text);
-	append_client(&text, (int) (MyProc - proc_array->slots), c);
+	append_client(&text, (int) (c->slot - proc_array->slots), c);
 	reply_text(c, &text);
 	ReplyFree(&text);
 }
@@ -518,7 +518,7 @@ ClientKillCommand(Client *c)
 	for (int i = 0, n = ProcArrayHighWater(); i < n; i++)
 	{
 		ProcSlot copy;
-		bool self = &proc_array->slots[i] == MyProc;
+		bool self = &proc_array->slots[i] == c->slot;
 
 		if (!ProcSlotRead(i, &copy) || copy.kind != PROC_KIND_BACKEND || copy.client_id == 0)
 			continue;
@@ -531,7 +531,23 @@ ClientKillCommand(Client *c)
 			/* the slot may have been reused since we copied it */
 			if (proc_array->slots[i].client_id != copy.client_id)
 				continue;
-			kill(copy.pid, SIGTERM);
+			if (copy.muxed)
+			{
+				/*
+				 * A client of a shared backend: only it goes. Its backend
+				 * closes it between commands; when that is this process,
+				 * right after this one, so there is nothing to wait for.
+				 */
+				atomic_store(&proc_array->slots[i].kill_client_id, copy.client_id);
+				if (copy.pid == getpid())
+				{
+					killed++;
+					continue;
+				}
+				kill(copy.pid, SIGUSR1);
+			}
+			else
+				kill(copy.pid, SIGTERM);
 			signalled[nsignalled].slotno = i;
 			signalled[nsignalled++].client_id = copy.client_id;
 		}

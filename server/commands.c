@@ -11,6 +11,7 @@
  */
 #include "config.h"
 
+#include "server/backend.h"
 #include "server/server.h"
 #include "server/settings.h"
 #include "server/txn.h"
@@ -1042,6 +1043,12 @@ process_command(Client *c)
 		AddReplyErrorFormat(&c->reply, "ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
 							cmd->name);
 		count_rejected(c, cmd, reply_start);
+		return;
+	}
+	if ((c->flags & CLIENT_SHARED) && CommandNeedsOwnBackend(c, cmd))
+	{
+		/* run, and counted, by the backend it moves to (backend_mux.c) */
+		c->flags |= CLIENT_MOVE;
 		return;
 	}
 	if (MultiQueueing(c, cmd))

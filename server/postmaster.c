@@ -91,7 +91,27 @@ static int *slot_chan;
 static struct event **slot_chan_ev;
 static int *idle_slots;
 static int num_idle;
-static int num_backends;
+static int num_backends;		/* backend processes, shared ones included */
+
+/*
+ * Shared backends (backend_mux.c): processes that serve many clients each.
+ * Per slot: is it a shared backend, how many clients it has; per client
+ * slot, the shared backend's slot (-1: not a client slot).
+ */
+static bool *slot_shared;
+static int *shared_load;
+static int *slot_owner;
+static int num_shared;
+static int num_shared_clients;
+
+#define MAX_SHARED_BACKENDS 64	/* slots kept beyond maxclients for them */
+
+/* Connected clients, for maxclients. */
+static int
+clients_now(void)
+{
+	return num_backends - num_idle - num_shared + num_shared_clients;
+}
 static bool shutting_down;
 static int pid_file_fd = -1;
 
@@ -456,21 +476,202 @@ on_backend_chan(evutil_socket_t fd, short what, void *arg)
 	pool_close_chan(slotno);
 }
 
-/* Hand client_fd to a free backend; false if none would take it. */
+/*
+ * Hand client_fd to a free backend; false if none would take it. moved:
+ * -1, or the state of a client moving from a shared backend (memfd).
+ */
 static bool
-pool_hand_over(int client_fd, bool unix_socket)
+pool_hand_over(int client_fd, int moved, bool unix_socket)
 {
 	while (num_idle > 0)
 	{
 		int slotno = idle_slots[--num_idle];
-		char byte = unix_socket ? 'U' : 'T';
+		char byte = moved >= 0 ? (unix_socket ? 'r' : 'R') : (unix_socket ? 'U' : 'T');
+		int fds[2] = {client_fd, moved};
 
 		if (slot_chan[slotno] >= 0 && slot_pids[slotno] > 0 &&
-			SendWithFd(slot_chan[slotno], &byte, 1, client_fd, 0) == 1)
+			SendWithFds(slot_chan[slotno], &byte, 1, fds, 2, 0) == 1)
 			return true;
 		pool_close_chan(slotno);
 	}
 	return false;
+}
+
+static void on_shared_chan(evutil_socket_t fd, short what, void *arg);
+
+/*
+ * Fork a backend for client_fd (moved: as in pool_hand_over), or with
+ * client_fd -1 a shared backend (BackendMuxMain). Returns false when no
+ * slot or process could be had (the caller still closes client_fd).
+ */
+static bool
+start_backend(int client_fd, int moved, bool unix_socket, bool shared)
+{
+	int slotno;
+	int chan[2];
+	pid_t pid;
+
+	if (num_free_slots == 0)
+		return false;
+	slotno = free_slots[--num_free_slots];
+	ProcArrayNoteSlotUsed(slotno);
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, chan) != 0)
+	{
+		if (shared)
+		{
+			free_slots[num_free_slots++] = slotno;
+			return false;		/* a shared backend without a channel is no use */
+		}
+		chan[0] = chan[1] = -1;
+	}
+	pid = ForkWithSignalsBlocked();
+	if (pid < 0)
+	{
+		static const char msg[] = "-ERR could not start a backend process\r\n";
+
+		elog(WARNING, "could not fork new process for connection: %m");
+		if (client_fd >= 0 && write(client_fd, msg, sizeof(msg) - 1) < 0)
+		{
+			/* nothing more to tell */
+		}
+		if (chan[0] >= 0)
+		{
+			close(chan[0]);
+			close(chan[1]);
+		}
+		free_slots[num_free_slots++] = slotno;
+		return !shared;			/* told already */
+	}
+	if (pid == 0)
+	{
+		reset_child_signals();		/* BackendMain unblocks signals */
+		PostmasterCloseListenersInChild();
+		if (chan[0] >= 0)
+			close(chan[0]);
+		if (shared)
+			BackendMuxMain(slotno, chan[1]);
+		BackendMain(client_fd, moved, slotno, unix_socket, chan[1]);
+	}
+	slot_pids[slotno] = pid;
+	num_backends++;
+	slot_shared[slotno] = shared;
+	shared_load[slotno] = 0;
+	if (shared)
+		num_shared++;
+	if (chan[0] >= 0)
+	{
+		close(chan[1]);
+		evutil_make_socket_nonblocking(chan[0]);
+		slot_chan[slotno] = chan[0];
+		slot_chan_ev[slotno] = event_new(pm_base, chan[0], EV_READ | EV_PERSIST,
+										 shared ? on_shared_chan : on_backend_chan,
+										 (void *) (intptr_t) slotno);
+		event_add(slot_chan_ev[slotno], NULL);
+	}
+	return true;
+}
+
+/* A shared backend's client slot is free again. */
+static void
+shared_client_gone(int owner, int cslot)
+{
+	if (cslot < PROC_AUX_SLOTS || cslot >= proc_array->nslots || slot_owner[cslot] != owner)
+		return;
+	ProcSlotRelease(cslot);
+	slot_owner[cslot] = -1;
+	free_slots[num_free_slots++] = cslot;
+	shared_load[owner]--;
+	num_shared_clients--;
+}
+
+/*
+ * Give client_fd to a shared backend, with a client slot of its own:
+ * the least loaded one, or a new one while there are fewer than
+ * shared_backends and every one has a client. False: none can take it.
+ */
+static bool
+shared_hand_over(int client_fd, bool unix_socket)
+{
+	int target = -1;
+	int cslot;
+	char msg[1 + sizeof(int32_t)];
+	int32_t cs;
+
+	for (int i = PROC_AUX_SLOTS; i < proc_array->nslots; i++)
+		if (slot_shared[i] && slot_pids[i] > 0 && slot_chan[i] >= 0 &&
+			shared_load[i] < server_config->shared_backend_clients &&
+			(target < 0 || shared_load[i] < shared_load[target]))
+			target = i;
+	if ((target < 0 || shared_load[target] > 0) &&
+		num_shared < server_config->shared_backends && num_shared < MAX_SHARED_BACKENDS)
+	{
+		int before = num_free_slots > 0 ? free_slots[num_free_slots - 1] : -1;
+
+		if (start_backend(-1, -1, false, true))
+			target = before;
+	}
+	if (target < 0 || num_free_slots == 0)
+		return false;
+	cslot = free_slots[--num_free_slots];
+	ProcArrayNoteSlotUsed(cslot);
+	cs = cslot;
+	msg[0] = unix_socket ? 's' : 'S';
+	memcpy(msg + 1, &cs, sizeof(cs));
+	if (SendWithFd(slot_chan[target], msg, sizeof(msg), client_fd, 0) != (ssize_t) sizeof(msg))
+	{
+		free_slots[num_free_slots++] = cslot;
+		return false;
+	}
+	slot_owner[cslot] = target;
+	shared_load[target]++;
+	num_shared_clients++;
+	return true;
+}
+
+/*
+ * A shared backend says: 'D' slot, that client is gone; 'M' slot (or 'm'
+ * for the unix socket) with its socket and a memfd of its state, that
+ * client moves to a backend of its own.
+ */
+static void
+on_shared_chan(evutil_socket_t fd, short what, void *arg)
+{
+	int slotno = (int) (intptr_t) arg;
+
+	for (;;)
+	{
+		char msg[1 + sizeof(int32_t)];
+		int fds[2];
+		int32_t cslot;
+		ssize_t n = RecvWithFds(fd, msg, sizeof(msg), fds, MSG_DONTWAIT);
+
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+			return;
+		if (n != (ssize_t) sizeof(msg))
+		{
+			if (fds[0] >= 0)
+				close(fds[0]);
+			if (fds[1] >= 0)
+				close(fds[1]);
+			pool_close_chan(slotno);	/* gone: reap_children frees its client slots */
+			return;
+		}
+		memcpy(&cslot, msg + 1, sizeof(cslot));
+		shared_client_gone(slotno, cslot);
+		if ((msg[0] == 'M' || msg[0] == 'm') && fds[0] >= 0 && fds[1] >= 0)
+		{
+			bool unix_socket = msg[0] == 'm';
+
+			if (shutting_down || pm_state != PM_RUN ||
+				(!pool_hand_over(fds[0], fds[1], unix_socket) &&
+				 !start_backend(fds[0], fds[1], unix_socket, false)))
+				elog(VERBOSE, "could not move a client to a backend of its own");
+		}
+		if (fds[0] >= 0)
+			close(fds[0]);
+		if (fds[1] >= 0)
+			close(fds[1]);
+	}
 }
 
 /*
@@ -507,16 +708,19 @@ catch_up_on_departures(void)
 		return;
 	for (int i = 0; i < n; i++)
 		if (fds[i].revents != 0 && slot_chan[fd_slot[i]] == fds[i].fd)
-			on_backend_chan(fds[i].fd, EV_READ, (void *) (intptr_t) fd_slot[i]);
+		{
+			if (slot_shared[fd_slot[i]])
+				on_shared_chan(fds[i].fd, EV_READ, (void *) (intptr_t) fd_slot[i]);
+			else
+				on_backend_chan(fds[i].fd, EV_READ, (void *) (intptr_t) fd_slot[i]);
+		}
 }
 
 static void
 on_accept(evutil_socket_t fd, short what, void *arg)
 {
 	Listener *l = arg;
-	int client_fd, slotno;
-	int chan[2];
-	pid_t pid;
+	int client_fd;
 
 	client_fd = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
 	if (client_fd < 0)
@@ -526,14 +730,14 @@ on_accept(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	if (!shutting_down && pm_state == PM_RUN &&
-		num_backends - num_idle >= server_config->maxclients)
+		clients_now() >= server_config->maxclients)
 		catch_up_on_departures();
 	if (shutting_down || pm_state != PM_RUN)
 	{
 		close(client_fd);
 		return;
 	}
-	if (num_backends - num_idle >= server_config->maxclients ||
+	if (clients_now() >= server_config->maxclients ||
 		(num_free_slots == 0 && num_idle == 0))
 	{
 		static const char msg[] = "-ERR max number of clients reached\r\n";
@@ -548,12 +752,17 @@ on_accept(evutil_socket_t fd, short what, void *arg)
 		elog(VERBOSE, "rejected a connection: max number of clients reached");
 		return;
 	}
-	if (pool_hand_over(client_fd, l->unix_socket))
+	if (server_config->shared_backends > 0 && shared_hand_over(client_fd, l->unix_socket))
 	{
 		close(client_fd);
 		return;
 	}
-	if (num_free_slots == 0)
+	if (pool_hand_over(client_fd, -1, l->unix_socket))
+	{
+		close(client_fd);
+		return;
+	}
+	if (!start_backend(client_fd, -1, l->unix_socket, false))
 	{
 		static const char msg[] = "-ERR max number of clients reached\r\n";
 
@@ -562,53 +771,8 @@ on_accept(evutil_socket_t fd, short what, void *arg)
 		{
 			/* the client is gone anyway */
 		}
-		close(client_fd);
-		return;
-	}
-	slotno = free_slots[--num_free_slots];
-	ProcArrayNoteSlotUsed(slotno);
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, chan) != 0)
-		chan[0] = chan[1] = -1;
-	pid = ForkWithSignalsBlocked();
-	if (pid < 0)
-	{
-		static const char msg[] = "-ERR could not start a backend process\r\n";
-
-		elog(WARNING, "could not fork new process for connection: %m");
-		if (write(client_fd, msg, sizeof(msg) - 1) < 0)
-		{
-			/* nothing more to tell */
-		}
-		close(client_fd);
-		if (chan[0] >= 0)
-		{
-			close(chan[0]);
-			close(chan[1]);
-		}
-		free_slots[num_free_slots++] = slotno;
-		return;
-	}
-	if (pid == 0)
-	{
-		reset_child_signals();		/* BackendMain unblocks signals */
-		PostmasterCloseListenersInChild();
-		if (chan[0] >= 0)
-			close(chan[0]);
-
-		BackendMain(client_fd, slotno, l->unix_socket, chan[1]);
 	}
 	close(client_fd);
-	slot_pids[slotno] = pid;
-	num_backends++;
-	if (chan[0] >= 0)
-	{
-		close(chan[1]);
-		evutil_make_socket_nonblocking(chan[0]);
-		slot_chan[slotno] = chan[0];
-		slot_chan_ev[slotno] = event_new(pm_base, chan[0], EV_READ | EV_PERSIST, on_backend_chan,
-										 (void *) (intptr_t) slotno);
-		event_add(slot_chan_ev[slotno], NULL);
-	}
 }
 
 static void
@@ -702,8 +866,14 @@ crash_restart(void)
 		forget_pid(pid);
 	}
 	num_backends = 0;
+	num_shared = num_shared_clients = 0;
 	for (int i = PROC_AUX_SLOTS; i < proc_array->nslots; i++)
+	{
 		pool_close_chan(i);
+		slot_shared[i] = false;
+		shared_load[i] = 0;
+		slot_owner[i] = -1;
+	}
 	elog(LOG, "all server processes terminated; reinitializing");
 	reset_shared_memory();
 	start_startup_process();
@@ -862,6 +1032,15 @@ reap_children(void)
 			pool_close_chan(slotno);
 			free_slots[num_free_slots++] = slotno;
 			num_backends--;
+			if (slot_shared[slotno])
+			{
+				/* its clients' connections closed with it */
+				for (int i = PROC_AUX_SLOTS; i < proc_array->nslots; i++)
+					if (slot_owner[i] == slotno)
+						shared_client_gone(slotno, i);
+				slot_shared[slotno] = false;
+				num_shared--;
+			}
 		}
 		else if (!shutting_down && !abnormal && pm_state == PM_RUN)
 		{
@@ -1128,7 +1307,14 @@ PostmasterMain(int argc, char **argv)
 	make_run_id();
 	server_start_time_ms = NowMs();
 	max_backends = server_config->maxclients;
+	if (server_config->shared_backends > 0)
+		max_backends += MAX_SHARED_BACKENDS;	/* their own slots, besides their clients' */
 	slot_pids = MemAllocZero(sizeof(pid_t) * (size_t) (max_backends + PROC_AUX_SLOTS));
+	slot_shared = MemAllocZero(sizeof(bool) * (size_t) (max_backends + PROC_AUX_SLOTS));
+	shared_load = MemAllocZero(sizeof(int) * (size_t) (max_backends + PROC_AUX_SLOTS));
+	slot_owner = MemAlloc(sizeof(int) * (size_t) (max_backends + PROC_AUX_SLOTS));
+	for (int i = 0; i < max_backends + PROC_AUX_SLOTS; i++)
+		slot_owner[i] = -1;
 	free_slots = MemAlloc(sizeof(int) * (size_t) max_backends);
 	slot_chan = MemAlloc(sizeof(int) * (size_t) (max_backends + PROC_AUX_SLOTS));
 	for (int i = 0; i < max_backends + PROC_AUX_SLOTS; i++)

@@ -34,10 +34,15 @@ struct Command;
 #define CLIENT_REPLY_SKIP			0x0020	/* ... and the next one is not replied */
 #define CLIENT_ERROR_COUNTED		0x0040	/* the command's error reply repeats one
 												 * counted already (a script's redis.call) */
+#define CLIENT_SHARED				0x0080	/* served by a shared backend (backend_mux.c) */
+#define CLIENT_MOVE					0x0100	/* ... and its current request must run in a
+											 * backend of its own: moved there before it runs */
 
 typedef struct Client
 {
 	int			fd;
+	struct ProcSlot *slot;		/* where CLIENT LIST finds it: MyProc, or the
+								 * client slot a shared backend holds for it */
 	uint64_t	id;
 	int			db;
 	int			resp;

@@ -490,51 +490,60 @@ MonotonicUs(void)
 }
 
 /*
- * One message on a SOCK_SEQPACKET socket, carrying descriptor fd
- * (SCM_RIGHTS) unless fd is -1. Returns what sendmsg returns.
+ * Send one message with up to two descriptors (SCM_RIGHTS); fds[i] < 0
+ * ends the list.
  */
 ssize_t
-SendWithFd(int sock, const void *data, size_t len, int fd, int flags)
+SendWithFds(int sock, const void *data, size_t len, const int *fds, int nfds, int flags)
 {
 	struct iovec iov = {(void *) data, len};
 	union
 	{
 		struct cmsghdr hdr;
-		char		buf[CMSG_SPACE(sizeof(int))];
+		char		buf[CMSG_SPACE(2 * sizeof(int))];
 	}			ctl;
 	struct msghdr msg;
+	int			n = 0;
 
+	while (n < nfds && n < 2 && fds[n] >= 0)
+		n++;
 	memset(&msg, 0, sizeof(msg));
 	msg.msg_iov = &iov;
 	msg.msg_iovlen = 1;
-	if (fd >= 0)
+	if (n > 0)
 	{
 		struct cmsghdr *cm;
 
 		memset(&ctl, 0, sizeof(ctl));
 		msg.msg_control = ctl.buf;
-		msg.msg_controllen = sizeof(ctl.buf);
+		msg.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t) n);
 		cm = CMSG_FIRSTHDR(&msg);
 		cm->cmsg_level = SOL_SOCKET;
 		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+		cm->cmsg_len = CMSG_LEN(sizeof(int) * (size_t) n);
+		memcpy(CMSG_DATA(cm), fds, sizeof(int) * (size_t) n);
 	}
 	return sendmsg(sock, &msg, flags | MSG_NOSIGNAL);
 }
 
+ssize_t
+SendWithFd(int sock, const void *data, size_t len, int fd, int flags)
+{
+	return SendWithFds(sock, data, len, &fd, 1, flags);
+}
+
 /*
- * Receive one message into data; *fd gets the descriptor that came with
- * it (close-on-exec), or -1. Returns what recvmsg returns.
+ * Receive one message into data; fds[0..1] get the descriptors that came
+ * with it (close-on-exec), or -1.
  */
 ssize_t
-RecvWithFd(int sock, void *data, size_t len, int *fd, int flags)
+RecvWithFds(int sock, void *data, size_t len, int *fds, int flags)
 {
 	struct iovec iov = {data, len};
 	union
 	{
 		struct cmsghdr hdr;
-		char		buf[CMSG_SPACE(sizeof(int))];
+		char		buf[CMSG_SPACE(2 * sizeof(int))];
 	}			ctl;
 	struct msghdr msg;
 	struct cmsghdr *cm;
@@ -545,14 +554,38 @@ RecvWithFd(int sock, void *data, size_t len, int *fd, int flags)
 	msg.msg_iovlen = 1;
 	msg.msg_control = ctl.buf;
 	msg.msg_controllen = sizeof(ctl.buf);
-	*fd = -1;
+	fds[0] = fds[1] = -1;
 	n = recvmsg(sock, &msg, flags | MSG_CMSG_CLOEXEC);
 	if (n < 0)
 		return n;
 	for (cm = CMSG_FIRSTHDR(&msg); cm != NULL; cm = CMSG_NXTHDR(&msg, cm))
 		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
-			cm->cmsg_len == CMSG_LEN(sizeof(int)))
-			memcpy(fd, CMSG_DATA(cm), sizeof(int));
+			cm->cmsg_len >= CMSG_LEN(sizeof(int)))
+		{
+			size_t		k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+
+			memcpy(fds, CMSG_DATA(cm), sizeof(int) * (k < 2 ? k : 2));
+			for (size_t i = 2; i < k; i++)
+			{
+				int			extra;
+
+				memcpy(&extra, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
+				close(extra);
+			}
+		}
+	return n;
+}
+
+/* RecvWithFds for one descriptor: a second one sent along is closed. */
+ssize_t
+RecvWithFd(int sock, void *data, size_t len, int *fd, int flags)
+{
+	int			fds[2];
+	ssize_t		n = RecvWithFds(sock, data, len, fds, flags);
+
+	*fd = fds[0];
+	if (fds[1] >= 0)
+		close(fds[1]);
 	return n;
 }
 

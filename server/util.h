@@ -44,5 +44,7 @@ int64_t		MonotonicUs(void);
 /* A SOCK_SEQPACKET message with a descriptor (SCM_RIGHTS), fd -1 for none. */
 ssize_t		SendWithFd(int sock, const void *data, size_t len, int fd, int flags);
 ssize_t		RecvWithFd(int sock, void *data, size_t len, int *fd, int flags);
+ssize_t		SendWithFds(int sock, const void *data, size_t len, const int *fds, int nfds, int flags);
+ssize_t		RecvWithFds(int sock, void *data, size_t len, int *fds, int flags);
 
 #endif

@@ -56,6 +56,7 @@ ProcSlotAttach(int slotno, ProcKind kind)
 	slot->sub = slot->psub = slot->ssub = 0;
 	slot->in_command = false;
 	slot->blocked = slot->blocked_timeout = false;
+	slot->muxed = false;
 	slot->addr[0] = slot->laddr[0] = slot->name[0] = slot->cmd[0] = '\0';
 	ProcSlotEndWrite(slot);
 	atomic_store(&slot->lwlocks_held, 0);
@@ -64,9 +65,46 @@ ProcSlotAttach(int slotno, ProcKind kind)
 	atomic_store(&slot->vacuuming, 0);
 	atomic_store(&slot->xid, 0);
 	atomic_store(&slot->xmin, 0);
+	atomic_store(&slot->kill_client_id, 0);
 	atomic_store(&slot->pid, (int) getpid());
 	MyProc = slot;
 	lwlock_held_counter = &slot->lwlocks_held;
+}
+
+/*
+ * A shared backend takes a client slot the postmaster gave it for one of
+ * its clients: only the client fields are used; the process's own slot
+ * (MyProc) keeps its locks, transaction and latch.
+ */
+void
+ProcSlotAttachClient(int slotno)
+{
+	ProcSlot   *slot = &proc_array->slots[slotno];
+	uint32_t	cc = atomic_load(&slot->changecount);
+
+	if (cc & 1)
+		atomic_store(&slot->changecount, cc + 1);
+	ProcSlotBeginWrite(slot);
+	slot->kind = PROC_KIND_BACKEND;
+	slot->client_id = 0;
+	slot->db = 0;
+	slot->fd = -1;
+	slot->resp = 2;
+	slot->multi = -1;
+	slot->sub = slot->psub = slot->ssub = 0;
+	slot->in_command = false;
+	slot->blocked = slot->blocked_timeout = false;
+	slot->muxed = true;
+	slot->addr[0] = slot->laddr[0] = slot->name[0] = slot->cmd[0] = '\0';
+	ProcSlotEndWrite(slot);
+	atomic_store(&slot->lwlocks_held, 0);
+	atomic_store(&slot->critical_section, 0);
+	atomic_store(&slot->in_storage, 0);
+	atomic_store(&slot->vacuuming, 0);
+	atomic_store(&slot->xid, 0);
+	atomic_store(&slot->xmin, 0);
+	atomic_store(&slot->kill_client_id, 0);
+	atomic_store(&slot->pid, (int) getpid());
 }
 
 bool

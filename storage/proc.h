@@ -77,6 +77,9 @@ typedef struct ProcSlot
 	bool		in_command;
 	bool		blocked;		/* in a blocking command (server/blocking.c) */
 	bool		blocked_timeout;	/* ... that has a timeout */
+	bool		muxed;			/* a client slot of a shared backend
+								 * (server/backend_mux.c): pid is that
+								 * process, whose own slot holds its locks */
 	char		addr[PROC_ADDR_LEN];
 	char		laddr[PROC_ADDR_LEN];
 	char		name[PROC_NAME_LEN];
@@ -91,6 +94,13 @@ typedef struct ProcSlot
 	 * the snapshots this process holds, 0 if none, SNAPSHOT_XMIN_PENDING
 	 * while a snapshot is being taken.
 	 */
+	/*
+	 * CLIENT KILL of a client of a shared backend: the killer stores the
+	 * client's id here and sends SIGUSR1 (SIGTERM would end every client
+	 * of that process); the backend closes the client between commands.
+	 */
+	_Atomic uint64_t kill_client_id;
+
 	/* group commit (wal/xlog.c XLogFlush): owner sets, the flusher wakes */
 	_Atomic uint64_t flush_wait_lsn;	/* 0: not waiting for a WAL flush */
 	_Atomic uint32_t flush_latch;	/* futex word the owner sleeps on */
@@ -117,6 +127,7 @@ void		ProcArrayShmemInit(int max_backends);
 
 /* Owner side */
 void		ProcSlotAttach(int slotno, ProcKind kind);
+void		ProcSlotAttachClient(int slotno);
 static inline void
 ProcSlotBeginWrite(ProcSlot *slot)
 {
