@@ -662,25 +662,35 @@ read_and_process(Client *c)
  * may or may not have been applied: its WAL may or may not be on disk
  * when recovery runs. Async-signal-safe (write only).
  */
-static void
-tell_client_restart(const char *why, size_t why_len)
+size_t
+BackendRestartMessage(char *buf, size_t cap, const char *why, size_t why_len)
 {
 	static const char head[] = "-ERR server restarting after a failure (";
 	static const char tail[] = "); the command may or may not have been applied\r\n";
+	size_t		n;
+
+	if (cap < sizeof(head) + sizeof(tail))
+		return 0;
+	memcpy(buf, head, sizeof(head) - 1);
+	n = sizeof(head) - 1;
+	for (size_t i = 0; i < why_len && n < cap - sizeof(tail); i++)
+		buf[n++] = why[i] == '\r' || why[i] == '\n' ? ' ' : why[i];
+	memcpy(buf + n, tail, sizeof(tail) - 1);
+	return n + sizeof(tail) - 1;
+}
+
+static void
+tell_client_restart(const char *why, size_t why_len)
+{
 	char buf[512];
-	size_t n = 0;
+	size_t n;
 	int fd = reply_owed_fd;
 
 	if (fd < 0 && serving_fd >= 0 && HandoffPendingForMe())
 		fd = serving_fd;		/* the walwriter holds its reply, unsent */
 	if (fd < 0)
 		return;
-	memcpy(buf, head, sizeof(head) - 1);
-	n = sizeof(head) - 1;
-	for (size_t i = 0; i < why_len && n < sizeof(buf) - sizeof(tail); i++)
-		buf[n++] = why[i] == '\r' || why[i] == '\n' ? ' ' : why[i];
-	memcpy(buf + n, tail, sizeof(tail) - 1);
-	n += sizeof(tail) - 1;
+	n = BackendRestartMessage(buf, sizeof(buf), why, why_len);
 	if (write(fd, buf, n) < 0)
 	{
 		/* the client is gone: nothing to tell */

@@ -32,6 +32,13 @@ void		BackendClientInit(struct Client *c, int fd, bool unix_socket, struct ProcS
 void		BackendProcessInput(struct Client *c);
 
 /*
+ * The error a client owed a reply gets when the server restarts (a PANIC,
+ * or SIGQUIT because another process died holding shared state): its
+ * command may or may not have been applied. Async-signal-safe.
+ */
+size_t		BackendRestartMessage(char *buf, size_t cap, const char *why, size_t why_len);
+
+/*
  * Shared backends (server/backend_mux.c): one process serves many
  * clients with epoll, and moves a client to a backend of its own (a
  * dedicated one) before a command that would make the others wait

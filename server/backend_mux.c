@@ -150,9 +150,40 @@ mux_kill_handler(int sig)
 	mux_kill = 1;
 }
 
+/*
+ * The server restarts: every client with a reply owed (in this round's
+ * list: read from, not yet answered) gets the error a dedicated backend's
+ * client gets (backend.c, tell_client_restart). Async-signal-safe.
+ */
+static void
+tell_clients_restart(const char *why, size_t why_len)
+{
+	char		buf[512];
+	size_t		n = BackendRestartMessage(buf, sizeof(buf), why, why_len);
+
+	for (int i = 0; i < ntouched; i++)
+	{
+		MuxClient  *m = touched[i];
+
+		if (m != NULL && !m->gone && write(m->c.fd, buf, n) < 0)
+		{
+			/* the client is gone: nothing to tell */
+		}
+	}
+}
+
+static void
+mux_panic_hook(const char *message, size_t len)
+{
+	tell_clients_restart(message, len);
+}
+
 static void
 mux_quit_handler(int sig)
 {
+	static const char why[] = "another server process failed";
+
+	tell_clients_restart(why, sizeof(why) - 1);
 	_exit(2);
 }
 
@@ -316,6 +347,17 @@ write_out(MuxClient *m)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 		{
+			/*
+			 * A client that has not authenticated and does not read its
+			 * replies is closed, not waited for (as backend.c's
+			 * write_all does; Redis closes it past a small output buffer).
+			 */
+			if (!m->c.authenticated && server_config->requirepass[0] != '\0')
+			{
+				elog(VERBOSE, "closing unauthenticated client %s that does not read its replies",
+					 m->c.addr);
+				return false;
+			}
 			set_events(m, true);
 			return true;
 		}
@@ -426,7 +468,7 @@ BackendMuxRestoreClient(Client *c, int moved)
 		goto done;
 	c->id = h.id;
 	c->db = h.db;
-	c->resp = h.resp;
+	c->resp = c->reply.resp = h.resp;
 	c->authenticated = h.authenticated != 0;
 	c->ctime_ms = h.ctime_ms;
 	c->last_interaction_ms = h.last_interaction_ms;
@@ -549,8 +591,8 @@ client_input(MuxClient *m)
 		close_client(m);
 		return;
 	}
+	mark_touched(m);			/* first: a PANIC in the command tells it */
 	BackendProcessInput(c);
-	mark_touched(m);
 }
 
 /*
@@ -647,7 +689,7 @@ void
 BackendMuxMain(int slotno, int chan)
 {
 	struct sigaction sa;
-	sigset_t	normal, during;
+	sigset_t	normal, during, usr1;
 	struct epoll_event ev;
 	struct epoll_event *events = MemAlloc(sizeof(struct epoll_event) * MUX_MAX_EVENTS);
 	int64_t		last_check = NowMs();
@@ -668,6 +710,7 @@ BackendMuxMain(int slotno, int chan)
 	sigaction(SIGQUIT, &sa, NULL);
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGUSR2, &sa, NULL);
+	elog_panic_hook = mux_panic_hook;
 
 	/*
 	 * SIGTERM and SIGUSR1 come in only while epoll_pwait sleeps, so they
@@ -680,6 +723,8 @@ BackendMuxMain(int slotno, int chan)
 	sigaddset(&normal, SIGUSR1);
 	sigprocmask(SIG_SETMASK, &normal, NULL);
 	sigemptyset(&during);
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
 
 	epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (epfd < 0)
@@ -732,9 +777,27 @@ BackendMuxMain(int slotno, int chan)
 		}
 		if (ntouched > 0)
 			finish_round();
+
+		/*
+		 * epoll_pwait that returns events lets no held-back signal in: a
+		 * CLIENT KILL's SIGUSR1 would wait for an idle moment. Take it here.
+		 */
+		if (n > 0)
+		{
+			sigset_t	pending;
+			struct timespec zero = {0, 0};
+
+			sigpending(&pending);
+			if (sigismember(&pending, SIGUSR1) && sigtimedwait(&usr1, NULL, &zero) == SIGUSR1)
+				mux_kill = 1;
+			if ((sigismember(&pending, SIGTERM) || sigismember(&pending, SIGINT)))
+				mux_die = 1;
+		}
 		while (ngone > 0)
 			MemFree(gone[--ngone]);
 		now = NowMs();
+		if (mux_die)
+			shut_down();
 		if (mux_kill || now - last_check >= 1000)
 		{
 			bool		kills = mux_kill != 0;

@@ -541,6 +541,8 @@ ClientKillCommand(Client *c)
 				atomic_store(&proc_array->slots[i].kill_client_id, copy.client_id);
 				if (copy.pid == getpid())
 				{
+					/* held back until this process next sleeps: then it goes */
+					kill(getpid(), SIGUSR1);
 					killed++;
 					continue;
 				}

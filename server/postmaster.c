@@ -501,8 +501,11 @@ static void on_shared_chan(evutil_socket_t fd, short what, void *arg);
 
 /*
  * Fork a backend for client_fd (moved: as in pool_hand_over), or with
- * client_fd -1 a shared backend (BackendMuxMain). Returns false when no
- * slot or process could be had (the caller still closes client_fd).
+ * shared a shared backend (BackendMuxMain), which closes client_fd: that
+ * connection is not its own (the postmaster hands it over afterwards, and
+ * a copy left open in the child would keep it from ever closing). Returns
+ * false when no slot or process could be had (the caller still closes
+ * client_fd).
  */
 static bool
 start_backend(int client_fd, int moved, bool unix_socket, bool shared)
@@ -530,7 +533,7 @@ start_backend(int client_fd, int moved, bool unix_socket, bool shared)
 		static const char msg[] = "-ERR could not start a backend process\r\n";
 
 		elog(WARNING, "could not fork new process for connection: %m");
-		if (client_fd >= 0 && write(client_fd, msg, sizeof(msg) - 1) < 0)
+		if (!shared && client_fd >= 0 && write(client_fd, msg, sizeof(msg) - 1) < 0)
 		{
 			/* nothing more to tell */
 		}
@@ -549,7 +552,11 @@ start_backend(int client_fd, int moved, bool unix_socket, bool shared)
 		if (chan[0] >= 0)
 			close(chan[0]);
 		if (shared)
+		{
+			if (client_fd >= 0)
+				close(client_fd);
 			BackendMuxMain(slotno, chan[1]);
+		}
 		BackendMain(client_fd, moved, slotno, unix_socket, chan[1]);
 	}
 	slot_pids[slotno] = pid;
@@ -607,7 +614,7 @@ shared_hand_over(int client_fd, bool unix_socket)
 	{
 		int before = num_free_slots > 0 ? free_slots[num_free_slots - 1] : -1;
 
-		if (start_backend(-1, -1, false, true))
+		if (start_backend(client_fd, -1, false, true))
 			target = before;
 	}
 	if (target < 0 || num_free_slots == 0)
@@ -1307,6 +1314,12 @@ PostmasterMain(int argc, char **argv)
 	make_run_id();
 	server_start_time_ms = NowMs();
 	max_backends = server_config->maxclients;
+	if (server_config->shared_backends < 0)
+	{
+		long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+
+		server_config->shared_backends = ncpu < 1 ? 1 : ncpu > MAX_SHARED_BACKENDS ? MAX_SHARED_BACKENDS : (int) ncpu;
+	}
 	if (server_config->shared_backends > 0)
 		max_backends += MAX_SHARED_BACKENDS;	/* their own slots, besides their clients' */
 	slot_pids = MemAllocZero(sizeof(pid_t) * (size_t) (max_backends + PROC_AUX_SLOTS));

@@ -104,7 +104,7 @@ static const ConfigEntry config_entries[] = {
 	{"save", CT_STRING, CF_MULTIARG, OFF(save), SZ(save), ""},
 	{"script_cache_size", CT_MEMORY, CF_IMMUTABLE, OFF(script_cache_size), 0, "4mb", 64 * 1024, 1LL << 40},
 	{"shared_backend_clients", CT_INT, 0, OFF(shared_backend_clients), 0, "1000", 1, 1000000},
-	{"shared_backends", CT_INT, CF_IMMUTABLE, OFF(shared_backends), 0, "0", 0, 64},
+	{"shared_backends", CT_INT, CF_IMMUTABLE, OFF(shared_backends), 0, "-1", -1, 64},
 	{"shared_buffers", CT_MEMORY, CF_IMMUTABLE, OFF(shared_buffers), 0, "128mb", 1024 * 1024, LLONG_MAX},
 	{"slowlog-log-slower-than", CT_LONGLONG, 0, OFF(slowlog_log_slower_than), 0, "10000", -1, LLONG_MAX},
 	{"slowlog-max-len", CT_LONGLONG, 0, OFF(slowlog_max_len), 0, "128", 0, LLONG_MAX},

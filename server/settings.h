@@ -40,7 +40,8 @@ typedef struct ServerConfig
 	char		dir[CONFIG_PATH_LEN];
 	char		pidfile[CONFIG_PATH_LEN];
 	int			maxclients;
-	int			shared_backends;	/* processes that serve many clients each; 0: none */
+	int			shared_backends;	/* processes that serve many clients each; 0: none,
+									 * -1: one per CPU (see PostmasterMain) */
 	int			shared_backend_clients;	/* clients per shared backend, at most */
 	char		requirepass[CONFIG_STRING_LEN];
 	bool		daemonize;

@@ -110,13 +110,20 @@ backend_of_port(int port)
 
 /* ------------------------------------------------------------------ tests */
 
+/*
+ * The hand-off is how a backend of its own sends durable replies; a shared
+ * backend flushes once per round instead (server/README.md, "Shared
+ * backends"). These tests run with shared backends off.
+ */
+static const char *const dedicated_args[] = {"--shared_backends", "0", NULL};
+
 /* Pipelined writes and reads: every reply, whole and in order. */
 START_TEST(test_pipeline_order)
 {
 	TuskServer s;
 	int fd;
 
-	HarnessStartOk(&s, NULL, false);
+	HarnessStartOk(&s, dedicated_args, false);
 	start_writers(&s);
 	fd = HarnessRawConnect(s.port);
 	ck_assert_int_ge(fd, 0);
@@ -149,7 +156,7 @@ START_TEST(test_quit_after_write)
 {
 	TuskServer s;
 
-	HarnessStartOk(&s, NULL, false);
+	HarnessStartOk(&s, dedicated_args, false);
 	start_writers(&s);
 	for (int i = 0; i < ROUNDS / 4; i++)
 	{
@@ -179,7 +186,7 @@ START_TEST(test_counted)
 	redisContext *cs[CLIENTS];
 	redisContext *c;
 
-	HarnessStartOk(&s, NULL, false);
+	HarnessStartOk(&s, dedicated_args, false);
 	start_writers(&s);
 	for (int k = 0; k < CLIENTS; k++)
 		cs[k] = HarnessConnectOk(&s);
@@ -227,7 +234,7 @@ START_TEST(test_killed_backend_closes)
 	int fd, port;
 	pid_t backend;
 
-	HarnessStartOk(&s, NULL, false);
+	HarnessStartOk(&s, dedicated_args, false);
 	start_writers(&s);
 	fd = HarnessRawConnect(s.port);
 	ck_assert_int_ge(fd, 0);
@@ -273,7 +280,7 @@ no_reply_yet(int fd)
  */
 START_TEST(test_durable_reads)
 {
-	static const char *const args[] = {"--commit_delay", "100000", NULL};
+	static const char *const args[] = {"--commit_delay", "100000", "--shared_backends", "0", NULL};
 	static const char set_v2[] = "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$2\r\nv2\r\n";
 	static const char set_get_v3[] = "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$2\r\nv3\r\n"
 		"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n";
@@ -384,7 +391,7 @@ END_TEST
  */
 START_TEST(test_durable_reads_after_sync_off)
 {
-	static const char *const args[] = {"--wal_writer_delay", "10000", NULL};
+	static const char *const args[] = {"--wal_writer_delay", "10000", "--shared_backends", "0", NULL};
 	TuskServer s;
 	redisContext *c, *d;
 

@@ -267,6 +267,13 @@ END_TEST
 
 #define NCONN 200
 
+/*
+ * The tests of a process per client (distinct pids, kill -9 of one
+ * backend, a pooled backend's next client) run with shared backends off;
+ * check_shared tests the shared ones.
+ */
+static const char *const dedicated_args[] = {"--shared_backends", "0", NULL};
+
 START_TEST(test_200_connections)
 {
 	TuskServer	s;
@@ -278,7 +285,7 @@ START_TEST(test_200_connections)
 	int			nlines,
 				found = 0;
 
-	HarnessStartOk(&s, NULL, false);
+	HarnessStartOk(&s, dedicated_args, false);
 	for (int i = 0; i < NCONN; i++)
 		cs[i] = HarnessConnectOk(&s);
 	for (int i = 0; i < NCONN; i++)
@@ -340,7 +347,7 @@ START_TEST(test_kill9_backend)
 	int			victim;
 	time_t		deadline;
 
-	HarnessStartOk(&s, NULL, false);
+	HarnessStartOk(&s, dedicated_args, false);
 	for (int i = 0; i < 5; i++)
 	{
 		cs[i] = HarnessConnectOk(&s);
@@ -1297,7 +1304,7 @@ END_TEST
  */
 START_TEST(test_reused_backend_starts_fresh)
 {
-	static const char *const args[] = {"--requirepass", "secret", NULL};
+	static const char *const args[] = {"--requirepass", "secret", "--shared_backends", "0", NULL};
 	TuskServer	s;
 	redisContext *a, *b = NULL;
 	redisReply *r;
