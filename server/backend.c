@@ -591,14 +591,15 @@ check_idle_timeout(Client *c)
 	}
 }
 
-/* Read what the socket has; returns false when the client went away. */
-static void
-read_and_process(Client *c)
+/*
+ * Make room in the query buffer for the next read: READ_CHUNK, or all of a
+ * pending big argument, so that it is read in as few calls as possible.
+ */
+void
+BackendReserveInput(Client *c)
 {
 	size_t want = READ_CHUNK;
-	ssize_t n;
 
-	/* a pending big argument: read it in as few calls as possible */
 	if (c->parser.bulk_len >= 0)
 	{
 		size_t need = c->parser.pos + (size_t) c->parser.bulk_len + 2;
@@ -616,6 +617,15 @@ read_and_process(Client *c)
 		c->qbuf = MemRealloc(c->qbuf, cap + 1);
 		c->qbuf_cap = cap;
 	}
+}
+
+/* Read what the socket has; returns false when the client went away. */
+static void
+read_and_process(Client *c)
+{
+	ssize_t n;
+
+	BackendReserveInput(c);
 	if (PubsubClientSubscribed(c) || c->reply.sent < c->reply.len)
 		wait_subscribed(c);
 	n = read(c->fd, c->qbuf + c->qbuf_len, c->qbuf_cap - c->qbuf_len);

@@ -554,26 +554,9 @@ static void
 client_input(MuxClient *m)
 {
 	Client	   *c = &m->c;
-	size_t		want = MUX_READ_CHUNK;
 	ssize_t		n;
 
-	if (c->parser.bulk_len >= 0)
-	{
-		size_t		need = c->parser.pos + (size_t) c->parser.bulk_len + 2;
-		size_t		have = c->qbuf_len - c->qbuf_pos;
-
-		if (need > have && need - have > want)
-			want = need - have;
-	}
-	if (c->qbuf_cap - c->qbuf_len < want)
-	{
-		size_t		cap = c->qbuf_cap ? c->qbuf_cap : MUX_READ_CHUNK;
-
-		while (cap - c->qbuf_len < want)
-			cap *= 2;
-		c->qbuf = MemRealloc(c->qbuf, cap + 1);
-		c->qbuf_cap = cap;
-	}
+	BackendReserveInput(c);
 	n = read(c->fd, c->qbuf + c->qbuf_len, c->qbuf_cap - c->qbuf_len);
 	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
 		return;

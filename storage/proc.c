@@ -37,8 +37,9 @@ ProcArrayShmemInit(int max_backends)
 	atomic_store(&proc_array->next_client_id, 1);
 }
 
-void
-ProcSlotAttach(int slotno, ProcKind kind)
+/* Make slotno this process's, fields cleared; muxed: a client slot. */
+static ProcSlot *
+slot_take(int slotno, ProcKind kind, bool muxed)
 {
 	ProcSlot *slot = &proc_array->slots[slotno];
 	uint32_t cc = atomic_load(&slot->changecount);
@@ -56,7 +57,7 @@ ProcSlotAttach(int slotno, ProcKind kind)
 	slot->sub = slot->psub = slot->ssub = 0;
 	slot->in_command = false;
 	slot->blocked = slot->blocked_timeout = false;
-	slot->muxed = false;
+	slot->muxed = muxed;
 	slot->addr[0] = slot->laddr[0] = slot->name[0] = slot->cmd[0] = '\0';
 	ProcSlotEndWrite(slot);
 	atomic_store(&slot->lwlocks_held, 0);
@@ -67,6 +68,14 @@ ProcSlotAttach(int slotno, ProcKind kind)
 	atomic_store(&slot->xmin, 0);
 	atomic_store(&slot->kill_client_id, 0);
 	atomic_store(&slot->pid, (int) getpid());
+	return slot;
+}
+
+void
+ProcSlotAttach(int slotno, ProcKind kind)
+{
+	ProcSlot *slot = slot_take(slotno, kind, false);
+
 	MyProc = slot;
 	lwlock_held_counter = &slot->lwlocks_held;
 }
@@ -79,32 +88,7 @@ ProcSlotAttach(int slotno, ProcKind kind)
 void
 ProcSlotAttachClient(int slotno)
 {
-	ProcSlot   *slot = &proc_array->slots[slotno];
-	uint32_t	cc = atomic_load(&slot->changecount);
-
-	if (cc & 1)
-		atomic_store(&slot->changecount, cc + 1);
-	ProcSlotBeginWrite(slot);
-	slot->kind = PROC_KIND_BACKEND;
-	slot->client_id = 0;
-	slot->db = 0;
-	slot->fd = -1;
-	slot->resp = 2;
-	slot->multi = -1;
-	slot->sub = slot->psub = slot->ssub = 0;
-	slot->in_command = false;
-	slot->blocked = slot->blocked_timeout = false;
-	slot->muxed = true;
-	slot->addr[0] = slot->laddr[0] = slot->name[0] = slot->cmd[0] = '\0';
-	ProcSlotEndWrite(slot);
-	atomic_store(&slot->lwlocks_held, 0);
-	atomic_store(&slot->critical_section, 0);
-	atomic_store(&slot->in_storage, 0);
-	atomic_store(&slot->vacuuming, 0);
-	atomic_store(&slot->xid, 0);
-	atomic_store(&slot->xmin, 0);
-	atomic_store(&slot->kill_client_id, 0);
-	atomic_store(&slot->pid, (int) getpid());
+	(void) slot_take(slotno, PROC_KIND_BACKEND, true);
 }
 
 bool
