@@ -226,7 +226,7 @@ settle_handoff(Client *c, bool wait)
 
 	if (HandoffSettle(c, wait, &rest, &rest_len))
 	{
-		HandoffSettleDone();	/* before writing: backend_exit settles too */
+		HandoffSettleDone(c);	/* before writing: backend_exit settles too */
 		write_all(c, rest, rest_len);
 	}
 }
@@ -807,7 +807,7 @@ serve_client(Client *c, int fd, bool unix_socket, int moved)
 	/* blocking socket; the receive timeout wakes us for the idle timeout */
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &one_second, sizeof(one_second));
 	title_db = -1;
-	HandoffNewClient();
+	HandoffNewClient(c);
 	ClientPublish(c, NULL);
 	clients_served++;
 	if (moved >= 0)

@@ -44,6 +44,7 @@
 #include "config.h"
 
 #include "server/backend.h"
+#include "server/handoff.h"
 #include "server/ps_status.h"
 #include "server/server.h"
 #include "server/settings.h"
@@ -80,6 +81,8 @@ typedef struct MuxClient
 	bool		writing;		/* replies wait for the socket: EPOLLOUT only */
 	bool		touched;		/* in this round's list */
 	bool		gone;			/* closed or moved; freed after the round */
+	bool		handed;			/* a durable reply of it is with the walwriter */
+	bool		held;			/* in this round: waits for that reply to be settled */
 } MuxClient;
 
 static MuxClient **clients;
@@ -152,7 +155,8 @@ mux_kill_handler(int sig)
 
 /*
  * The server restarts: every client with a reply owed (in this round's
- * list: read from, not yet answered) gets the error a dedicated backend's
+ * list: read from, not yet answered; or its reply with the walwriter)
+ * gets the error a dedicated backend's
  * client gets (backend.c, tell_client_restart). Async-signal-safe.
  */
 static void
@@ -161,11 +165,11 @@ tell_clients_restart(const char *why, size_t why_len)
 	char		buf[512];
 	size_t		n = BackendRestartMessage(buf, sizeof(buf), why, why_len);
 
-	for (int i = 0; i < ntouched; i++)
+	for (int i = 0; i < nclients; i++)
 	{
-		MuxClient  *m = touched[i];
+		MuxClient  *m = clients[i];
 
-		if (m != NULL && !m->gone && write(m->c.fd, buf, n) < 0)
+		if ((m->touched || m->handed) && !m->gone && write(m->c.fd, buf, n) < 0)
 		{
 			/* the client is gone: nothing to tell */
 		}
@@ -244,10 +248,84 @@ release_client(MuxClient *m)
 	set_title();
 }
 
+static bool write_out(MuxClient *m);
+
+/* Put data in front of c's unsent replies. */
+static void
+prepend_reply(Client *c, const char *data, size_t len)
+{
+	ReplyBuf   *r = &c->reply;
+	size_t		keep = r->len - r->sent;
+	char	   *later = MemAlloc(keep + 1);
+
+	memcpy(later, r->data + r->sent, keep);
+	ReplyReset(r);
+	ReplyAppend(r, data, len);
+	ReplyAppend(r, later, keep);
+	MemFree(later);
+}
+
+/*
+ * Is m's reply that the walwriter took done with (wait: sleep until it
+ * is)? What the walwriter gave back unsent goes in front of m's replies.
+ */
+static bool
+settle(MuxClient *m, bool wait)
+{
+	Client	   *c = &m->c;
+	const char *rest;
+	size_t		rest_len;
+
+	if (!m->handed)
+		return true;
+	if (!wait && !HandoffBusy(c))
+	{
+		m->handed = false;
+		return true;
+	}
+	if (HandoffSettle(c, wait, &rest, &rest_len))
+	{
+		prepend_reply(c, rest, rest_len);
+		HandoffSettleDone(c);
+	}
+	else if (!wait)
+		return false;			/* still with the walwriter */
+	m->handed = false;
+	return true;
+}
+
+/*
+ * Give c's replies to the walwriter, to be sent once WAL is flushed to
+ * c->durable_lsn (server/handoff.c): this process goes on with its other
+ * clients instead of waiting for the flush.
+ */
+static bool
+hand_off(MuxClient *m)
+{
+	Client	   *c = &m->c;
+	ReplyBuf   *r = &c->reply;
+	size_t		len = r->len - r->sent;
+
+	if (m->writing || (c->flags & (CLIENT_MOVE | CLIENT_CLOSE_NOW | CLIENT_CLOSE_AFTER_REPLY)))
+		return false;
+	if (!HandoffReply(c, r->data + r->sent, len, c->durable_lsn))
+		return false;
+	StatsNetOutput((uint64_t) len);
+	ReplyReset(r);
+	c->durable_lsn = InvalidXLogRecPtr;
+	m->handed = true;
+	return true;
+}
+
 static void
 close_client(MuxClient *m)
 {
 	int			slotno = m->slotno;
+
+	/* a reply with the walwriter leaves before the connection closes */
+	if (m->handed && settle(m, true) && m->c.reply.len > m->c.reply.sent)
+		(void) write_out(m);
+	HandoffClientDone(&m->c);
 
 	epoll_ctl(epfd, EPOLL_CTL_DEL, m->c.fd, NULL);
 	close(m->c.fd);
@@ -265,6 +343,7 @@ add_client(int fd, int slotno, bool unix_socket)
 	BackendClientInit(&m->c, fd, unix_socket, &proc_array->slots[slotno], -1);
 	m->c.flags |= CLIENT_SHARED;
 	m->slotno = slotno;
+	HandoffNewClient(&m->c);	/* a reply a predecessor in this slot left is not ours */
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 	if (nclients == clients_cap)
 	{
@@ -520,6 +599,8 @@ move_client(MuxClient *m)
 	int			state;
 
 	/* its earlier replies go out with it: they must be durable first */
+	(void) settle(m, true);
+	HandoffClientDone(c);
 	if (c->durable_lsn != InvalidXLogRecPtr && c->durable_lsn > XLogGetFlushPosition())
 		(void) XLogFlush(c->durable_lsn);
 	c->durable_lsn = InvalidXLogRecPtr;
@@ -580,13 +661,17 @@ client_input(MuxClient *m)
 
 /*
  * End of a round: replies that rest on nothing unflushed go out first;
- * then one flush covers the rest, which go out after it.
+ * those that need a flush go to the walwriter (hand_off), or, when it
+ * would not take them, one flush here covers them and they go out after
+ * it. A client whose earlier reply the walwriter still holds stays in the
+ * list for the next round (held): its replies keep their order.
  */
 static void
 finish_round(void)
 {
 	XLogRecPtr	flushed = XLogGetFlushPosition();
 	XLogRecPtr	need = InvalidXLogRecPtr;
+	int			nheld = 0;
 
 	for (int pass = 0; pass < 2; pass++)
 	{
@@ -598,13 +683,27 @@ finish_round(void)
 			if (m == NULL)
 				continue;
 			c = &m->c;
-			if (pass == 0 && c->durable_lsn != InvalidXLogRecPtr && c->durable_lsn > flushed &&
-				c->reply.len > c->reply.sent)
+			if (pass == 0)
 			{
-				if (c->durable_lsn > need)
-					need = c->durable_lsn;
-				continue;		/* after the flush */
+				m->held = !settle(m, false) && !(c->flags & CLIENT_CLOSE_NOW);
+				if (m->held)
+					continue;
+				if (c->durable_lsn != InvalidXLogRecPtr && c->durable_lsn > flushed &&
+					c->reply.len > c->reply.sent)
+				{
+					if (hand_off(m))
+					{
+						touched[i] = NULL;
+						m->touched = false;
+						continue;
+					}
+					if (c->durable_lsn > need)
+						need = c->durable_lsn;
+					continue;	/* after the flush */
+				}
 			}
+			else if (m->held)
+				continue;
 			touched[i] = NULL;
 			m->touched = false;
 			c->durable_lsn = InvalidXLogRecPtr;
@@ -625,7 +724,10 @@ finish_round(void)
 		if (pass == 0 && need != InvalidXLogRecPtr)
 			(void) XLogFlush(need);	/* failures inside are PANIC */
 	}
-	ntouched = 0;
+	for (int i = 0; i < ntouched; i++)
+		if (touched[i] != NULL)
+			touched[nheld++] = touched[i];
+	ntouched = nheld;
 }
 
 /* CLIENT KILL (mux_kill) and the idle timeout. */
@@ -721,7 +823,8 @@ BackendMuxMain(int slotno, int chan)
 
 	for (;;)
 	{
-		int			n = epoll_pwait(epfd, events, MUX_MAX_EVENTS, 1000, &during);
+		/* a client held for the walwriter is looked at again soon */
+		int			n = epoll_pwait(epfd, events, MUX_MAX_EVENTS, ntouched > 0 ? 1 : 1000, &during);
 		int64_t		now;
 
 		if (mux_die)

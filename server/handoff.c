@@ -120,26 +120,37 @@ HandoffChannelCreate(void)
 	}
 }
 
+/*
+ * A client's hand-off slot is its process-array slot's: a dedicated
+ * backend's own (MyProc), or the client slot a shared backend holds for
+ * it (server/backend_mux.c).
+ */
 static HandoffSlot *
-my_slot(void)
+slot_of(const ProcSlot *ps)
 {
 	int slotno;
 
-	if (handoff == NULL || MyProc == NULL || chan[1] < 0)
+	if (handoff == NULL || ps == NULL || chan[1] < 0)
 		return NULL;
-	slotno = (int) (MyProc - proc_array->slots);
+	slotno = (int) (ps - proc_array->slots);
 	return slotno < handoff->nslots ? &handoff->slots[slotno] : NULL;
 }
 
+static HandoffSlot *
+my_slot(void)
+{
+	return slot_of(MyProc);
+}
+
 static bool
-send_msg(char op, uint64_t client_id, int fd, int flags)
+send_msg(const ProcSlot *ps, char op, uint64_t client_id, int fd, int flags)
 {
 	HandoffMsg m;
 	ssize_t n;
 
 	memset(&m, 0, sizeof(m));
 	m.op = op;
-	m.slotno = (int32_t) (MyProc - proc_array->slots);
+	m.slotno = (int32_t) (ps - proc_array->slots);
 	m.pid = (int32_t) getpid();
 	m.client_id = client_id;
 	do
@@ -152,7 +163,7 @@ static void
 wake_writer(void)
 {
 	if (atomic_load(&handoff->writer_sleeping) && atomic_exchange(&handoff->writer_sleeping, 0))
-		(void) send_msg('W', 0, -1, MSG_DONTWAIT);	/* a full channel is awake anyway */
+		(void) send_msg(MyProc, 'W', 0, -1, MSG_DONTWAIT);	/* a full channel is awake anyway */
 }
 
 /*
@@ -166,7 +177,7 @@ wake_writer(void)
 bool
 HandoffReply(Client *c, const char *data, size_t len, XLogRecPtr lsn)
 {
-	HandoffSlot *hs = my_slot();
+	HandoffSlot *hs = slot_of(c->slot);
 
 	if (hs == NULL || len > HANDOFF_MAX_REPLY || (c->flags & (CLIENT_CLOSE_AFTER_REPLY | CLIENT_CLOSE_NOW)))
 		return false;
@@ -179,11 +190,12 @@ HandoffReply(Client *c, const char *data, size_t len, XLogRecPtr lsn)
 		if (!XLogFlushCovers(lsn) && XLogFlushStartDelay() == 0)
 			return false;
 	}
-	else if (atomic_load(&handoff->writer_sleeping) && !XLogFlushInProgress())
+	else if (atomic_load(&handoff->writer_sleeping) && !XLogFlushInProgress() &&
+			 !(c->flags & CLIENT_SHARED))
 		return false;			/* nobody flushing: flushing here is quickest (-c 1) */
 	if (atomic_load_explicit(&hs->registered, memory_order_acquire) != c->id)
 	{
-		if (!c->handoff_asked && send_msg('R', c->id, c->fd, 0))
+		if (!c->handoff_asked && send_msg(c->slot, 'R', c->id, c->fd, 0))
 			c->handoff_asked = true;
 		return false;
 	}
@@ -244,7 +256,7 @@ wait_not_pending(HandoffSlot *hs)
 bool
 HandoffSettle(Client *c, bool wait, const char **rest, size_t *rest_len)
 {
-	HandoffSlot *hs = my_slot();
+	HandoffSlot *hs = slot_of(c->slot);
 	uint32_t st;
 
 	if (hs == NULL)
@@ -259,9 +271,9 @@ HandoffSettle(Client *c, bool wait, const char **rest, size_t *rest_len)
 }
 
 void
-HandoffSettleDone(void)
+HandoffSettleDone(Client *c)
 {
-	HandoffSlot *hs = my_slot();
+	HandoffSlot *hs = slot_of(c->slot);
 
 	if (hs != NULL)
 		atomic_store(&hs->state, HANDOFF_IDLE);
@@ -273,9 +285,9 @@ HandoffSettleDone(void)
  * does, since the slot's process changed) and drop it.
  */
 void
-HandoffNewClient(void)
+HandoffNewClient(Client *c)
 {
-	HandoffSlot *hs = my_slot();
+	HandoffSlot *hs = slot_of(c->slot);
 
 	if (hs == NULL)
 		return;
@@ -287,13 +299,22 @@ HandoffNewClient(void)
 void
 HandoffClientDone(Client *c)
 {
-	HandoffSlot *hs = my_slot();
+	HandoffSlot *hs = slot_of(c->slot);
 
 	if (hs == NULL || !c->handoff_asked)
 		return;
 	c->handoff_asked = false;
 	atomic_store(&hs->registered, 0);
-	(void) send_msg('C', c->id, -1, 0);
+	(void) send_msg(c->slot, 'C', c->id, -1, 0);
+}
+
+/* Is a reply of c's with the walwriter (not settled yet)? */
+bool
+HandoffBusy(const Client *c)
+{
+	HandoffSlot *hs = slot_of(c->slot);
+
+	return hs != NULL && atomic_load(&hs->state) != HANDOFF_IDLE;
 }
 
 /* ---------------------------------------------------------------- */

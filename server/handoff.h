@@ -35,9 +35,10 @@ bool		HandoffReply(struct Client *c, const char *data, size_t len, XLogRecPtr ls
 uint64_t	HandoffReplies(void);	/* replies handed off since start */
 bool		HandoffPendingForMe(void);	/* async-signal-safe */
 bool		HandoffSettle(struct Client *c, bool wait, const char **rest, size_t *rest_len);
-void		HandoffSettleDone(void);
-void		HandoffNewClient(void);
+void		HandoffSettleDone(struct Client *c);
+void		HandoffNewClient(struct Client *c);
 void		HandoffClientDone(struct Client *c);
+bool		HandoffBusy(const struct Client *c);	/* pending, or returned and not settled */
 
 /* the walwriter process */
 void		WalWriterMain(void);
