@@ -391,7 +391,7 @@ flush_reply(Client *c)
 	 */
 	if (lsn != InvalidXLogRecPtr && lsn > XLogGetFlushPosition())
 	{
-		if (HandoffReply(c, r->data + r->sent, r->len - r->sent, lsn))
+		if (HandoffReply(c, r->data + r->sent, r->len - r->sent, lsn, true))
 			r->sent = r->len;
 		else
 			(void) XLogFlush(lsn);	/* failures inside are PANIC */
@@ -707,10 +707,13 @@ tell_client_restart(const char *why, size_t why_len)
 	}
 }
 
+/* Who is told: a dedicated backend's client, or a shared backend's (backend_mux.c). */
+static void (*tell_restart) (const char *why, size_t why_len) = tell_client_restart;
+
 static void
 panic_hook(const char *message, size_t len)
 {
-	tell_client_restart(message, len);
+	tell_restart(message, len);
 }
 
 static void
@@ -718,8 +721,24 @@ quit_handler(int sig)
 {
 	static const char why[] = "another server process failed";
 
-	tell_client_restart(why, sizeof(why) - 1);
+	tell_restart(why, sizeof(why) - 1);
 	_exit(2);
+}
+
+/*
+ * On a PANIC of this process, or SIGQUIT (another process died holding
+ * shared state), tell(why) runs before the process exits.
+ */
+void
+BackendOnRestart(void (*tell) (const char *why, size_t why_len))
+{
+	struct sigaction sa;
+
+	tell_restart = tell;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = quit_handler;
+	sigaction(SIGQUIT, &sa, NULL);
+	elog_panic_hook = panic_hook;
 }
 
 /* SIGUSR1: a blocked client's wake-up (BackendSleep); ppoll returns EINTR. */
@@ -948,13 +967,11 @@ BackendMain(int fd, int moved, int slotno, bool unix_socket, int chan)
 	sa.sa_handler = die_handler;	/* no SA_RESTART: interrupt read/write */
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
-	sa.sa_handler = quit_handler;
-	sigaction(SIGQUIT, &sa, NULL);
 	sa.sa_handler = on_sigusr2;
 	sigaction(SIGUSR2, &sa, NULL);
 	sa.sa_handler = wake_handler;
 	sigaction(SIGUSR1, &sa, NULL);
-	elog_panic_hook = panic_hook;
+	BackendOnRestart(tell_client_restart);
 	{
 		sigset_t	wakeups;
 

@@ -38,6 +38,7 @@ void		BackendReserveInput(struct Client *c);
  * command may or may not have been applied. Async-signal-safe.
  */
 size_t		BackendRestartMessage(char *buf, size_t cap, const char *why, size_t why_len);
+void		BackendOnRestart(void (*tell) (const char *why, size_t why_len));
 
 /*
  * Shared backends (server/backend_mux.c): one process serves many

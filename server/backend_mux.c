@@ -176,20 +176,6 @@ tell_clients_restart(const char *why, size_t why_len)
 	}
 }
 
-static void
-mux_panic_hook(const char *message, size_t len)
-{
-	tell_clients_restart(message, len);
-}
-
-static void
-mux_quit_handler(int sig)
-{
-	static const char why[] = "another server process failed";
-
-	tell_clients_restart(why, sizeof(why) - 1);
-	_exit(2);
-}
 
 static void
 set_title(void)
@@ -308,7 +294,8 @@ hand_off(MuxClient *m)
 
 	if (m->writing || (c->flags & (CLIENT_MOVE | CLIENT_CLOSE_NOW | CLIENT_CLOSE_AFTER_REPLY)))
 		return false;
-	if (!HandoffReply(c, r->data + r->sent, len, c->durable_lsn))
+	/* alone in its round, it may as well flush itself: nobody waits for it */
+	if (!HandoffReply(c, r->data + r->sent, len, c->durable_lsn, ntouched == 1))
 		return false;
 	StatsNetOutput((uint64_t) len);
 	ReplyReset(r);
@@ -791,11 +778,9 @@ BackendMuxMain(int slotno, int chan)
 	sigaction(SIGINT, &sa, NULL);
 	sa.sa_handler = mux_kill_handler;
 	sigaction(SIGUSR1, &sa, NULL);
-	sa.sa_handler = mux_quit_handler;
-	sigaction(SIGQUIT, &sa, NULL);
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGUSR2, &sa, NULL);
-	elog_panic_hook = mux_panic_hook;
+	BackendOnRestart(tell_clients_restart);
 
 	/*
 	 * SIGTERM and SIGUSR1 come in only while epoll_pwait sleeps, so they

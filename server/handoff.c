@@ -169,13 +169,15 @@ wake_writer(void)
 /*
  * Take over c's reply (data, len), to be sent once WAL is flushed to lsn.
  * Returns false when the backend should wait for the flush and send the
- * reply itself: nobody is flushing (becoming the flusher is cheaper than
- * waking the walwriter), the reply is too long, the client is closing,
- * or the walwriter does not hold this client's socket yet (it is asked
- * for it then, so the next reply can go this way).
+ * reply itself: nobody is flushing and the caller keeps nobody else
+ * waiting (alone: becoming the flusher is cheaper than waking the
+ * walwriter; a shared backend with other clients in its round is not
+ * alone), the reply is too long, the client is closing, or the walwriter
+ * does not hold this client's socket yet (it is asked for it then, so the
+ * next reply can go this way).
  */
 bool
-HandoffReply(Client *c, const char *data, size_t len, XLogRecPtr lsn)
+HandoffReply(Client *c, const char *data, size_t len, XLogRecPtr lsn, bool alone)
 {
 	HandoffSlot *hs = slot_of(c->slot);
 
@@ -190,8 +192,7 @@ HandoffReply(Client *c, const char *data, size_t len, XLogRecPtr lsn)
 		if (!XLogFlushCovers(lsn) && XLogFlushStartDelay() == 0)
 			return false;
 	}
-	else if (atomic_load(&handoff->writer_sleeping) && !XLogFlushInProgress() &&
-			 !(c->flags & CLIENT_SHARED))
+	else if (atomic_load(&handoff->writer_sleeping) && !XLogFlushInProgress() && alone)
 		return false;			/* nobody flushing: flushing here is quickest (-c 1) */
 	if (atomic_load_explicit(&hs->registered, memory_order_acquire) != c->id)
 	{

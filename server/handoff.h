@@ -31,7 +31,7 @@ void		HandoffShmemInit(int nslots);
 void		HandoffChannelCreate(void);
 
 /* backend */
-bool		HandoffReply(struct Client *c, const char *data, size_t len, XLogRecPtr lsn);
+bool		HandoffReply(struct Client *c, const char *data, size_t len, XLogRecPtr lsn, bool alone);
 uint64_t	HandoffReplies(void);	/* replies handed off since start */
 bool		HandoffPendingForMe(void);	/* async-signal-safe */
 bool		HandoffSettle(struct Client *c, bool wait, const char **rest, size_t *rest_len);
