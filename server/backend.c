@@ -256,12 +256,13 @@ backend_exit(Client *c, int status)
 /* ---- pub/sub: a subscribed client (see "Publish/subscribe" in README.md) ---- */
 
 /*
- * Write what the socket takes now and keep the rest: a subscriber that
- * does not read must not stop this process from taking its messages out
- * of the shared log (PubsubDeliver enforces the output limit).
+ * Send what the socket takes of c's replies now, without blocking.
+ * Returns 1 when all is out (the buffer is reset), 0 when the socket is
+ * full (a large sent part is dropped from the buffer), -1 when the client
+ * is gone.
  */
-static void
-write_some(Client *c)
+int
+BackendSendSome(Client *c)
 {
 	ReplyBuf *r = &c->reply;
 
@@ -278,21 +279,35 @@ write_some(Client *c)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			break;
+		{
+			if (r->sent > 64 * 1024 && r->sent > r->len / 2)
+			{
+				memmove(r->data, r->data + r->sent, r->len - r->sent);
+				r->len -= r->sent;
+				r->sent = 0;
+			}
+			return 0;
+		}
+		return -1;
+	}
+	ReplyReset(r);
+	if (r->cap > 1024 * 1024)
+		ReplyFree(r);
+	return 1;
+}
+
+/*
+ * Write what the socket takes and keep the rest: a subscriber that
+ * does not read must not stop this process from taking its messages out
+ * of the shared log (PubsubDeliver enforces the output limit).
+ */
+static void
+write_some(Client *c)
+{
+	if (BackendSendSome(c) < 0)
+	{
 		elog(VERBOSE, "error writing to client: %m");
 		backend_exit(c, 0);
-	}
-	if (r->sent == r->len)
-	{
-		ReplyReset(r);
-		if (r->cap > 1024 * 1024)
-			ReplyFree(r);
-	}
-	else if (r->sent > 64 * 1024 && r->sent > r->len / 2)
-	{
-		memmove(r->data, r->data + r->sent, r->len - r->sent);
-		r->len -= r->sent;
-		r->sent = 0;
 	}
 }
 

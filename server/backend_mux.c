@@ -397,22 +397,13 @@ set_events(MuxClient *m, bool writing)
 static bool
 write_out(MuxClient *m)
 {
-	ReplyBuf   *r = &m->c.reply;
-
-	while (r->sent < r->len)
+	switch (BackendSendSome(&m->c))
 	{
-		ssize_t		n = send(m->c.fd, r->data + r->sent, r->len - r->sent, MSG_NOSIGNAL);
+		case 1:
+			set_events(m, false);
+			return true;
+		case 0:
 
-		if (n > 0)
-		{
-			StatsNetOutput((uint64_t) n);
-			r->sent += (size_t) n;
-			continue;
-		}
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-		{
 			/*
 			 * A client that has not authenticated and does not read its
 			 * replies is closed, not waited for (as backend.c's
@@ -426,14 +417,9 @@ write_out(MuxClient *m)
 			}
 			set_events(m, true);
 			return true;
-		}
-		return false;
+		default:
+			return false;
 	}
-	ReplyReset(r);
-	if (r->cap > 1024 * 1024)
-		ReplyFree(r);
-	set_events(m, false);
-	return true;
 }
 
 static bool
