@@ -406,7 +406,8 @@ flush_reply(Client *c)
 	 */
 	if (lsn != InvalidXLogRecPtr && lsn > XLogGetFlushPosition())
 	{
-		if (HandoffReply(c, r->data + r->sent, r->len - r->sent, lsn, true))
+		if (HandoffReply(c, r->data + r->sent, r->len - r->sent, lsn,
+						 HANDOFF_MAY_ALONE | HANDOFF_MAY_OVERLAP))
 			r->sent = r->len;
 		else
 			(void) XLogFlush(lsn);	/* failures inside are PANIC */

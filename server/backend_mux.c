@@ -286,7 +286,7 @@ settle(MuxClient *m, bool wait)
  * clients instead of waiting for the flush.
  */
 static bool
-hand_off(MuxClient *m)
+hand_off(MuxClient *m, int may)
 {
 	Client	   *c = &m->c;
 	ReplyBuf   *r = &c->reply;
@@ -294,8 +294,7 @@ hand_off(MuxClient *m)
 
 	if (m->writing || (c->flags & (CLIENT_MOVE | CLIENT_CLOSE_NOW | CLIENT_CLOSE_AFTER_REPLY)))
 		return false;
-	/* alone in its round, it may as well flush itself: nobody waits for it */
-	if (!HandoffReply(c, r->data + r->sent, len, c->durable_lsn, ntouched == 1))
+	if (!HandoffReply(c, r->data + r->sent, len, c->durable_lsn, may))
 		return false;
 	StatsNetOutput((uint64_t) len);
 	ReplyReset(r);
@@ -645,6 +644,25 @@ finish_round(void)
 	XLogRecPtr	flushed = XLogGetFlushPosition();
 	XLogRecPtr	need = InvalidXLogRecPtr;
 	int			nheld = 0;
+	int			may = HANDOFF_MAY_OVERLAP;
+
+	/*
+	 * May this process wait for a flush here rather than hand replies to
+	 * the walwriter? Alone in its round, a client keeps nobody waiting
+	 * (-c 1: flushing is cheaper than waking the walwriter). On a slow
+	 * disk, where flushes overlap, it may start the next one when every
+	 * client of the round waits for a flush anyway (readers would wait a
+	 * whole fdatasync: they are why replies are handed off).
+	 */
+	if (ntouched == 1)
+		may |= HANDOFF_MAY_ALONE;
+	for (int i = 0; i < ntouched && (may & HANDOFF_MAY_OVERLAP); i++)
+	{
+		Client	   *c = touched[i] ? &touched[i]->c : NULL;
+
+		if (c != NULL && !(c->durable_lsn > flushed && c->reply.len > c->reply.sent))
+			may &= ~HANDOFF_MAY_OVERLAP;
+	}
 
 	for (int pass = 0; pass < 2; pass++)
 	{
@@ -664,7 +682,7 @@ finish_round(void)
 				if (c->durable_lsn != InvalidXLogRecPtr && c->durable_lsn > flushed &&
 					c->reply.len > c->reply.sent)
 				{
-					if (hand_off(m))
+					if (hand_off(m, may))
 					{
 						touched[i] = NULL;
 						m->touched = false;

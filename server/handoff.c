@@ -170,14 +170,17 @@ wake_writer(void)
  * Take over c's reply (data, len), to be sent once WAL is flushed to lsn.
  * Returns false when the backend should wait for the flush and send the
  * reply itself: nobody is flushing and the caller keeps nobody else
- * waiting (alone: becoming the flusher is cheaper than waking the
- * walwriter; a shared backend with other clients in its round is not
- * alone), the reply is too long, the client is closing, or the walwriter
- * does not hold this client's socket yet (it is asked for it then, so the
- * next reply can go this way).
+ * waiting (HANDOFF_MAY_ALONE: becoming the flusher is cheaper than waking
+ * the walwriter), on a slow disk the next overlapping flush may start now
+ * and the caller may start it (HANDOFF_MAY_OVERLAP), the reply is too
+ * long, the client is closing, or the walwriter does not hold this
+ * client's socket yet (it is asked for it then, so the next reply can go
+ * this way). A dedicated backend may do both; a shared backend only when
+ * its flush would hold up no client that is not waiting for it anyway
+ * (server/backend_mux.c, finish_round).
  */
 bool
-HandoffReply(Client *c, const char *data, size_t len, XLogRecPtr lsn, bool alone)
+HandoffReply(Client *c, const char *data, size_t len, XLogRecPtr lsn, int may)
 {
 	HandoffSlot *hs = slot_of(c->slot);
 
@@ -189,10 +192,11 @@ HandoffReply(Client *c, const char *data, size_t len, XLogRecPtr lsn, bool alone
 		 * A slow disk: start the next overlapping flush if one may start
 		 * now; otherwise whoever starts it covers this reply too.
 		 */
-		if (!XLogFlushCovers(lsn) && XLogFlushStartDelay() == 0)
+		if (!XLogFlushCovers(lsn) && XLogFlushStartDelay() == 0 && (may & HANDOFF_MAY_OVERLAP))
 			return false;
 	}
-	else if (atomic_load(&handoff->writer_sleeping) && !XLogFlushInProgress() && alone)
+	else if (atomic_load(&handoff->writer_sleeping) && !XLogFlushInProgress() &&
+			 (may & HANDOFF_MAY_ALONE))
 		return false;			/* nobody flushing: flushing here is quickest (-c 1) */
 	if (atomic_load_explicit(&hs->registered, memory_order_acquire) != c->id)
 	{

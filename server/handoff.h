@@ -31,7 +31,9 @@ void		HandoffShmemInit(int nslots);
 void		HandoffChannelCreate(void);
 
 /* backend */
-bool		HandoffReply(struct Client *c, const char *data, size_t len, XLogRecPtr lsn, bool alone);
+#define HANDOFF_MAY_ALONE	0x1	/* the caller may flush when nobody is flushing */
+#define HANDOFF_MAY_OVERLAP	0x2	/* ... and start an overlapping flush on a slow disk */
+bool		HandoffReply(struct Client *c, const char *data, size_t len, XLogRecPtr lsn, int may);
 uint64_t	HandoffReplies(void);	/* replies handed off since start */
 bool		HandoffPendingForMe(void);	/* async-signal-safe */
 bool		HandoffSettle(struct Client *c, bool wait, const char **rest, size_t *rest_len);
