@@ -5,7 +5,9 @@ to the tusk function or system call that caused it.
 
   perf script -i perf.data -F comm,ip,sym,dso | tools/bench/perfsum.py [COMM] [TOP]
 
-COMM (default "tusk: backend") selects processes by their comm prefix.
+COMM (default "tusk: backend,tusk: shared ba") selects processes by their comm
+prefix; several prefixes are separated by commas (a shared backend's comm
+is "tusk: shared ba", cut to 15 bytes by the kernel).
 Prints three tables (percent of the selected samples):
   1. by area: kernel per system call (the libc wrapper at the user/kernel
      boundary: write, read, epoll_wait, ...), page faults, libevent,
@@ -22,7 +24,8 @@ signal.signal(signal.SIGPIPE, signal.SIG_DFL)
 
 
 def main():
-    want = sys.argv[1] if len(sys.argv) > 1 else "tusk: backend"
+    want = sys.argv[1] if len(sys.argv) > 1 else "tusk: backend,tusk: shared ba"
+    wants = tuple(want.split(","))
     top = int(sys.argv[2]) if len(sys.argv) > 2 else 25
     area = collections.Counter()
     charged = collections.Counter()
@@ -33,7 +36,7 @@ def main():
 
     def flush():
         nonlocal total
-        if not sample or comm is None or not comm.startswith(want):
+        if not sample or comm is None or not comm.startswith(wants):
             return
         total += 1
         # perf --call-graph dwarf marks inlined frames with dso "inlined":
