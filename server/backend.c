@@ -256,13 +256,13 @@ backend_exit(Client *c, int status)
 /* ---- pub/sub: a subscribed client (see "Publish/subscribe" in README.md) ---- */
 
 /*
- * Send what the socket takes of c's replies now, without blocking.
- * Returns 1 when all is out (the buffer is reset), 0 when the socket is
- * full (a large sent part is dropped from the buffer), -1 when the client
- * is gone.
+ * Send what the socket takes of c's replies now, without blocking, and
+ * if count, count what went out (total_net_output_bytes). Returns 1 when
+ * all is out (the buffer is reset), 0 when the socket is full (a large
+ * sent part is dropped from the buffer), -1 when the client is gone.
  */
 int
-BackendSendSome(Client *c)
+BackendSendSome(Client *c, bool count)
 {
 	ReplyBuf *r = &c->reply;
 
@@ -272,7 +272,12 @@ BackendSendSome(Client *c)
 
 		if (n > 0)
 		{
-			StatsNetOutput((uint64_t) n);
+			size_t		skip = (size_t) n < c->reply_counted ? (size_t) n : c->reply_counted;
+
+			/* not what a shared backend counted before the client moved here */
+			c->reply_counted -= skip;
+			if (count && (size_t) n > skip)
+				StatsNetOutput((uint64_t) ((size_t) n - skip));
 			r->sent += (size_t) n;
 			continue;
 		}
@@ -304,7 +309,7 @@ BackendSendSome(Client *c)
 static void
 write_some(Client *c)
 {
-	if (BackendSendSome(c) < 0)
+	if (BackendSendSome(c, true) < 0)
 	{
 		elog(VERBOSE, "error writing to client: %m");
 		backend_exit(c, 0);
@@ -364,6 +369,22 @@ wait_subscribed(Client *c)
 	}
 }
 
+/*
+ * Count the replies about to be written (total_net_output_bytes), but
+ * not those a shared backend counted before the client moved here.
+ */
+static void
+count_output(Client *c)
+{
+	ReplyBuf   *r = &c->reply;
+	size_t		n = r->len > r->sent ? r->len - r->sent : 0;
+
+	n = n > c->reply_counted ? n - c->reply_counted : 0;
+	c->reply_counted = 0;
+	if (n > 0)
+		StatsNetOutput((uint64_t) n);
+}
+
 static void
 flush_reply(Client *c)
 {
@@ -395,8 +416,7 @@ flush_reply(Client *c)
 	 * Counted before writing, so that a client that has its reply finds it
 	 * counted; bytes a failed write could not send are counted too.
 	 */
-	if (r->len > r->sent)
-		StatsNetOutput((uint64_t) (r->len - r->sent));
+	count_output(c);
 	settle_handoff(c, true);
 	c->durable_lsn = InvalidXLogRecPtr;
 	/*
@@ -429,7 +449,7 @@ BackendSendPending(Client *c)
 
 	if (r->len <= r->sent)
 		return;
-	StatsNetOutput((uint64_t) (r->len - r->sent));
+	count_output(c);
 	settle_handoff(c, true);
 	c->durable_lsn = InvalidXLogRecPtr;
 	/* not handed off: the blocking command is about to sleep anyway */

@@ -31,7 +31,7 @@ struct Command;
 void		BackendClientInit(struct Client *c, int fd, bool unix_socket, struct ProcSlot *slot, int moved);
 void		BackendProcessInput(struct Client *c);
 void		BackendReserveInput(struct Client *c);
-int			BackendSendSome(struct Client *c);
+int			BackendSendSome(struct Client *c, bool count);
 
 /*
  * The error a client owed a reply gets when the server restarts (a PANIC,

@@ -296,7 +296,6 @@ hand_off(MuxClient *m, int may)
 		return false;
 	if (!HandoffReply(c, r->data + r->sent, len, c->durable_lsn, may))
 		return false;
-	StatsNetOutput((uint64_t) len);
 	ReplyReset(r);
 	c->durable_lsn = InvalidXLogRecPtr;
 	m->handed = true;
@@ -396,7 +395,7 @@ set_events(MuxClient *m, bool writing)
 static bool
 write_out(MuxClient *m)
 {
-	switch (BackendSendSome(&m->c))
+	switch (BackendSendSome(&m->c, false))	/* counted when made (client_input) */
 	{
 		case 1:
 			set_events(m, false);
@@ -545,6 +544,7 @@ BackendMuxRestoreClient(Client *c, int moved)
 			goto done;
 		}
 		ReplyAppend(&c->reply, tmp, h.reply_len);
+		c->reply_counted = h.reply_len;	/* the shared backend counted them */
 		MemFree(tmp);
 	}
 	c->qbuf_cap = h.input_len > MUX_READ_CHUNK ? h.input_len : MUX_READ_CHUNK;
@@ -608,6 +608,7 @@ client_input(MuxClient *m)
 {
 	Client	   *c = &m->c;
 	ssize_t		n;
+	size_t		before;
 
 	BackendReserveInput(c);
 	n = read(c->fd, c->qbuf + c->qbuf_len, c->qbuf_cap - c->qbuf_len);
@@ -628,7 +629,15 @@ client_input(MuxClient *m)
 		return;
 	}
 	mark_touched(m);			/* first: a PANIC in the command tells it */
+	before = c->reply.len;
 	BackendProcessInput(c);
+
+	/*
+	 * Counted as made, before it is sent (as backend.c's flush_reply
+	 * does), so that a client that has its reply finds it counted.
+	 */
+	if (c->reply.len > before)
+		StatsNetOutput((uint64_t) (c->reply.len - before));
 }
 
 /*

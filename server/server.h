@@ -69,6 +69,8 @@ typedef struct Client
 	const struct Command *cmd;
 
 	ReplyBuf	reply;
+	size_t		reply_counted;	/* bytes at the front of reply counted already
+								 * (moved from a shared backend) */
 	XLogRecPtr	durable_lsn;	/* the reply may go out once WAL is flushed here */
 	XLogRecPtr	last_commit_lsn;	/* end of this client's last commit */
 	bool		handoff_asked;	/* the walwriter was sent this client's socket */
