@@ -71,7 +71,6 @@ static volatile sig_atomic_t reply_owed_fd = -1;
 static volatile sig_atomic_t serving_fd = -1;
 
 static void backend_exit(Client *c, int status) __attribute__((noreturn));
-static void process_input(Client *c);
 
 /*
  * Reuse (see BackendMain): the channel to the postmaster, -1 when this
@@ -549,12 +548,6 @@ unterminate_argv(Client *c)
 void
 BackendProcessInput(Client *c)
 {
-	process_input(c);
-}
-
-static void
-process_input(Client *c)
-{
 	while (!(c->flags & (CLIENT_CLOSE_AFTER_REPLY | CLIENT_CLOSE_NOW)))
 	{
 		RespStatus st;
@@ -689,7 +682,7 @@ read_and_process(Client *c)
 		backend_exit(c, 0);
 	}
 	reply_owed_fd = c->fd;
-	process_input(c);
+	BackendProcessInput(c);
 	if (c->flags & CLIENT_CLOSE_NOW)
 		backend_exit(c, 0);
 	if (c->reply.len > 0)
@@ -869,7 +862,7 @@ serve_client(Client *c, int fd, bool unix_socket, int moved)
 	{
 		/* what it sent after the request that moved it is here already */
 		reply_owed_fd = c->fd;
-		process_input(c);
+		BackendProcessInput(c);
 		if (c->flags & CLIENT_CLOSE_NOW)
 			backend_exit(c, 0);
 		if (c->reply.len > c->reply.sent)

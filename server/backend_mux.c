@@ -51,6 +51,7 @@
 #include "server/util.h"
 #include "storage/bufmgr.h"
 #include "storage/elog.h"
+#include "storage/fileio.h"
 #include "storage/lwlock.h"
 #include "storage/mem.h"
 #include "storage/proc.h"
@@ -70,7 +71,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define MUX_READ_CHUNK (16 * 1024)
 #define MUX_MAX_EVENTS 256
 
 typedef struct MuxClient
@@ -126,19 +126,7 @@ typedef struct MovedClient
 bool
 CommandNeedsOwnBackend(Client *c, const Command *cmd)
 {
-	static const char *const own[] = {
-		"multi", "watch", "subscribe", "psubscribe", "ssubscribe", "unsubscribe",
-		"punsubscribe", "sunsubscribe", "eval", "evalsha", "eval_ro", "evalsha_ro",
-		"fcall", "fcall_ro", "wait", "save", "shutdown", "monitor", "sync", "psync",
-		"tusk|vacuum", NULL
-	};
-
-	if (cmd->flags & CMD_BLOCKING)
-		return true;
-	for (int i = 0; own[i] != NULL; i++)
-		if (cmd->name[0] == own[i][0] && strcmp(cmd->name, own[i]) == 0)
-			return true;
-	return ClientPauseCovers(c, cmd);
+	return (cmd->flags & (CMD_BLOCKING | CMD_OWN_BACKEND)) || ClientPauseCovers(c, cmd);
 }
 
 static void
@@ -420,25 +408,6 @@ write_out(MuxClient *m)
 	}
 }
 
-static bool
-write_fully(int fd, const void *data, size_t len)
-{
-	const char *p = data;
-
-	while (len > 0)
-	{
-		ssize_t		n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return false;
-		p += n;
-		len -= (size_t) n;
-	}
-	return true;
-}
-
 /*
  * Write the moved client's state into a memfd: the header, its name, its
  * unsent replies and its unconsumed input (from the request that moves).
@@ -450,6 +419,7 @@ save_client(Client *c)
 	int			fd = memfd_create("tusk-moved-client", MFD_CLOEXEC);
 	const char *parts[3];
 	size_t		lens[3];
+	off_t		off = 0;
 
 	if (fd < 0)
 		return -1;
@@ -472,36 +442,28 @@ save_client(Client *c)
 	lens[1] = h.reply_len = c->reply.len - c->reply.sent;
 	parts[2] = c->qbuf + c->qbuf_pos;
 	lens[2] = h.input_len = c->qbuf_len - c->qbuf_pos;
-	if (!write_fully(fd, &h, sizeof(h)))
+	if (!FileWriteFull(fd, &h, sizeof(h), off))
 		goto fail;
+	off += (off_t) sizeof(h);
 	for (int i = 0; i < 3; i++)
-		if (lens[i] > 0 && !write_fully(fd, parts[i], lens[i]))
+	{
+		if (lens[i] > 0 && !FileWriteFull(fd, parts[i], lens[i], off))
 			goto fail;
+		off += (off_t) lens[i];
+	}
 	return fd;
 fail:
 	close(fd);
 	return -1;
 }
 
+/* Read len bytes at *off and move past them; false if they are not all there. */
 static bool
 read_at(int fd, void *buf, size_t len, off_t *off)
 {
-	char	   *p = buf;
-
-	while (len > 0)
-	{
-		ssize_t		n = pread(fd, p, len, *off);
-
-		if (n <= 0)
-		{
-			if (n < 0 && errno == EINTR)
-				continue;
-			return false;
-		}
-		p += n;
-		len -= (size_t) n;
-		*off += n;
-	}
+	if (len > 0 && FileReadFull(fd, buf, len, *off) != (ssize_t) len)
+		return false;
+	*off += (off_t) len;
 	return true;
 }
 
@@ -547,7 +509,7 @@ BackendMuxRestoreClient(Client *c, int moved)
 		c->reply_counted = h.reply_len;	/* the shared backend counted them */
 		MemFree(tmp);
 	}
-	c->qbuf_cap = h.input_len > MUX_READ_CHUNK ? h.input_len : MUX_READ_CHUNK;
+	c->qbuf_cap = h.input_len;	/* BackendReserveInput grows it for the next read */
 	c->qbuf = MemAlloc(c->qbuf_cap + 1);
 	if (!read_at(moved, c->qbuf, h.input_len, &off))
 		goto done;

@@ -528,22 +528,35 @@ add_nack(StreamGroup *g, long pos)
 	return &g->pel[pos];
 }
 
-/* First pel position with an id >= id. */
+_Static_assert(offsetof(StreamEntry, id) == 0 && offsetof(StreamNack, id) == 0,
+			   "id_lower_bound reads each element's id at its start");
+
+/*
+ * First of n elements (stride bytes apart, each starting with its
+ * StreamId, in id order) with an id >= id: n if none.
+ */
 static long
-pel_lower_bound(const StreamGroup *g, const StreamId *id)
+id_lower_bound(const void *base, long n, size_t stride, const StreamId *id)
 {
-	long		lo = 0, hi = g->npel;
+	long		lo = 0, hi = n;
 
 	while (lo < hi)
 	{
 		long		mid = lo + (hi - lo) / 2;
 
-		if (id_cmp(&g->pel[mid].id, id) < 0)
+		if (id_cmp((const StreamId *) ((const char *) base + (size_t) mid * stride), id) < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
 	return lo;
+}
+
+/* First pel position with an id >= id. */
+static long
+pel_lower_bound(const StreamGroup *g, const StreamId *id)
+{
+	return id_lower_bound(g->pel, g->npel, sizeof(g->pel[0]), id);
 }
 
 static bool
@@ -788,18 +801,7 @@ reset_first_id(Stream *s)
 static long
 lower_bound(const Stream *s, const StreamId *id)
 {
-	long		lo = 0, hi = s->n;
-
-	while (lo < hi)
-	{
-		long		mid = lo + (hi - lo) / 2;
-
-		if (id_cmp(&s->e[mid].id, id) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	return id_lower_bound(s->e, s->n, sizeof(s->e[0]), id);
 }
 
 static void

@@ -98,13 +98,14 @@ static int num_backends;		/* backend processes, shared ones included */
  * Per slot: is it a shared backend, how many clients it has; per client
  * slot, the shared backend's slot (-1: not a client slot).
  */
+#define MAX_SHARED_BACKENDS 64	/* slots kept beyond maxclients for them */
+
 static bool *slot_shared;
 static int *shared_load;
 static int *slot_owner;
+static int shared_list[MAX_SHARED_BACKENDS];	/* their slots, for the hand-over */
 static int num_shared;
 static int num_shared_clients;
-
-#define MAX_SHARED_BACKENDS 64	/* slots kept beyond maxclients for them */
 
 /* Connected clients, for maxclients. */
 static int
@@ -564,7 +565,7 @@ start_backend(int client_fd, int moved, bool unix_socket, bool shared)
 	slot_shared[slotno] = shared;
 	shared_load[slotno] = 0;
 	if (shared)
-		num_shared++;
+		shared_list[num_shared++] = slotno;
 	if (chan[0] >= 0)
 	{
 		close(chan[1]);
@@ -604,11 +605,15 @@ shared_hand_over(int client_fd, bool unix_socket)
 	char msg[1 + sizeof(int32_t)];
 	int32_t cs;
 
-	for (int i = PROC_AUX_SLOTS; i < proc_array->nslots; i++)
-		if (slot_shared[i] && slot_pids[i] > 0 && slot_chan[i] >= 0 &&
+	for (int k = 0; k < num_shared; k++)
+	{
+		int i = shared_list[k];
+
+		if (slot_pids[i] > 0 && slot_chan[i] >= 0 &&
 			shared_load[i] < server_config->shared_backend_clients &&
 			(target < 0 || shared_load[i] < shared_load[target]))
 			target = i;
+	}
 	if ((target < 0 || shared_load[target] > 0) &&
 		num_shared < server_config->shared_backends && num_shared < MAX_SHARED_BACKENDS)
 	{
@@ -1046,7 +1051,9 @@ reap_children(void)
 					if (slot_owner[i] == slotno)
 						shared_client_gone(slotno, i);
 				slot_shared[slotno] = false;
-				num_shared--;
+				for (int k = 0; k < num_shared; k++)
+					if (shared_list[k] == slotno)
+						shared_list[k] = shared_list[--num_shared];
 			}
 		}
 		else if (!shutting_down && !abnormal && pm_state == PM_RUN)

@@ -108,6 +108,12 @@ typedef void (*CommandProc) (Client *c);
 #define CMD_SENTINEL		(1ULL << 17)
 /* not a COMMAND INFO flag: the key positions name no keys (key spec flag not_key) */
 #define CMD_KEYS_NOT_KEY	(1ULL << 32)
+/*
+ * Not a COMMAND INFO flag: a shared backend does not run it but moves the
+ * client to a backend of its own first, since it waits long or keeps
+ * state across commands (server/backend_mux.c; CMD_BLOCKING does too)
+ */
+#define CMD_OWN_BACKEND		(1ULL << 33)
 
 typedef struct Command
 {
