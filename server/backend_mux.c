@@ -615,25 +615,13 @@ finish_round(void)
 	XLogRecPtr	flushed = XLogGetFlushPosition();
 	XLogRecPtr	need = InvalidXLogRecPtr;
 	int			nheld = 0;
-	int			may = HANDOFF_MAY_OVERLAP;
-
 	/*
-	 * May this process wait for a flush here rather than hand replies to
-	 * the walwriter? Alone in its round, a client keeps nobody waiting
-	 * (-c 1: flushing is cheaper than waking the walwriter). On a slow
-	 * disk, where flushes overlap, it may start the next one when every
-	 * client of the round waits for a flush anyway (readers would wait a
-	 * whole fdatasync: they are why replies are handed off).
+	 * Alone in its round, a client keeps nobody waiting if this process
+	 * waits for a flush (-c 1: flushing is cheaper than waking the
+	 * walwriter). Otherwise replies that need a flush go to the walwriter,
+	 * which on a slow disk starts overlapping flushes itself.
 	 */
-	if (ntouched == 1)
-		may |= HANDOFF_MAY_ALONE;
-	for (int i = 0; i < ntouched && (may & HANDOFF_MAY_OVERLAP); i++)
-	{
-		Client	   *c = touched[i] ? &touched[i]->c : NULL;
-
-		if (c != NULL && !(c->durable_lsn > flushed && c->reply.len > c->reply.sent))
-			may &= ~HANDOFF_MAY_OVERLAP;
-	}
+	int			may = ntouched == 1 ? HANDOFF_MAY_ALONE : 0;
 
 	for (int pass = 0; pass < 2; pass++)
 	{

@@ -28,9 +28,10 @@
  *
  *	  Sockets reach the walwriter through one SOCK_SEQPACKET channel that
  *	  every backend inherits: 'R' registers a client's socket (SCM_RIGHTS),
- *	  'C' drops it, 'W' wakes a sleeping walwriter. A backend registers
- *	  only when it first could have handed a reply off, so connections
- *	  that never wait for a flush cost nothing here.
+ *	  'C' drops it. A backend registers only when it first could have
+ *	  handed a reply off, so connections that never wait for a flush cost
+ *	  nothing here. The walwriter sleeps on its process slot's flush
+ *	  latch, which backends (wake_writer) and ending flushes bump.
  */
 #include "config.h"
 
@@ -44,7 +45,8 @@
 #include "storage/shmem.h"
 
 #include <errno.h>
-#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -73,7 +75,8 @@ typedef struct HandoffSlot
 typedef struct HandoffCtl
 {
 	int			nslots;
-	_Atomic uint32_t writer_sleeping;	/* the walwriter is (about to be) in poll */
+	_Atomic uint32_t writer_sleeping;	/* the walwriter is (about to be) asleep */
+	_Atomic int writer_slotno;	/* its process-array slot (its latch) */
 	_Atomic uint32_t npending;	/* slots in PENDING */
 	_Atomic uint64_t replies;	/* handed off since start (INFO wal) */
 	HandoffSlot slots[];
@@ -81,7 +84,7 @@ typedef struct HandoffCtl
 
 typedef struct HandoffMsg
 {
-	char		op;				/* 'R' register (with the socket), 'C' drop, 'W' wake */
+	char		op;				/* 'R' register (with the socket), 'C' drop */
 	int32_t		slotno;
 	int32_t		pid;
 	uint64_t	client_id;
@@ -159,11 +162,17 @@ send_msg(const ProcSlot *ps, char op, uint64_t client_id, int fd, int flags)
 	return n == (ssize_t) sizeof(m);
 }
 
+/* The walwriter sleeps on its flush latch (WalWriterMain): wake it. */
 static void
 wake_writer(void)
 {
 	if (atomic_load(&handoff->writer_sleeping) && atomic_exchange(&handoff->writer_sleeping, 0))
-		(void) send_msg(MyProc, 'W', 0, -1, MSG_DONTWAIT);	/* a full channel is awake anyway */
+	{
+		ProcSlot *ws = &proc_array->slots[atomic_load(&handoff->writer_slotno)];
+
+		atomic_fetch_add(&ws->flush_latch, 1);
+		FutexWake(&ws->flush_latch, 1);
+	}
 }
 
 /*
@@ -201,7 +210,10 @@ HandoffReply(Client *c, const char *data, size_t len, XLogRecPtr lsn, int may)
 	if (atomic_load_explicit(&hs->registered, memory_order_acquire) != c->id)
 	{
 		if (!c->handoff_asked && send_msg(c->slot, 'R', c->id, c->fd, 0))
+		{
 			c->handoff_asked = true;
+			wake_writer();
+		}
 		return false;
 	}
 	if (atomic_load(&hs->state) != HANDOFF_IDLE)
@@ -211,8 +223,9 @@ HandoffReply(Client *c, const char *data, size_t len, XLogRecPtr lsn, int may)
 	hs->sent = 0;
 	hs->lsn = lsn;
 	atomic_fetch_add(&handoff->npending, 1);
-	atomic_fetch_add_explicit(&handoff->replies, 1, memory_order_relaxed);
 	atomic_store(&hs->state, HANDOFF_PENDING);
+	/* after PENDING: a walwriter that sees the count changed finds the slot */
+	atomic_fetch_add(&handoff->replies, 1);
 	wake_writer();
 	return true;
 }
@@ -311,6 +324,7 @@ HandoffClientDone(Client *c)
 	c->handoff_asked = false;
 	atomic_store(&hs->registered, 0);
 	(void) send_msg(c->slot, 'C', c->id, -1, 0);
+	wake_writer();
 }
 
 /* Is a reply of c's with the walwriter (not settled yet)? */
@@ -410,16 +424,18 @@ finish_slot(HandoffSlot *hs, uint32_t state)
 
 /*
  * Send every pending reply that the flushed WAL covers. Returns the
- * lowest LSN still waited for (0 if none): the walwriter waits for that
- * one, so that replies go out as each of overlapping flushes ends.
+ * lowest LSN still waited for (0 if none), and in *highest the highest:
+ * the walwriter sleeps until a flush passes the one and starts a flush
+ * for the other.
  */
 static XLogRecPtr
-send_covered(void)
+send_covered(XLogRecPtr *highest)
 {
 	XLogRecPtr flushed = XLogGetFlushPosition();
 	XLogRecPtr want = 0;
 	int n = ProcArrayHighWater();
 
+	*highest = 0;
 	if (n > handoff->nslots)
 		n = handoff->nslots;
 	for (int i = 0; i < n; i++)
@@ -433,6 +449,8 @@ send_covered(void)
 		{
 			if (want == 0 || hs->lsn < want)
 				want = hs->lsn;
+			if (hs->lsn > *highest)
+				*highest = hs->lsn;
 			continue;
 		}
 		if (held[i].fd < 0 || !still_serving(i))
@@ -478,8 +496,118 @@ now_ms(void)
 }
 
 /*
+ * The walwriter's sync threads: each runs the fdatasync of one flush the
+ * walwriter started (XLogFlushStart), so that the walwriter itself never
+ * waits for the disk. On a slow disk, where flushes overlap, it starts the
+ * next one as soon as one may start and sends replies as each one ends: a
+ * commit then waits about one fdatasync, not the rest of a running one
+ * and then its own. A thread touches only its job, the WAL control's
+ * atomics and the process array's latches; it takes no lock and blocks
+ * every signal.
+ */
+typedef struct SyncThread
+{
+	_Atomic uint32_t busy;		/* futex word: 1 from the start of its flush to its end */
+	XLogFlushJob job;
+} SyncThread;
+
+static SyncThread sync_threads[XLOG_MAX_SYNCS_IN_FLIGHT];
+static int	nsync_threads;
+
+static void *
+sync_thread_main(void *arg)
+{
+	SyncThread *t = arg;
+
+	for (;;)
+	{
+		while (atomic_load(&t->busy) == 0)
+			FutexWait(&t->busy, 0, NULL);
+		XLogFlushFinish(&t->job, &t->busy);
+	}
+	return NULL;
+}
+
+static void
+start_sync_threads(void)
+{
+	sigset_t all, old;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	for (int i = 0; i < XLOG_MAX_SYNCS_IN_FLIGHT; i++)
+	{
+		pthread_t tid;
+		int err = pthread_create(&tid, NULL, sync_thread_main, &sync_threads[nsync_threads]);
+
+		if (err != 0)
+		{
+			elog(WARNING, "walwriter: could not start a sync thread: %s", strerror(err));
+			break;
+		}
+		pthread_detach(tid);
+		nsync_threads++;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+/*
+ * Start a flush that covers highest unless one started covers it: in a
+ * sync thread when flushes overlap, else here (a fast disk: one at a time,
+ * and a thread's wake-up would cost more than it saves). Returns whether
+ * the walwriter should look again at once rather than sleep.
+ */
+static bool
+start_flush(XLogRecPtr highest)
+{
+	if (highest == 0 || XLogFlushCovers(highest) || XLogFlushStartDelay() != 0)
+		return false;
+	if (!XLogFlushesOverlap() || nsync_threads == 0)
+	{
+		XLogFlush(highest);		/* failures inside are PANIC */
+		return true;
+	}
+	for (int i = 0; i < nsync_threads; i++)
+	{
+		SyncThread *t = &sync_threads[i];
+
+		if (atomic_load(&t->busy))
+			continue;
+		if (!XLogFlushStart(&t->job))
+			return false;		/* write_lock busy: its release wakes us */
+		atomic_store(&t->busy, 1);
+		FutexWake(&t->busy, 1);
+		return true;
+	}
+	return false;				/* every thread busy: one's end wakes us */
+}
+
+/*
+ * Sleep on this process's flush latch until a backend hands a reply off
+ * or sends a message (wake_writer), a flush ends while replies wait for
+ * one (wake_flush_waiters always wakes the walwriter), or timeout_us
+ * passes. latch and seen were read before the caller last looked.
+ */
+static void
+writer_sleep(uint32_t latch, uint64_t seen, XLogRecPtr want, int64_t timeout_us)
+{
+	struct timespec ts = {timeout_us / 1000000, (long) (timeout_us % 1000000) * 1000};
+
+	if (want != 0)
+		XLogFlushWaitBegin(want);
+	atomic_store(&handoff->writer_sleeping, 1);
+	/* re-check after announcing ourselves: a wake from now on is not lost */
+	if (atomic_load(&handoff->replies) == seen &&
+		(want == 0 || want > XLogGetFlushPosition()))
+		FutexWait(&MyProc->flush_latch, latch, &ts);
+	atomic_store(&handoff->writer_sleeping, 0);
+	if (want != 0)
+		XLogFlushWaitEnd();
+}
+
+/*
  * The walwriter: send handed-off replies as their WAL becomes durable
- * (flushing it itself when nobody else does), and every wal_writer_delay
+ * (starting the flushes nobody else starts), and every wal_writer_delay
  * flush what asynchronous commits left behind and make sure of the next
  * WAL segment.
  */
@@ -501,41 +629,29 @@ WalWriterMain(void)
 	if (chan[1] >= 0)
 		close(chan[1]);			/* only backends send */
 	chan[1] = -1;
+	atomic_store(&handoff->writer_slotno, (int) (MyProc - proc_array->slots));
+	start_sync_threads();
 
 	for (;;)
 	{
-		XLogRecPtr want;
-		int64_t now;
-		struct pollfd pfd;
+		uint32_t latch = atomic_load(&MyProc->flush_latch);
+		uint64_t seen = atomic_load(&handoff->replies);
+		XLogRecPtr want, highest;
+		int64_t now, timeout_us, delay;
 
 		if (aux_shutdown_requested)
 		{
 			/* the backends are gone: send what they left, then stop */
 			XLogFlush(XLogGetInsertPosition());
-			while ((want = send_covered()) != 0)
-				XLogFlush(want);
+			while ((want = send_covered(&highest)) != 0)
+				XLogFlush(highest);
 			return;
 		}
 		if (chan[0] >= 0)
 			receive_messages();
-		want = send_covered();
-		if (want != 0)
-		{
-			/*
-			 * Wait for a running flush that covers it, or run one. When
-			 * flushes overlap (a slow disk), run it only once the spacing
-			 * since the last one is up, and meanwhile send as flushes end.
-			 */
-			int64_t delay = 0;
-
-			if (XLogFlushCovers(want))
-				XLogWaitFlushed(want, 1000);
-			else if (XLogFlushesOverlap() && (delay = XLogFlushStartDelay()) != 0)
-				XLogWaitFlushed(want, delay > 0 ? delay : 1000);
-			else
-				XLogFlush(want);
+		want = send_covered(&highest);
+		if (start_flush(highest))
 			continue;
-		}
 		now = now_ms();
 		if (now >= next_round)
 		{
@@ -545,16 +661,16 @@ WalWriterMain(void)
 			next_round = now + XLogWalWriterDelay();
 			now = now_ms();
 		}
-		atomic_store(&handoff->writer_sleeping, 1);
-		if (atomic_load(&handoff->npending) > 0)
+		timeout_us = (next_round - now) * 1000;
+		if (want != 0)
 		{
-			atomic_store(&handoff->writer_sleeping, 0);
-			continue;
+			/* a backstop: a flush's end wakes us */
+			if (timeout_us > 1000)
+				timeout_us = 1000;
+			/* on a slow disk, the next overlapping flush may start in delay us */
+			if (!XLogFlushCovers(highest) && (delay = XLogFlushStartDelay()) > 0 && delay < timeout_us)
+				timeout_us = delay < 20 ? 20 : delay;
 		}
-		pfd.fd = chan[0];
-		pfd.events = POLLIN;
-		pfd.revents = 0;
-		(void) poll(&pfd, chan[0] >= 0 ? 1 : 0, (int) (next_round > now ? next_round - now : 0));
-		atomic_store(&handoff->writer_sleeping, 0);
+		writer_sleep(latch, seen, want, timeout_us > 0 ? timeout_us : 0);
 	}
 }

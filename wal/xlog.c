@@ -230,21 +230,15 @@ open_segment(uint64_t segno, bool create)
 	return fd;
 }
 
-/* fdatasync one segment; false if it is missing and missing_ok. */
-bool
-XLogSyncSegment(uint64_t segno, bool missing_ok)
+/*
+ * fdatasync fd, segment segno's descriptor; failures are PANIC. Safe in
+ * the walwriter's sync threads: it touches only fd and atomics.
+ */
+static void
+sync_fd(int fd, uint64_t segno)
 {
 	char path[64];				/* formatted only for an error: no snprintf per flush */
-	int fd = open_segment(segno, false);
 
-	if (fd < 0)
-	{
-		if (errno == ENOENT && missing_ok)
-			return false;
-		XLogSegmentPath(path, sizeof(path), segno);
-		elog(PANIC, "could not open WAL file \"%s\": %m", path);
-		abort();
-	}
 	if (fdatasync(fd) != 0)
 	{
 		atomic_store(&XLogCtl->sync_failed, true);
@@ -255,6 +249,24 @@ XLogSyncSegment(uint64_t segno, bool missing_ok)
 	if (atomic_load(&XLogCtl->sync_failed))
 		elog(PANIC, "WAL flush after another process's WAL write or fdatasync failed");
 	atomic_fetch_add_explicit(&XLogCtl->stat_fsyncs, 1, memory_order_relaxed);
+}
+
+/* fdatasync one segment; false if it is missing and missing_ok. */
+bool
+XLogSyncSegment(uint64_t segno, bool missing_ok)
+{
+	char path[64];
+	int fd = open_segment(segno, false);
+
+	if (fd < 0)
+	{
+		if (errno == ENOENT && missing_ok)
+			return false;
+		XLogSegmentPath(path, sizeof(path), segno);
+		elog(PANIC, "could not open WAL file \"%s\": %m", path);
+		abort();
+	}
+	sync_fd(fd, segno);
 	return true;
 }
 
@@ -435,12 +447,11 @@ now_us(void)
 /*
  * Overlapping flushes (README "Group commit"). On a disk whose fdatasync,
  * run alone, takes SLOW_SYNC_US or more (a network volume), up to
- * MAX_SYNCS_IN_FLIGHT flushes run at once, each started at least a
- * MAX_SYNCS_IN_FLIGHT-th of an fdatasync after the one before: a commit
+ * XLOG_MAX_SYNCS_IN_FLIGHT flushes run at once, each started at least a
+ * XLOG_MAX_SYNCS_IN_FLIGHT-th of an fdatasync after the one before: a commit
  * then waits about one fdatasync instead of up to two. On a fast disk one
  * at a time, its fdatasync under write_lock, as always.
  */
-#define MAX_SYNCS_IN_FLIGHT 4
 #define SLOW_SYNC_US 800
 
 bool
@@ -459,9 +470,9 @@ XLogFlushStartDelay(void)
 
 	if (in_flight == 0)
 		return 0;
-	if (!XLogFlushesOverlap() || in_flight >= MAX_SYNCS_IN_FLIGHT)
+	if (!XLogFlushesOverlap() || in_flight >= XLOG_MAX_SYNCS_IN_FLIGHT)
 		return -1;
-	spacing = atomic_load_explicit(&ctl->sync_avg_us, memory_order_relaxed) / MAX_SYNCS_IN_FLIGHT;
+	spacing = atomic_load_explicit(&ctl->sync_avg_us, memory_order_relaxed) / XLOG_MAX_SYNCS_IN_FLIGHT;
 	since = now_us() - atomic_load_explicit(&ctl->last_sync_start_us, memory_order_relaxed);
 	return since >= spacing ? 0 : spacing - since;
 }
@@ -475,7 +486,8 @@ XLogFlushCovers(XLogRecPtr lsn)
 /*
  * Wake the XLogFlush callers that can go on: every one the flushed WAL
  * covers, plus one that no running fdatasync covers, to become the next
- * flusher. Waking every sleeper after every flush cost about 50 context
+ * flusher, plus the walwriter whenever it waits (it sends the replies of
+ * what was just flushed and may start the next flush). Waking every sleeper after every flush cost about 50 context
  * switches per fdatasync at -c 50. Processes without a slot (unit tests,
  * XLogWaitFlushed) sleep on flush_generation, which is bumped and woken
  * in full.
@@ -500,13 +512,15 @@ wake_flush_waiters(void)
 
 			if (want == 0)
 				continue;
-			if (want <= flushed || (want > started && !handed_over))
+			/* the walwriter, which sends replies as each flush ends, always */
+			if (want > flushed && slot->kind != PROC_KIND_WALWRITER)
 			{
-				if (want > flushed)
-					handed_over = true;
-				atomic_fetch_add(&slot->flush_latch, 1);
-				FutexWake(&slot->flush_latch, 1);
+				if (want <= started || handed_over)
+					continue;
+				handed_over = true;
 			}
+			atomic_fetch_add(&slot->flush_latch, 1);
+			FutexWake(&slot->flush_latch, 1);
 		}
 		FutexWake(&ctl->flush_generation, INT_MAX);
 	}
@@ -587,10 +601,12 @@ write_for_sync(void)
 
 /*
  * The fdatasync claimed by write_for_sync, with or without write_lock: it
- * covers every byte written before it is called, whoever wrote it.
+ * covers every byte written before it is called, whoever wrote it. fd is
+ * the segment's descriptor, or -1 to use this process's own (only where
+ * no other thread may switch it: XLogFlush).
  */
 static void
-sync_written(XLogRecPtr written)
+sync_written(XLogRecPtr written, int fd)
 {
 	XLogCtlData *ctl = XLogCtl;
 	XLogRecPtr old;
@@ -602,7 +618,10 @@ sync_written(XLogRecPtr written)
 		int64_t start = now_us();
 		uint64_t took, avg;
 
-		XLogSyncSegment(WAL_SEGMENT_NUMBER(written), false);
+		if (fd >= 0)
+			sync_fd(fd, WAL_SEGMENT_NUMBER(written));
+		else
+			XLogSyncSegment(WAL_SEGMENT_NUMBER(written), false);
 		took = (uint64_t) (now_us() - start);
 		/* the disk's own latency: overlapping flushes slow each other */
 		if (alone && atomic_load(&ctl->syncs_in_flight) == 1)
@@ -619,6 +638,55 @@ sync_written(XLogRecPtr written)
 	EndCritSection();
 }
 
+/*
+ * Start a flush whose fdatasync another thread runs (the walwriter's sync
+ * threads, server/handoff.c): if one may start now (XLogFlushStartDelay)
+ * and write_lock is free, write everything inserted and claim the
+ * fdatasync that covers it. Returns false when none was started; else the
+ * caller passes *job to XLogFlushFinish, from any thread of this process.
+ */
+bool
+XLogFlushStart(XLogFlushJob *job)
+{
+	XLogCtlData *ctl = XLogCtl;
+	XLogRecPtr written;
+
+	if (XLogFlushStartDelay() != 0 || !LWLockConditionalAcquire(&ctl->write_lock, LW_EXCLUSIVE))
+		return false;
+	if (atomic_load(&ctl->syncs_in_flight) == 0)
+		gather_siblings();
+	written = write_for_sync();
+	job->written = written;
+	job->fd = -1;
+	if (written != 0 && WAL_SEGMENT_OFFSET(written) != 0)
+	{
+		/* its own descriptor: this thread may switch segments meanwhile */
+		job->fd = fcntl(open_segment(WAL_SEGMENT_NUMBER(written), false), F_DUPFD_CLOEXEC, 0);
+		if (job->fd < 0)
+		{
+			elog(PANIC, "could not duplicate a WAL file descriptor: %m");
+			abort();
+		}
+	}
+	XLogWriteLockRelease();
+	return written != 0;
+}
+
+/*
+ * The fdatasync of a flush XLogFlushStart started. *done is set to 0 once
+ * it is durable, before its waiters are woken: a walwriter woken by it
+ * finds this thread free.
+ */
+void
+XLogFlushFinish(XLogFlushJob *job, _Atomic uint32_t *done)
+{
+	sync_written(job->written, job->fd);
+	if (job->fd >= 0)
+		close(job->fd);
+	atomic_store(done, 0);
+	wake_flush_waiters();
+}
+
 /* Write and fdatasync everything inserted so far. Caller holds write_lock. */
 static void
 flush_locked(void)
@@ -626,7 +694,7 @@ flush_locked(void)
 	XLogRecPtr written = write_for_sync();
 
 	if (written != 0)
-		sync_written(written);
+		sync_written(written, -1);
 }
 
 /*
@@ -717,13 +785,13 @@ XLogFlush(XLogRecPtr upto)
 				/* the next flusher may write while this one syncs */
 				LWLockRelease(&ctl->write_lock);
 				if (written != 0)
-					sync_written(written);
+					sync_written(written, -1);
 				wake_flush_waiters();
 			}
 			else
 			{
 				if (written != 0)
-					sync_written(written);
+					sync_written(written, -1);
 				XLogWriteLockRelease();
 			}
 			continue;
@@ -750,24 +818,22 @@ XLogFlush(XLogRecPtr upto)
 }
 
 /*
- * Sleep until WAL is flushed to upto (or timeout_us passes) without ever
- * becoming the flusher: the walwriter waiting for a flush others run, so
- * that it is free to send replies as each overlapping flush ends.
+ * A process that sleeps on its own flush latch for other reasons too (the
+ * walwriter) says it waits for a flush past upto, so that the flush that
+ * gets there wakes it; XLogFlushWaitEnd when it is awake again.
  */
 void
-XLogWaitFlushed(XLogRecPtr upto, int64_t timeout_us)
+XLogFlushWaitBegin(XLogRecPtr upto)
 {
-	XLogCtlData *ctl = XLogCtl;
-	struct timespec timeout = {timeout_us / 1000000, (long) (timeout_us % 1000000) * 1000L};
-	uint32_t gen;
+	atomic_store(&MyProc->flush_wait_lsn, upto);
+	atomic_fetch_add(&XLogCtl->flush_waiters, 1);
+}
 
-	if (upto <= atomic_load_explicit(&ctl->flush_ptr, memory_order_acquire))
-		return;
-	atomic_fetch_add(&ctl->flush_waiters, 1);
-	gen = atomic_load(&ctl->flush_generation);
-	if (upto > atomic_load_explicit(&ctl->flush_ptr, memory_order_acquire))
-		FutexWait(&ctl->flush_generation, gen, &timeout);
-	atomic_fetch_sub(&ctl->flush_waiters, 1);
+void
+XLogFlushWaitEnd(void)
+{
+	atomic_store(&MyProc->flush_wait_lsn, 0);
+	atomic_fetch_sub(&XLogCtl->flush_waiters, 1);
 }
 
 #define SPACE_RETRY_SECONDS 5

@@ -73,7 +73,8 @@ typedef void (*XLogInsertLockedHook) (XLogRecPtr start, XLogRecPtr end, void *ar
 XLogRecPtr	XLogInsertWithHook(XLogInsertLockedHook hook, void *arg);
 
 bool		XLogFlush(XLogRecPtr upto);
-void		XLogWaitFlushed(XLogRecPtr upto, int64_t timeout_us);
+void		XLogFlushWaitBegin(XLogRecPtr upto);
+void		XLogFlushWaitEnd(void);
 /* walwriter: flush what asynchronous commits left; returns bytes flushed. */
 uint64_t	XLogBackgroundFlush(void);
 
@@ -103,6 +104,20 @@ bool		XLogFlushInProgress(void);
 bool		XLogFlushCovers(XLogRecPtr lsn);
 int64_t	XLogFlushStartDelay(void);
 bool		XLogFlushesOverlap(void);
+
+/*
+ * A flush in two halves, for the walwriter, which runs each fdatasync in a
+ * thread of its own so that it can send replies and start the next
+ * overlapping flush meanwhile. At most XLOG_MAX_SYNCS_IN_FLIGHT run at once.
+ */
+#define XLOG_MAX_SYNCS_IN_FLIGHT 8
+typedef struct XLogFlushJob
+{
+	XLogRecPtr	written;		/* durable once the fdatasync returns */
+	int			fd;				/* the segment's, duplicated; -1 none */
+} XLogFlushJob;
+bool		XLogFlushStart(XLogFlushJob *job);
+void		XLogFlushFinish(XLogFlushJob *job, _Atomic uint32_t *done);
 int			XLogWalWriterDelay(void);	/* wal_writer_delay, ms */
 /* Newest commit record end; snapshots read it (DESIGN.md section 4). */
 XLogRecPtr	XLogGetLastCommitPosition(void);

@@ -598,10 +598,13 @@ def crash_rounds(args, rng, workdir, power_loss):
     server, check_bin, datadir, mount = setup_rounds(args, workdir, power_loss)
     states = [WriterState(w) for w in range(WRITERS)]
     t0 = time.time()
+    seen = {"wal_fsyncs_overlapped": 0, "wal_replies_handed_off": 0}
     try:
         server.start()
         for rnd in range(1, args.rounds + 1):
             def crash():
+                if args.slow_flush:
+                    wal_counters(server.port, seen)
                 server.kill_tree()
                 if mount:
                     mount.drop()
@@ -630,11 +633,35 @@ def crash_rounds(args, rng, workdir, power_loss):
                    server.shared_buffers,
                                    sum(len(s.acked) for s in states), len(states), checked))
         finish_rounds(args, server, check_bin, datadir, t0)
+        if args.slow_flush:
+            # The point of the slow disk: overlapping flushes, started by
+            # the walwriter's sync threads for the replies handed to it.
+            log("before the crashes: %d overlapping fsyncs, %d replies handed off"
+                % (seen["wal_fsyncs_overlapped"], seen["wal_replies_handed_off"]))
+            if min(seen.values()) == 0:
+                raise TestFailure("the slow disk never overlapped flushes or handed replies "
+                                  "off: %r" % seen)
     except BaseException:
         log("server log tail:\n" + server.log_tail(40))
         raise
     finally:
         kill_and_unmount(server, mount)
+
+
+def wal_counters(port, totals):
+    """Add INFO wal's counters named in totals to them (the server's since
+    its start, so read just before each crash)."""
+    c = Conn(port, timeout=5.0)
+    try:
+        text = c.call("INFO", "wal")
+    finally:
+        c.close()
+    if isinstance(text, bytes):
+        text = text.decode()
+    for line in str(text).splitlines():
+        name, _, value = line.partition(":")
+        if name in totals:
+            totals[name] += int(value)
 
 
 def failsync_rounds(args, rng, workdir):
