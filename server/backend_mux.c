@@ -615,13 +615,19 @@ finish_round(void)
 	XLogRecPtr	flushed = XLogGetFlushPosition();
 	XLogRecPtr	need = InvalidXLogRecPtr;
 	int			nheld = 0;
+	int			may = 0;
+
 	/*
 	 * Alone in its round, a client keeps nobody waiting if this process
-	 * waits for a flush (-c 1: flushing is cheaper than waking the
-	 * walwriter). Otherwise replies that need a flush go to the walwriter,
-	 * which on a slow disk starts overlapping flushes itself.
+	 * waits for a flush nobody runs (-c 1: flushing is cheaper than waking
+	 * the walwriter); alone in the process, not even for one that overlaps
+	 * others on a slow disk. Otherwise replies that need a flush go to the
+	 * walwriter, which on a slow disk starts overlapping flushes itself.
 	 */
-	int			may = ntouched == 1 ? HANDOFF_MAY_ALONE : 0;
+	if (ntouched == 1)
+		may |= HANDOFF_MAY_ALONE;
+	if (nclients == 1)
+		may |= HANDOFF_MAY_OVERLAP;
 
 	for (int pass = 0; pass < 2; pass++)
 	{
