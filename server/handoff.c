@@ -538,7 +538,10 @@ start_sync_threads(void)
 	for (int i = 0; i < XLOG_MAX_SYNCS_IN_FLIGHT; i++)
 	{
 		pthread_t tid;
-		int err = pthread_create(&tid, NULL, sync_thread_main, &sync_threads[nsync_threads]);
+		int err;
+
+		sync_threads[nsync_threads].job.fd = -1;
+		err = pthread_create(&tid, NULL, sync_thread_main, &sync_threads[nsync_threads]);
 
 		if (err != 0)
 		{

@@ -487,10 +487,10 @@ XLogFlushCovers(XLogRecPtr lsn)
  * Wake the XLogFlush callers that can go on: every one the flushed WAL
  * covers, plus one that no running fdatasync covers, to become the next
  * flusher, plus the walwriter whenever it waits (it sends the replies of
- * what was just flushed and may start the next flush). Waking every sleeper after every flush cost about 50 context
- * switches per fdatasync at -c 50. Processes without a slot (unit tests,
- * XLogWaitFlushed) sleep on flush_generation, which is bumped and woken
- * in full.
+ * what was just flushed and may start the next flush). Waking every
+ * sleeper after every flush cost about 50 context switches per fdatasync
+ * at -c 50. Processes without a slot (unit tests) sleep on
+ * flush_generation, which is bumped and woken in full.
  */
 static void
 wake_flush_waiters(void)
@@ -657,17 +657,6 @@ XLogFlushStart(XLogFlushJob *job)
 		gather_siblings();
 	written = write_for_sync();
 	job->written = written;
-	job->fd = -1;
-	if (written != 0 && WAL_SEGMENT_OFFSET(written) != 0)
-	{
-		/* its own descriptor: this thread may switch segments meanwhile */
-		job->fd = fcntl(open_segment(WAL_SEGMENT_NUMBER(written), false), F_DUPFD_CLOEXEC, 0);
-		if (job->fd < 0)
-		{
-			elog(PANIC, "could not duplicate a WAL file descriptor: %m");
-			abort();
-		}
-	}
 	XLogWriteLockRelease();
 	return written != 0;
 }
@@ -676,13 +665,35 @@ XLogFlushStart(XLogFlushJob *job)
  * The fdatasync of a flush XLogFlushStart started. *done is set to 0 once
  * it is durable, before its waiters are woken: a walwriter woken by it
  * finds this thread free.
+ *
+ * The job keeps a descriptor of its own, opened here, not a duplicate of
+ * the process's: the walwriter may switch segments meanwhile, and a failed
+ * writeback is reported once per open file, so a duplicate sharing one
+ * with another thread's flush could let a later flush return success (and
+ * move flush_ptr past the lost WAL) while this one takes the error.
  */
 void
 XLogFlushFinish(XLogFlushJob *job, _Atomic uint32_t *done)
 {
+	uint64_t segno = WAL_SEGMENT_NUMBER(job->written);
+
+	if (WAL_SEGMENT_OFFSET(job->written) != 0 && (job->fd < 0 || job->segno != segno))
+	{
+		char path[64];
+
+		if (job->fd >= 0)
+			close(job->fd);
+		XLogSegmentPath(path, sizeof(path), segno);
+		job->fd = open(path, O_RDWR | O_CLOEXEC);
+		job->segno = segno;
+		if (job->fd < 0)
+		{
+			atomic_store(&XLogCtl->sync_failed, true);
+			elog(PANIC, "could not open WAL file \"%s\": %m", path);
+			abort();
+		}
+	}
 	sync_written(job->written, job->fd);
-	if (job->fd >= 0)
-		close(job->fd);
 	atomic_store(done, 0);
 	wake_flush_waiters();
 }

@@ -114,7 +114,8 @@ bool		XLogFlushesOverlap(void);
 typedef struct XLogFlushJob
 {
 	XLogRecPtr	written;		/* durable once the fdatasync returns */
-	int			fd;				/* the segment's, duplicated; -1 none */
+	int			fd;				/* its own open of segment segno; -1 at first */
+	uint64_t	segno;
 } XLogFlushJob;
 bool		XLogFlushStart(XLogFlushJob *job);
 void		XLogFlushFinish(XLogFlushJob *job, _Atomic uint32_t *done);
