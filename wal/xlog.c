@@ -465,7 +465,7 @@ int64_t
 XLogFlushStartDelay(void)
 {
 	XLogCtlData *ctl = XLogCtl;
-	int in_flight = atomic_load(&ctl->syncs_in_flight);
+	int64_t in_flight = (int64_t) (atomic_load(&ctl->sync_claimed) - atomic_load(&ctl->sync_retired));
 	int64_t spacing, since;
 
 	if (in_flight == 0)
@@ -577,21 +577,29 @@ gather_siblings(void)
  * makes durable, or 0 when one already started covers all of it.
  */
 static XLogRecPtr
-write_for_sync(void)
+write_for_sync(uint64_t *claimp)
 {
 	XLogCtlData *ctl = XLogCtl;
 	XLogRecPtr written;
+
+	uint64_t claim;
 
 	XLogWriteLocked(atomic_load_explicit(&ctl->insert_done, memory_order_acquire));
 	written = atomic_load_explicit(&ctl->write_ptr, memory_order_relaxed);
 	if (written <= atomic_load(&ctl->sync_started_ptr))
 		return 0;
+	claim = atomic_load(&ctl->sync_claimed);
+	if (claim - atomic_load(&ctl->sync_retired) >= XLOG_MAX_SYNCS_IN_FLIGHT)
+		return 0;				/* the ring is full: the next retirement wakes us */
 	/*
 	 * From the claim to the end of the fdatasync: a critical section, so
 	 * that a flusher that dies (maybe outside write_lock) restarts
 	 * everything instead of leaving a claimed flush that never ends.
 	 */
 	StartCritSection();
+	atomic_store(&ctl->sync_ring[claim % XLOG_MAX_SYNCS_IN_FLIGHT].written, written);
+	atomic_store(&ctl->sync_claimed, claim + 1);
+	*claimp = claim;
 	atomic_store(&ctl->sync_started_ptr, written);
 	if (atomic_fetch_add(&ctl->syncs_in_flight, 1) > 0)
 		atomic_fetch_add_explicit(&ctl->stat_overlapped, 1, memory_order_relaxed);
@@ -605,11 +613,36 @@ write_for_sync(void)
  * the segment's descriptor, or -1 to use this process's own (only where
  * no other thread may switch it: XLogFlush).
  */
+/*
+ * Move flush_ptr over every flush that is done and claimed after all the
+ * retired ones (xlog_int.h, sync_ring). Whoever retires claim r moves
+ * flush_ptr to its end; claim r + N cannot reuse its ring entry before.
+ */
 static void
-sync_written(XLogRecPtr written, int fd)
+retire_flushes(void)
 {
 	XLogCtlData *ctl = XLogCtl;
-	XLogRecPtr old;
+
+	for (;;)
+	{
+		uint64_t r = atomic_load(&ctl->sync_retired);
+		XLogRecPtr written = atomic_load(&ctl->sync_ring[r % XLOG_MAX_SYNCS_IN_FLIGHT].written);
+		XLogRecPtr old;
+
+		if (atomic_load(&ctl->sync_ring[r % XLOG_MAX_SYNCS_IN_FLIGHT].done_seq) != r + 1)
+			return;
+		if (!atomic_compare_exchange_strong(&ctl->sync_retired, &r, r + 1))
+			continue;
+		old = atomic_load(&ctl->flush_ptr);
+		while (old < written && !atomic_compare_exchange_weak(&ctl->flush_ptr, &old, written))
+			;
+	}
+}
+
+static void
+sync_written(XLogRecPtr written, uint64_t claim, int fd)
+{
+	XLogCtlData *ctl = XLogCtl;
 
 	/* Earlier segments were synced as they were completed (W3). */
 	if (WAL_SEGMENT_OFFSET(written) != 0)
@@ -631,9 +664,8 @@ sync_written(XLogRecPtr written, int fd)
 			atomic_store_explicit(&ctl->sync_avg_us, (uint32_t) avg, memory_order_relaxed);
 		}
 	}
-	old = atomic_load(&ctl->flush_ptr);
-	while (old < written && !atomic_compare_exchange_weak(&ctl->flush_ptr, &old, written))
-		;
+	atomic_store(&ctl->sync_ring[claim % XLOG_MAX_SYNCS_IN_FLIGHT].done_seq, claim + 1);
+	retire_flushes();
 	atomic_fetch_sub(&ctl->syncs_in_flight, 1);
 	EndCritSection();
 }
@@ -655,7 +687,7 @@ XLogFlushStart(XLogFlushJob *job)
 		return false;
 	if (atomic_load(&ctl->syncs_in_flight) == 0)
 		gather_siblings();
-	written = write_for_sync();
+	written = write_for_sync(&job->claim);
 	job->written = written;
 	XLogWriteLockRelease();
 	return written != 0;
@@ -693,7 +725,7 @@ XLogFlushFinish(XLogFlushJob *job, _Atomic uint32_t *done)
 			abort();
 		}
 	}
-	sync_written(job->written, job->fd);
+	sync_written(job->written, job->claim, job->fd);
 	atomic_store(done, 0);
 	wake_flush_waiters();
 }
@@ -702,10 +734,11 @@ XLogFlushFinish(XLogFlushJob *job, _Atomic uint32_t *done)
 static void
 flush_locked(void)
 {
-	XLogRecPtr written = write_for_sync();
+	uint64_t claim;
+	XLogRecPtr written = write_for_sync(&claim);
 
 	if (written != 0)
-		sync_written(written, -1);
+		sync_written(written, claim, -1);
 }
 
 /*
@@ -772,6 +805,7 @@ XLogFlush(XLogRecPtr upto)
 		if (start_in == 0 && LWLockConditionalAcquire(&ctl->write_lock, LW_EXCLUSIVE))
 		{
 			XLogRecPtr written = 0;
+			uint64_t claim = 0;
 
 			if (MyProc)
 				atomic_store(&MyProc->flush_wait_lsn, 0);
@@ -789,20 +823,20 @@ XLogFlush(XLogRecPtr upto)
 				}
 				if (atomic_load(&ctl->syncs_in_flight) == 0)
 					gather_siblings();
-				written = write_for_sync();
+				written = write_for_sync(&claim);
 			}
 			if (XLogFlushesOverlap())
 			{
 				/* the next flusher may write while this one syncs */
 				LWLockRelease(&ctl->write_lock);
 				if (written != 0)
-					sync_written(written, -1);
+					sync_written(written, claim, -1);
 				wake_flush_waiters();
 			}
 			else
 			{
 				if (written != 0)
-					sync_written(written, -1);
+					sync_written(written, claim, -1);
 				XLogWriteLockRelease();
 			}
 			continue;

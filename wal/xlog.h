@@ -114,6 +114,7 @@ bool		XLogFlushesOverlap(void);
 typedef struct XLogFlushJob
 {
 	XLogRecPtr	written;		/* durable once the fdatasync returns */
+	uint64_t	claim;			/* its place in the order flushes end in */
 	int			fd;				/* its own open of segment segno; -1 at first */
 	uint64_t	segno;
 } XLogFlushJob;

@@ -63,8 +63,9 @@ typedef struct XLogCtlData
 
 	/*
 	 * write_lock protects writing the ring to segment files, creating and
-	 * recycling segments. write_ptr and flush_ptr only move forward, only
-	 * under write_lock, and are read without it.
+	 * recycling segments. write_ptr only moves forward, only under
+	 * write_lock; flush_ptr only moves forward (by atomic max, see below).
+	 * Both are read without it.
 	 */
 	LWLock write_lock;
 	_Atomic XLogRecPtr write_ptr;	   /* WAL before this is in the kernel */
@@ -82,6 +83,24 @@ typedef struct XLogCtlData
 	_Atomic XLogRecPtr sync_started_ptr;
 	_Atomic int syncs_in_flight;
 	_Atomic int64_t last_sync_start_us;
+
+	/*
+	 * Flushes end in any order but move flush_ptr in the order they were
+	 * claimed: one that returns success while an earlier one is still
+	 * running (and may yet fail: Linux reports a failed writeback once
+	 * per open file) must not make that one's WAL look durable. Claim k
+	 * (sync_claimed, counted under write_lock) records its end in
+	 * sync_ring[k % N] and, when its fdatasync returns, done_seq = k + 1;
+	 * sync_retired counts the claims that have moved flush_ptr. At most N
+	 * claims are not yet retired.
+	 */
+	_Atomic uint64_t sync_claimed;
+	_Atomic uint64_t sync_retired;
+	struct
+	{
+		_Atomic XLogRecPtr written;
+		_Atomic uint64_t done_seq;
+	}			sync_ring[XLOG_MAX_SYNCS_IN_FLIGHT];
 
 	_Atomic XLogRecPtr last_commit;
 

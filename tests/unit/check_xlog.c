@@ -1,7 +1,8 @@
 /*
  * check_xlog.c
  *	  Unit tests for wal/xlog.c, xloginsert.c, checkpoint.c and recovery.c:
- *	  insert and reread, group commit, torn WAL tails, crash and redo
+ *	  insert and reread, group commit, overlapping flushes ending out of
+ *	  order, torn WAL tails, crash and redo
  *	  through the buffer pool, full-page images repairing torn data pages,
  *	  segment recycling, and the checkpointer's request protocol.
  *
@@ -726,6 +727,69 @@ START_TEST(test_checkpointer_requests)
 }
 END_TEST
 
+/* ------------------------------------------- flushes end in claim order */
+
+/*
+ * Overlapping flushes may end in any order, but flush_ptr only moves over
+ * a flush once every flush claimed before it has ended: one that returns
+ * success while an earlier one still runs (and may fail) must not make
+ * that one's WAL look durable. At most XLOG_MAX_SYNCS_IN_FLIGHT are
+ * claimed and not yet retired.
+ */
+START_TEST(test_flushes_end_in_order)
+{
+	XLogFlushJob jobs[XLOG_MAX_SYNCS_IN_FLIGHT + 1];
+	XLogRecPtr ends[XLOG_MAX_SYNCS_IN_FLIGHT];
+	XLogRecPtr before;
+	_Atomic uint32_t done = 1;
+	XLogFlushJob extra = {.fd = -1};
+
+	ck_assert(StartupXLOG());
+	/* a slow disk: flushes overlap, with no spacing between them */
+	atomic_store(&XLogCtl->sync_avg_us, 10000000);
+	before = XLogGetFlushPosition();
+	for (int i = 0; i < XLOG_MAX_SYNCS_IN_FLIGHT; i++)
+	{
+		char payload[32] = {0};
+
+		jobs[i].fd = -1;
+		ends[i] = noop_record(100 + (uint64_t) i, payload, sizeof(payload), NULL);
+		atomic_store(&XLogCtl->last_sync_start_us, 0);
+		ck_assert_msg(XLogFlushStart(&jobs[i]), "flush %d did not start", i);
+		ck_assert(jobs[i].written >= ends[i]);
+	}
+	/* the ring is full: no ninth flush until the first has ended */
+	noop_record(999, "x", 1, NULL);
+	atomic_store(&XLogCtl->last_sync_start_us, 0);
+	ck_assert(!XLogFlushStart(&extra));
+
+	/* the later ones end first: nothing is durable yet */
+	for (int i = XLOG_MAX_SYNCS_IN_FLIGHT - 1; i >= 1; i--)
+	{
+		XLogFlushFinish(&jobs[i], &done);
+		ck_assert_uint_eq(done, 0);
+		done = 1;
+		ck_assert_msg(XLogGetFlushPosition() == before,
+					  "flush %d ended and moved flush_ptr before flush 0 ended", i);
+	}
+	/* the first ends: every one is retired at once */
+	XLogFlushFinish(&jobs[0], &done);
+	ck_assert_uint_ge(XLogGetFlushPosition(), jobs[XLOG_MAX_SYNCS_IN_FLIGHT - 1].written);
+	ck_assert_uint_ge(XLogGetFlushPosition(), ends[XLOG_MAX_SYNCS_IN_FLIGHT - 1]);
+
+	/* and the next may start */
+	atomic_store(&XLogCtl->last_sync_start_us, 0);
+	ck_assert(XLogFlushStart(&extra));
+	XLogFlushFinish(&extra, &done);
+	ck_assert_uint_eq(XLogGetFlushPosition(), XLogGetInsertPosition());
+	for (int i = 0; i < XLOG_MAX_SYNCS_IN_FLIGHT; i++)
+		if (jobs[i].fd >= 0)
+			close(jobs[i].fd);
+	if (extra.fd >= 0)
+		close(extra.fd);
+}
+END_TEST
+
 static Suite *
 xlog_suite(void)
 {
@@ -742,6 +806,7 @@ xlog_suite(void)
 	tcase_add_test(tc, t)
 		ADD(test_insert_reread);
 		ADD(test_group_commit);
+		ADD(test_flushes_end_in_order);
 		ADD(test_torn_tail_truncated);
 		ADD(test_torn_tail_corrupt);
 		ADD(test_crash_redo);
