@@ -618,16 +618,14 @@ finish_round(void)
 	int			may = 0;
 
 	/*
-	 * Alone in its round, a client keeps nobody waiting if this process
-	 * waits for a flush nobody runs (-c 1: flushing is cheaper than waking
-	 * the walwriter); alone in the process, not even for one that overlaps
-	 * others on a slow disk. Otherwise replies that need a flush go to the
-	 * walwriter, which on a slow disk starts overlapping flushes itself.
+	 * A client alone in this process keeps nobody waiting if the process
+	 * waits for a flush (-c 1: flushing is cheaper than waking the
+	 * walwriter). Otherwise replies that need a flush go to the walwriter,
+	 * even in a round of one: a client whose request comes in meanwhile
+	 * would wait for a flush it does not need.
 	 */
-	if (ntouched == 1)
-		may |= HANDOFF_MAY_ALONE;
 	if (nclients == 1)
-		may |= HANDOFF_MAY_OVERLAP;
+		may |= HANDOFF_MAY_ALONE | HANDOFF_MAY_OVERLAP;
 
 	for (int pass = 0; pass < 2; pass++)
 	{
