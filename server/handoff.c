@@ -542,7 +542,6 @@ start_sync_threads(void)
 
 		sync_threads[nsync_threads].job.fd = -1;
 		err = pthread_create(&tid, NULL, sync_thread_main, &sync_threads[nsync_threads]);
-
 		if (err != 0)
 		{
 			elog(WARNING, "walwriter: could not start a sync thread: %s", strerror(err));
