@@ -1307,6 +1307,8 @@ START_TEST(test_reused_backend_starts_fresh)
 	static const char *const args[] = {"--requirepass", "secret", "--shared_backends", "0", NULL};
 	TuskServer	s;
 	redisContext *a, *b = NULL;
+	redisContext *others[50];
+	int			nothers = 0;
 	redisReply *r;
 	int			pid_a;
 	long long	id_a;
@@ -1322,6 +1324,11 @@ START_TEST(test_reused_backend_starts_fresh)
 	id_a = HarnessGetInt(a, "CLIENT ID");
 	redisFree(a);
 
+	/*
+	 * Until a's backend is back in the pool, each new connection gets a
+	 * new fork. Those stay connected: freed, they would go into the pool
+	 * on top of a's (it hands out the most recently freed first).
+	 */
 	for (int i = 0; i < 50 && !reused; i++)
 	{
 		usleep(20 * 1000);
@@ -1333,8 +1340,10 @@ START_TEST(test_reused_backend_starts_fresh)
 			reused = true;
 			break;
 		}
-		redisFree(b);
+		others[nothers++] = b;
 	}
+	for (int i = 0; i < nothers; i++)
+		redisFree(others[i]);
 	ck_assert_msg(reused, "no new connection was served by the freed backend %d", pid_a);
 	/* db 0, no name, a new id */
 	r = HarnessCommandOk(b, "CLIENT GETNAME");
