@@ -79,6 +79,7 @@ typedef struct HandoffCtl
 	_Atomic int writer_slotno;	/* its process-array slot (its latch) */
 	_Atomic uint32_t npending;	/* slots in PENDING */
 	_Atomic uint64_t replies;	/* handed off since start (INFO wal) */
+	_Atomic uint64_t events;	/* hand-offs and channel messages: what wakes the walwriter */
 	HandoffSlot slots[];
 } HandoffCtl;
 
@@ -162,10 +163,15 @@ send_msg(const ProcSlot *ps, char op, uint64_t client_id, int fd, int flags)
 	return n == (ssize_t) sizeof(m);
 }
 
-/* The walwriter sleeps on its flush latch (WalWriterMain): wake it. */
+/*
+ * The walwriter sleeps on its flush latch (WalWriterMain): count the event
+ * (a hand-off, or a message sent on the channel), then wake it if it said
+ * it sleeps. It looks at the count after saying so: no lost wake-up.
+ */
 static void
 wake_writer(void)
 {
+	atomic_fetch_add(&handoff->events, 1);
 	if (atomic_load(&handoff->writer_sleeping) && atomic_exchange(&handoff->writer_sleeping, 0))
 	{
 		ProcSlot *ws = &proc_array->slots[atomic_load(&handoff->writer_slotno)];
@@ -224,9 +230,8 @@ HandoffReply(Client *c, const char *data, size_t len, XLogRecPtr lsn, int may)
 	hs->lsn = lsn;
 	atomic_fetch_add(&handoff->npending, 1);
 	atomic_store(&hs->state, HANDOFF_PENDING);
-	/* after PENDING: a walwriter that sees the count changed finds the slot */
-	atomic_fetch_add(&handoff->replies, 1);
-	wake_writer();
+	atomic_fetch_add_explicit(&handoff->replies, 1, memory_order_relaxed);
+	wake_writer();				/* after PENDING: a walwriter that sees the event finds the slot */
 	return true;
 }
 
@@ -599,7 +604,7 @@ writer_sleep(uint32_t latch, uint64_t seen, XLogRecPtr want, int64_t timeout_us)
 		XLogFlushWaitBegin(want);
 	atomic_store(&handoff->writer_sleeping, 1);
 	/* re-check after announcing ourselves: a wake from now on is not lost */
-	if (atomic_load(&handoff->replies) == seen &&
+	if (atomic_load(&handoff->events) == seen &&
 		(want == 0 || want > XLogGetFlushPosition()))
 		FutexWait(&MyProc->flush_latch, latch, &ts);
 	atomic_store(&handoff->writer_sleeping, 0);
@@ -637,7 +642,7 @@ WalWriterMain(void)
 	for (;;)
 	{
 		uint32_t latch = atomic_load(&MyProc->flush_latch);
-		uint64_t seen = atomic_load(&handoff->replies);
+		uint64_t seen = atomic_load(&handoff->events);
 		XLogRecPtr want, highest;
 		int64_t now, timeout_us, delay;
 
