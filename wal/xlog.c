@@ -573,15 +573,16 @@ gather_siblings(void)
 
 /*
  * Write everything inserted so far and claim the fdatasync that will
- * cover it. Caller holds write_lock. Returns the position that fdatasync
- * makes durable, or 0 when one already started covers all of it.
+ * cover it (*claimp: its place in sync_ring). Caller holds write_lock.
+ * Returns the position that fdatasync makes durable, or 0 when one
+ * already started covers all of it or XLOG_MAX_SYNCS_IN_FLIGHT claims are
+ * not yet retired (the caller waits for a flush to end, and looks again).
  */
 static XLogRecPtr
 write_for_sync(uint64_t *claimp)
 {
 	XLogCtlData *ctl = XLogCtl;
 	XLogRecPtr written;
-
 	uint64_t claim;
 
 	XLogWriteLocked(atomic_load_explicit(&ctl->insert_done, memory_order_acquire));
