@@ -191,8 +191,7 @@ wake_writer(void)
  * long, the client is closing, or the walwriter does not hold this
  * client's socket yet (it is asked for it then, so the next reply can go
  * this way). A dedicated backend may do both; a shared backend only when
- * its flush would hold up no client that is not waiting for it anyway
- * (server/backend_mux.c, finish_round).
+ * the client is its only one (server/backend_mux.c, finish_round).
  */
 bool
 HandoffReply(Client *c, const char *data, size_t len, XLogRecPtr lsn, int may)
