@@ -460,12 +460,19 @@ XLogFlushesOverlap(void)
 	return atomic_load_explicit(&XLogCtl->sync_avg_us, memory_order_relaxed) >= SLOW_SYNC_US;
 }
 
+/* Flushes claimed and not yet retired (xlog_int.h, sync_ring): running ones, mostly. */
+static uint64_t
+flushes_unretired(void)
+{
+	return atomic_load(&XLogCtl->sync_claimed) - atomic_load(&XLogCtl->sync_retired);
+}
+
 /* Microseconds until another flush may start: 0 now, -1 when one ends. */
 int64_t
 XLogFlushStartDelay(void)
 {
 	XLogCtlData *ctl = XLogCtl;
-	int64_t in_flight = (int64_t) (atomic_load(&ctl->sync_claimed) - atomic_load(&ctl->sync_retired));
+	uint64_t in_flight = flushes_unretired();
 	int64_t spacing, since;
 
 	if (in_flight == 0)
@@ -598,12 +605,12 @@ write_for_sync(uint64_t *claimp)
 	 * everything instead of leaving a claimed flush that never ends.
 	 */
 	StartCritSection();
+	if (claim != atomic_load(&ctl->sync_retired))
+		atomic_fetch_add_explicit(&ctl->stat_overlapped, 1, memory_order_relaxed);
 	atomic_store(&ctl->sync_ring[claim % XLOG_MAX_SYNCS_IN_FLIGHT].written, written);
 	atomic_store(&ctl->sync_claimed, claim + 1);
 	*claimp = claim;
 	atomic_store(&ctl->sync_started_ptr, written);
-	if (atomic_fetch_add(&ctl->syncs_in_flight, 1) > 0)
-		atomic_fetch_add_explicit(&ctl->stat_overlapped, 1, memory_order_relaxed);
 	atomic_store(&ctl->last_sync_start_us, now_us());
 	return written;
 }
@@ -648,7 +655,7 @@ sync_written(XLogRecPtr written, uint64_t claim, int fd)
 	/* Earlier segments were synced as they were completed (W3). */
 	if (WAL_SEGMENT_OFFSET(written) != 0)
 	{
-		bool alone = atomic_load(&ctl->syncs_in_flight) == 1;
+		bool alone = flushes_unretired() == 1;
 		int64_t start = now_us();
 		uint64_t took, avg;
 
@@ -658,7 +665,7 @@ sync_written(XLogRecPtr written, uint64_t claim, int fd)
 			XLogSyncSegment(WAL_SEGMENT_NUMBER(written), false);
 		took = (uint64_t) (now_us() - start);
 		/* the disk's own latency: overlapping flushes slow each other */
-		if (alone && atomic_load(&ctl->syncs_in_flight) == 1)
+		if (alone && flushes_unretired() == 1)
 		{
 			avg = atomic_load_explicit(&ctl->sync_avg_us, memory_order_relaxed);
 			avg = avg == 0 ? took : (avg * 7 + took) / 8;
@@ -667,7 +674,6 @@ sync_written(XLogRecPtr written, uint64_t claim, int fd)
 	}
 	atomic_store(&ctl->sync_ring[claim % XLOG_MAX_SYNCS_IN_FLIGHT].done_seq, claim + 1);
 	retire_flushes();
-	atomic_fetch_sub(&ctl->syncs_in_flight, 1);
 	EndCritSection();
 }
 
@@ -686,7 +692,7 @@ XLogFlushStart(XLogFlushJob *job)
 
 	if (XLogFlushStartDelay() != 0 || !LWLockConditionalAcquire(&ctl->write_lock, LW_EXCLUSIVE))
 		return false;
-	if (atomic_load(&ctl->syncs_in_flight) == 0)
+	if (flushes_unretired() == 0)
 		gather_siblings();
 	written = write_for_sync(&job->claim);
 	job->written = written;
@@ -822,7 +828,7 @@ XLogFlush(XLogRecPtr upto)
 
 					nanosleep(&ts, NULL);
 				}
-				if (atomic_load(&ctl->syncs_in_flight) == 0)
+				if (flushes_unretired() == 0)
 					gather_siblings();
 				written = write_for_sync(&claim);
 			}
@@ -1092,7 +1098,7 @@ XLogGetFlushPosition(void)
 bool
 XLogFlushInProgress(void)
 {
-	return atomic_load_explicit(&XLogCtl->syncs_in_flight, memory_order_relaxed) > 0 ||
+	return flushes_unretired() > 0 ||
 		atomic_load_explicit(&XLogCtl->write_lock.state, memory_order_relaxed) != 0;
 }
 

@@ -77,11 +77,10 @@ typedef struct XLogCtlData
 	 * Overlapping flushes on a slow disk (README "Group commit"). WAL
 	 * before sync_started_ptr was written before some fdatasync that is
 	 * running or done was called; set under write_lock with
-	 * syncs_in_flight and last_sync_start_us. flush_ptr advances by atomic
-	 * max when an fdatasync returns.
+	 * last_sync_start_us and a claim in sync_ring (below), whose unretired
+	 * claims are the flushes running.
 	 */
 	_Atomic XLogRecPtr sync_started_ptr;
-	_Atomic int syncs_in_flight;
 	_Atomic int64_t last_sync_start_us;
 
 	/*
