@@ -875,10 +875,16 @@ serve_client(Client *c, int fd, bool unix_socket, int moved)
 		read_and_process(c);
 }
 
-/* After a client: give back what it held, and leave no trace of it in the slot. */
-static void
-forget_client(Client *c)
+/*
+ * After a client, in a dedicated or a shared backend: give back what it
+ * held (its transaction state, buffers and name), and leave no trace of
+ * it in its slot. Its socket is the caller's.
+ */
+void
+BackendClientFree(Client *c)
 {
+	ProcSlot   *slot = c->slot;
+
 	MultiDiscard(c);
 	MultiUnwatch(c);
 	RespParserFree(&c->parser);
@@ -887,21 +893,26 @@ forget_client(Client *c)
 	MemFree(c->argv);
 	MemFree(c->argv_len);
 	MemFree(c->name);
+	if (slot == NULL)
+		return;					/* never set up (BackendClientInit) */
+	ProcSlotBeginWrite(slot);
+	slot->client_id = 0;
+	slot->fd = -1;
+	slot->db = 0;
+	slot->in_command = false;
+	slot->name[0] = slot->addr[0] = slot->laddr[0] = slot->cmd[0] = '\0';
+	ProcSlotEndWrite(slot);
+}
+
+static void
+forget_client(Client *c)
+{
+	BackendClientFree(c);
 	memset(c, 0, sizeof(*c));
 	c->fd = -1;
 	serving_fd = -1;
 	reply_owed_fd = -1;
 	current_client = NULL;
-	ProcSlotBeginWrite(MyProc);
-	MyProc->client_id = 0;
-	MyProc->fd = -1;
-	MyProc->db = 0;
-	MyProc->in_command = false;
-	MyProc->name[0] = '\0';
-	MyProc->addr[0] = '\0';
-	MyProc->laddr[0] = '\0';
-	MyProc->cmd[0] = '\0';
-	ProcSlotEndWrite(MyProc);
 	PsStatusSet("tusk: backend (idle in pool)");
 }
 

@@ -29,6 +29,7 @@ struct Command;
  * 'r' for the unix socket, with both descriptors).
  */
 void		BackendClientInit(struct Client *c, int fd, bool unix_socket, struct ProcSlot *slot, int moved);
+void		BackendClientFree(struct Client *c);
 void		BackendProcessInput(struct Client *c);
 void		BackendReserveInput(struct Client *c);
 int			BackendSendSome(struct Client *c, bool count);

@@ -188,23 +188,7 @@ tell_postmaster(char tag, int slotno, int fd, int memfd)
 static void
 release_client(MuxClient *m)
 {
-	Client	   *c = &m->c;
-	ProcSlot   *slot = c->slot;
-
-	MultiDiscard(c);
-	MultiUnwatch(c);
-	RespParserFree(&c->parser);
-	ReplyFree(&c->reply);
-	MemFree(c->qbuf);
-	MemFree(c->argv);
-	MemFree(c->argv_len);
-	MemFree(c->name);
-	ProcSlotBeginWrite(slot);
-	slot->client_id = 0;
-	slot->fd = -1;
-	slot->in_command = false;
-	slot->name[0] = slot->addr[0] = slot->laddr[0] = slot->cmd[0] = '\0';
-	ProcSlotEndWrite(slot);
+	BackendClientFree(&m->c);
 	ProcSlotRelease(m->slotno);
 	clients[m->index] = clients[--nclients];
 	clients[m->index]->index = m->index;
