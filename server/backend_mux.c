@@ -174,13 +174,9 @@ set_title(void)
 static void
 tell_postmaster(char tag, int slotno, int fd, int memfd)
 {
-	char		msg[1 + sizeof(int32_t)];
-	int32_t		s = slotno;
 	int			fds[2] = {fd, memfd};
 
-	msg[0] = tag;
-	memcpy(msg + 1, &s, sizeof(s));
-	if (SendWithFds(chan_fd, msg, sizeof(msg), fds, fd >= 0 ? 2 : 0, 0) != (ssize_t) sizeof(msg))
+	if (!SendSlotMsg(chan_fd, tag, slotno, fds, fd >= 0 ? 2 : 0))
 		elog(VERBOSE, "could not tell the postmaster about a client: %m");
 }
 
@@ -328,16 +324,16 @@ read_chan(void)
 {
 	for (;;)
 	{
-		char		msg[1 + sizeof(int32_t)];
 		int			fds[2];
-		int32_t		slotno;
-		ssize_t		n = RecvWithFds(chan_fd, msg, sizeof(msg), fds, MSG_DONTWAIT);
+		int			slotno;
+		char		tag;
+		ssize_t		n = RecvSlotMsg(chan_fd, &tag, &slotno, fds);
 
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
 			return true;
 		if (fds[1] >= 0)
 			close(fds[1]);
-		if (n != (ssize_t) sizeof(msg) || fds[0] < 0 || (msg[0] != 'S' && msg[0] != 's'))
+		if (fds[0] < 0 || (tag != 'S' && tag != 's'))
 		{
 			if (fds[0] >= 0)
 				close(fds[0]);
@@ -345,8 +341,7 @@ read_chan(void)
 				return false;
 			continue;
 		}
-		memcpy(&slotno, msg + 1, sizeof(slotno));
-		add_client(fds[0], slotno, msg[0] == 's');
+		add_client(fds[0], slotno, tag == 's');
 	}
 }
 

@@ -602,8 +602,6 @@ shared_hand_over(int client_fd, bool unix_socket)
 {
 	int target = -1;
 	int cslot;
-	char msg[1 + sizeof(int32_t)];
-	int32_t cs;
 
 	for (int k = 0; k < num_shared; k++)
 	{
@@ -626,10 +624,7 @@ shared_hand_over(int client_fd, bool unix_socket)
 		return false;
 	cslot = free_slots[--num_free_slots];
 	ProcArrayNoteSlotUsed(cslot);
-	cs = cslot;
-	msg[0] = unix_socket ? 's' : 'S';
-	memcpy(msg + 1, &cs, sizeof(cs));
-	if (SendWithFd(slot_chan[target], msg, sizeof(msg), client_fd, 0) != (ssize_t) sizeof(msg))
+	if (!SendSlotMsg(slot_chan[target], unix_socket ? 's' : 'S', cslot, &client_fd, 1))
 	{
 		free_slots[num_free_slots++] = cslot;
 		return false;
@@ -652,14 +647,14 @@ on_shared_chan(evutil_socket_t fd, short what, void *arg)
 
 	for (;;)
 	{
-		char msg[1 + sizeof(int32_t)];
 		int fds[2];
-		int32_t cslot;
-		ssize_t n = RecvWithFds(fd, msg, sizeof(msg), fds, MSG_DONTWAIT);
+		int cslot;
+		char tag;
+		ssize_t n = RecvSlotMsg(fd, &tag, &cslot, fds);
 
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
 			return;
-		if (n != (ssize_t) sizeof(msg))
+		if (tag == '\0')
 		{
 			if (fds[0] >= 0)
 				close(fds[0]);
@@ -668,11 +663,10 @@ on_shared_chan(evutil_socket_t fd, short what, void *arg)
 			pool_close_chan(slotno);	/* gone: reap_children frees its client slots */
 			return;
 		}
-		memcpy(&cslot, msg + 1, sizeof(cslot));
 		shared_client_gone(slotno, cslot);
-		if ((msg[0] == 'M' || msg[0] == 'm') && fds[0] >= 0 && fds[1] >= 0)
+		if ((tag == 'M' || tag == 'm') && fds[0] >= 0 && fds[1] >= 0)
 		{
-			bool unix_socket = msg[0] == 'm';
+			bool unix_socket = tag == 'm';
 
 			if (shutting_down || pm_state != PM_RUN ||
 				(!pool_hand_over(fds[0], fds[1], unix_socket) &&

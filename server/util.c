@@ -576,6 +576,41 @@ RecvWithFds(int sock, void *data, size_t len, int *fds, int flags)
 	return n;
 }
 
+/*
+ * The messages between the postmaster and a shared backend (server/README.md,
+ * "Shared backends"): a tag and a process-array slot number, with up to two
+ * descriptors.
+ */
+#define SLOT_MSG_LEN (1 + sizeof(int32_t))
+
+bool
+SendSlotMsg(int sock, char tag, int slotno, const int *fds, int nfds)
+{
+	char		msg[SLOT_MSG_LEN];
+	int32_t		s = slotno;
+
+	msg[0] = tag;
+	memcpy(msg + 1, &s, sizeof(s));
+	return SendWithFds(sock, msg, sizeof(msg), fds, nfds, 0) == (ssize_t) sizeof(msg);
+}
+
+ssize_t
+RecvSlotMsg(int sock, char *tag, int *slotno, int *fds)
+{
+	char		msg[SLOT_MSG_LEN];
+	int32_t		s;
+	ssize_t		n = RecvWithFds(sock, msg, sizeof(msg), fds, MSG_DONTWAIT);
+
+	*tag = '\0';
+	if (n == (ssize_t) sizeof(msg) && msg[0] != '\0')
+	{
+		memcpy(&s, msg + 1, sizeof(s));
+		*tag = msg[0];
+		*slotno = s;
+	}
+	return n;
+}
+
 /* RecvWithFds for one descriptor: a second one sent along is closed. */
 ssize_t
 RecvWithFd(int sock, void *data, size_t len, int *fd, int flags)

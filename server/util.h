@@ -46,5 +46,13 @@ ssize_t		SendWithFd(int sock, const void *data, size_t len, int fd, int flags);
 ssize_t		RecvWithFd(int sock, void *data, size_t len, int *fd, int flags);
 ssize_t		SendWithFds(int sock, const void *data, size_t len, const int *fds, int nfds, int flags);
 ssize_t		RecvWithFds(int sock, void *data, size_t len, int *fds, int flags);
+/*
+ * A tag and a process-array slot number with up to two descriptors: the
+ * postmaster's messages to and from shared backends. RecvSlotMsg does not
+ * wait and returns what RecvWithFds does; *tag is '\0' unless a whole
+ * message came.
+ */
+bool		SendSlotMsg(int sock, char tag, int slotno, const int *fds, int nfds);
+ssize_t		RecvSlotMsg(int sock, char *tag, int *slotno, int *fds);
 
 #endif
